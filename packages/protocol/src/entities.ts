@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { IdSchema, MessageIdSchema, RoleSchema, RoomTypeSchema, SeqSchema, TimestampSchema } from './primitives';
+
+export const UserSchema = z.object({
+  id: IdSchema,
+  username: z.string(),
+  displayName: z.string(),
+  createdAt: TimestampSchema,
+});
+export type User = z.infer<typeof UserSchema>;
+
+export const RoomSchema = z.object({
+  id: IdSchema,
+  name: z.string(),
+  type: RoomTypeSchema,
+  createdAt: TimestampSchema,
+});
+export type Room = z.infer<typeof RoomSchema>;
+
+export const ReactionSummarySchema = z.object({
+  emoji: z.string(),
+  count: z.number().int().nonnegative(),
+  userIds: z.array(IdSchema),
+});
+export type ReactionSummary = z.infer<typeof ReactionSummarySchema>;
+
+export const MessageSchema = z.object({
+  id: MessageIdSchema,
+  roomId: IdSchema,
+  seq: SeqSchema,
+  senderId: IdSchema,
+  senderName: z.string(),
+  content: z.string(),
+  replyTo: MessageIdSchema.optional(),
+  createdAt: TimestampSchema,
+  editedAt: TimestampSchema.optional(),
+  deleted: z.boolean().optional(),
+  reactions: z.array(ReactionSummarySchema).optional(),
+});
+export type Message = z.infer<typeof MessageSchema>;
+
+export const RoomSummarySchema = RoomSchema.extend({
+  role: RoleSchema,
+  lastSeq: SeqSchema,
+  readSeq: SeqSchema,
+  deliveredSeq: SeqSchema,
+  unread: z.number().int().nonnegative(),
+  lastMessage: MessageSchema.optional(),
+});
+export type RoomSummary = z.infer<typeof RoomSummarySchema>;
+
+export const MemberSchema = z.object({
+  userId: IdSchema,
+  username: z.string(),
+  displayName: z.string(),
+  role: RoleSchema,
+  online: z.boolean(),
+});
+export type Member = z.infer<typeof MemberSchema>;
+
+export const JoinRequestSchema = z.object({
+  roomId: IdSchema,
+  userId: IdSchema,
+  status: z.enum(['pending', 'approved', 'rejected']),
+  createdAt: TimestampSchema,
+});
+export type JoinRequest = z.infer<typeof JoinRequestSchema>;
+
+export const AuditEntrySchema = z.object({
+  id: z.string(),
+  roomId: IdSchema,
+  actorId: IdSchema,
+  action: z.string(),
+  targetUserId: IdSchema.optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  createdAt: TimestampSchema,
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+export const PresenceSchema = z.object({
+  userId: IdSchema,
+  online: z.boolean(),
+  lastSeen: TimestampSchema.optional(),
+});
+export type Presence = z.infer<typeof PresenceSchema>;

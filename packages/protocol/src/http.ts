@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { AuditEntrySchema, JoinRequestSchema, MemberSchema, MessageSchema, RoomSchema, RoomSummarySchema, UserSchema } from './entities';
+import { LIMITS } from './limits';
+import {
+  DisplayNameSchema,
+  IdSchema,
+  PasswordSchema,
+  RoleSchema,
+  RoomNameSchema,
+  SeqSchema,
+  UsernameSchema,
+} from './primitives';
+
+/** Request and response bodies of the HTTP API (prefix `/api`). */
+
+// Query strings arrive as strings: numbers are coerced, then range-checked.
+const querySeq = z.coerce.number().pipe(SeqSchema);
+const queryText = z.string().max(200);
+
+export const RegisterBodySchema = z.object({
+  username: UsernameSchema,
+  password: PasswordSchema,
+  displayName: DisplayNameSchema.optional(),
+});
+export type RegisterBody = z.input<typeof RegisterBodySchema>;
+
+export const LoginBodySchema = z.object({
+  username: z.string().max(LIMITS.usernameMax * 4).transform((s) => s.toLowerCase()),
+  password: z.string().max(LIMITS.passwordMax),
+});
+export type LoginBody = z.input<typeof LoginBodySchema>;
+
+export const AuthResponseSchema = z.object({ user: UserSchema, accessToken: z.string(), refreshToken: z.string() });
+export type AuthResponse = z.infer<typeof AuthResponseSchema>;
+
+export const RefreshBodySchema = z.object({ refreshToken: z.string().min(1).max(512) });
+export type RefreshBody = z.infer<typeof RefreshBodySchema>;
+
+export const TokensResponseSchema = z.object({ accessToken: z.string(), refreshToken: z.string() });
+export type TokensResponse = z.infer<typeof TokensResponseSchema>;
+
+export const LogoutBodySchema = RefreshBodySchema;
+export type LogoutBody = RefreshBody;
+
+export const MeResponseSchema = z.object({ user: UserSchema });
+export type MeResponse = z.infer<typeof MeResponseSchema>;
+
+export const UserSearchQuerySchema = z.object({ query: queryText.default('') });
+export const UserSearchResponseSchema = z.object({ users: z.array(UserSchema).max(LIMITS.userSearchMax) });
+export type UserSearchResponse = z.infer<typeof UserSearchResponseSchema>;
+
+export const RoomParamsSchema = z.object({ roomId: IdSchema });
+export const RoomUserParamsSchema = z.object({ roomId: IdSchema, userId: IdSchema });
+
+export const CreateRoomBodySchema = z.object({ name: RoomNameSchema, type: z.enum(['public', 'private']) });
+export type CreateRoomBody = z.infer<typeof CreateRoomBodySchema>;
+
+export const DirectRoomBodySchema = z.object({ userId: IdSchema });
+export type DirectRoomBody = z.infer<typeof DirectRoomBodySchema>;
+
+export const RoomResponseSchema = z.object({ room: RoomSchema });
+export type RoomResponse = z.infer<typeof RoomResponseSchema>;
+
+export const RoomListResponseSchema = z.object({ rooms: z.array(RoomSummarySchema) });
+export type RoomListResponse = z.infer<typeof RoomListResponseSchema>;
+
+export const DiscoverQuerySchema = z.object({ query: queryText.default('') });
+export const DiscoverResponseSchema = z.object({ rooms: z.array(RoomSchema) });
+export type DiscoverResponse = z.infer<typeof DiscoverResponseSchema>;
+
+export const JoinRequestResponseSchema = z.object({ joinRequest: JoinRequestSchema });
+export type JoinRequestResponse = z.infer<typeof JoinRequestResponseSchema>;
+
+export const MembersResponseSchema = z.object({ members: z.array(MemberSchema) });
+export type MembersResponse = z.infer<typeof MembersResponseSchema>;
+
+/** `before`/`after` are exclusive seq cursors; `limit` above the maximum is capped, not rejected. */
+export const HistoryQuerySchema = z.object({
+  before: querySeq.optional(),
+  after: querySeq.optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .positive()
+    .transform((n) => Math.min(n, LIMITS.historyMaxLimit))
+    .default(LIMITS.historyDefaultLimit),
+});
+export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
+
+export const HistoryResponseSchema = z.object({ messages: z.array(MessageSchema), hasMore: z.boolean() });
+export type HistoryResponse = z.infer<typeof HistoryResponseSchema>;
+
+export const SearchQuerySchema = z.object({
+  q: z.string().max(200).refine((s) => s.trim().length > 0, 'query must not be blank'),
+  roomId: IdSchema.optional(),
+});
+export type SearchQuery = z.infer<typeof SearchQuerySchema>;
+
+export const SearchResponseSchema = z.object({
+  results: z.array(z.object({ message: MessageSchema, highlight: z.string() })),
+});
+export type SearchResponse = z.infer<typeof SearchResponseSchema>;
+
+// Moderation.
+export const InviteBodySchema = z.object({ userId: IdSchema });
+export const UpdateRoleBodySchema = z.object({ role: RoleSchema.exclude(['owner']) });
+export const BanBodySchema = z.object({ userId: IdSchema, reason: z.string().max(LIMITS.reasonMax).optional() });
+export const TimeoutBodySchema = z.object({
+  userId: IdSchema,
+  seconds: z.number().int().positive().max(LIMITS.timeoutMaxSeconds),
+  reason: z.string().max(LIMITS.reasonMax).optional(),
+});
+export const JoinRequestsResponseSchema = z.object({ joinRequests: z.array(JoinRequestSchema) });
+export const AuditLogQuerySchema = z.object({
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .positive()
+    .transform((n) => Math.min(n, LIMITS.historyMaxLimit))
+    .default(LIMITS.historyDefaultLimit),
+});
+export const AuditLogResponseSchema = z.object({ entries: z.array(AuditEntrySchema), hasMore: z.boolean() });
+
+export const ReadyResponseSchema = z.object({ status: z.literal('ready'), node: z.string() });
+export type ReadyResponse = z.infer<typeof ReadyResponseSchema>;

@@ -1,0 +1,29 @@
+/** Numeric limits of PROTOCOL.md, in one place so server, client and tests agree. */
+export const LIMITS = {
+  /** Unicode code points of message content. */
+  contentMaxCodePoints: 4000,
+  /** A Socket.IO packet over this closes the connection. */
+  socketPayloadMaxBytes: 64 * 1024,
+  /** An HTTP body over this answers 413. */
+  httpBodyMaxBytes: 1024 * 1024,
+  historyDefaultLimit: 50,
+  historyMaxLimit: 100,
+  syncDefaultLimit: 50,
+  syncMaxLimit: 50,
+  presenceGetMaxIds: 100,
+  userSearchMax: 20,
+  usernameMin: 3,
+  usernameMax: 32,
+  passwordMin: 8,
+  passwordMax: 128,
+  displayNameMax: 64,
+  roomNameMax: 100,
+  emojiMax: 32,
+  reasonMax: 500,
+  timeoutMaxSeconds: 60 * 60 * 24 * 28,
+  /** Default per-user send budget (messages per second). */
+  messagesPerSecond: 10,
+  /** Typing: one broadcast per user and room per this window; `typing: true` expires after typingExpiryMs. */
+  typingCoalesceMs: 1000,
+  typingExpiryMs: 3000,
+} as const;
