@@ -1,0 +1,332 @@
+// One contract, every implementation of `Database`: embedded PGlite and PostgreSQL primary + streaming
+// replica (the real servers started by @chat/testkit's jest global setup). Each implementation gets one
+// instance for the whole block: a PGlite instance costs seconds to start.
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createTestDatabase } from '@chat/testkit';
+import type { TestDatabase } from '@chat/testkit';
+import { createDatabase, defaultMigrationsDir, migrateToLatest, sql } from '../src/index';
+import type { Database, DatabaseConfig } from '../src/index';
+
+interface Target {
+  name: string;
+  /** PGlite is one session: concurrent transactions must run one after the other. */
+  singleSession: boolean;
+  open(): Promise<{ config: DatabaseConfig; cleanup(): Promise<void> }>;
+}
+
+const targets: Target[] = [
+  {
+    name: 'pglite (in memory)',
+    singleSession: true,
+    open: async () => ({ config: { kind: 'pglite' }, cleanup: async () => {} }),
+  },
+  {
+    name: 'postgres (primary + replica)',
+    singleSession: false,
+    open: async () => {
+      const testDb: TestDatabase = await createTestDatabase();
+      return {
+        config: {
+          kind: 'postgres',
+          primaryUrl: testDb.url,
+          replicaUrls: testDb.replicaUrl ? [testDb.replicaUrl] : [],
+        },
+        cleanup: () => testDb.drop(),
+      };
+    },
+  },
+];
+
+async function eventually<T>(probe: () => Promise<T | undefined>, description: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe.each(targets)('Database contract: $name', (target) => {
+  let db: Database;
+  let cleanup: () => Promise<void>;
+  const userId = randomUUID();
+
+  beforeAll(async () => {
+    const opened = await target.open();
+    cleanup = opened.cleanup;
+    db = await createDatabase(opened.config);
+    await db.migrate();
+    await db.primary
+      .insertInto('users')
+      .values({ id: userId, username: `u_${userId.slice(0, 8)}`, display_name: 'Ada', password_hash: 'x' })
+      .execute();
+  });
+
+  afterAll(async () => {
+    await db?.close();
+    await cleanup?.();
+  });
+
+  async function newRoom(): Promise<string> {
+    const id = randomUUID();
+    await db.primary.insertInto('rooms').values({ id, name: 'general', type: 'public', created_by: userId }).execute();
+    return id;
+  }
+
+  async function insertMessage(roomId: string, seq: number, content = 'hello') {
+    const id = randomUUID();
+    await db.primary
+      .insertInto('messages')
+      .values({ id, room_id: roomId, seq, sender_id: userId, content })
+      .execute();
+    return id;
+  }
+
+  it('applies the migrations once; a second run is a no-op', async () => {
+    const files = (await readdir(defaultMigrationsDir())).filter((file) => file.endsWith('.sql'));
+    const applied = () =>
+      sql<{ name: string }>`select name from kysely_migration order by name`.execute(db.primary);
+    const before = (await applied()).rows.map((row) => row.name);
+    expect(before).toEqual(files.map((file) => file.replace(/\.sql$/, '')).sort());
+
+    await db.migrate();
+    expect((await applied()).rows.map((row) => row.name)).toEqual(before);
+
+    const tables = await db.primary.introspection.getTables();
+    expect(tables.map((table) => table.name)).toEqual(
+      expect.arrayContaining([
+        'users', 'sessions', 'rooms', 'room_members', 'messages', 'reactions',
+        'join_requests', 'bans', 'timeouts', 'audit_log',
+      ]),
+    );
+  });
+
+  it('names the failing migration and leaves the schema untouched', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'chat-migrations-'));
+    try {
+      for (const file of await readdir(defaultMigrationsDir())) {
+        await copyFile(path.join(defaultMigrationsDir(), file), path.join(dir, file));
+      }
+      // Two statements: the first succeeds, the second fails, so the whole migration must roll back.
+      await writeFile(path.join(dir, '9999_broken.sql'), 'create table half_done (id int);\nselect * from nowhere;');
+      await expect(migrateToLatest(db.primary, { migrationsDir: dir })).rejects.toThrow(/9999_broken/);
+      const { rows } = await sql<{ exists: boolean }>`select to_regclass('half_done') is not null as exists`.execute(
+        db.primary,
+      );
+      expect(rows[0]?.exists).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes through the primary and reads through the replica', async () => {
+    const roomId = await newRoom();
+    const messageId = await insertMessage(roomId, 1, 'replicated');
+
+    const fromPrimary = await db.primary.selectFrom('messages').selectAll().where('id', '=', messageId).executeTakeFirstOrThrow();
+    expect(fromPrimary).toMatchObject({ room_id: roomId, seq: 1, content: 'replicated', reply_to: null });
+    expect(fromPrimary.created_at).toBeInstanceOf(Date);
+
+    // A streaming replica lags by a little: poll with a deadline.
+    const fromReplica = await eventually(
+      () => db.replica.selectFrom('messages').select(['id', 'content']).where('id', '=', messageId).executeTakeFirst(),
+      'the message to reach the replica',
+    );
+    expect(fromReplica).toEqual({ id: messageId, content: 'replicated' });
+  });
+
+  it('enforces one message per (room_id, seq)', async () => {
+    const roomId = await newRoom();
+    await insertMessage(roomId, 1);
+    await expect(insertMessage(roomId, 1)).rejects.toMatchObject({ code: '23505' });
+    // A different room may use the same seq.
+    await expect(insertMessage(await newRoom(), 1)).resolves.toEqual(expect.any(String));
+  });
+
+  it('rolls back a transaction that throws', async () => {
+    const roomId = await newRoom();
+    await expect(
+      db.primary.transaction().execute(async (trx) => {
+        await trx.updateTable('rooms').set({ last_seq: 5 }).where('id', '=', roomId).execute();
+        await trx.insertInto('messages').values({ id: randomUUID(), room_id: roomId, seq: 5, sender_id: userId, content: 'lost' }).execute();
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+
+    const room = await db.primary.selectFrom('rooms').select('last_seq').where('id', '=', roomId).executeTakeFirstOrThrow();
+    expect(room.last_seq).toBe(0);
+    const count = await db.primary.selectFrom('messages').select((eb) => eb.fn.countAll().as('n')).where('room_id', '=', roomId).executeTakeFirstOrThrow();
+    expect(count.n).toBe(0);
+  });
+
+  it('allocates seq under concurrent transactions without losing an update (row lock)', async () => {
+    const roomId = await newRoom();
+    // The group-commit pattern: lock the room row, bump last_seq, insert at the returned seq.
+    const send = () =>
+      db.primary.transaction().execute(async (trx) => {
+        const { last_seq } = await trx
+          .updateTable('rooms')
+          .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
+          .where('id', '=', roomId)
+          .returning('last_seq')
+          .executeTakeFirstOrThrow();
+        await trx.insertInto('messages').values({ id: randomUUID(), room_id: roomId, seq: last_seq, sender_id: userId, content: 'x' }).execute();
+      });
+    await Promise.all(Array.from({ length: 20 }, send));
+
+    const seqs = await db.primary.selectFrom('messages').select('seq').where('room_id', '=', roomId).orderBy('seq').execute();
+    expect(seqs.map((row) => row.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  if (target.singleSession) {
+    it('never interleaves transactions on the single session (read-modify-write without locks)', async () => {
+      const roomId = await newRoom();
+      // Deliberately racy on a multi-connection server: read, yield to the event loop, write back + 1.
+      // On one session each transaction must hold it from BEGIN to COMMIT, so nothing is lost.
+      const bump = (times: number) => async () => {
+        for (let i = 0; i < times; i++) {
+          await db.primary.transaction().execute(async (trx) => {
+            const { last_seq } = await trx.selectFrom('rooms').select('last_seq').where('id', '=', roomId).executeTakeFirstOrThrow();
+            await new Promise((resolve) => setImmediate(resolve));
+            await trx.updateTable('rooms').set({ last_seq: last_seq + 1 }).where('id', '=', roomId).execute();
+          });
+        }
+      };
+      // Reads through the replica handle share the session too; they must wait, not run inside a transaction.
+      const reads = Array.from({ length: 10 }, () =>
+        db.replica.selectFrom('rooms').select('last_seq').where('id', '=', roomId).executeTakeFirstOrThrow(),
+      );
+      await Promise.all([bump(20)(), bump(20)(), ...reads]);
+
+      const room = await db.primary.selectFrom('rooms').select('last_seq').where('id', '=', roomId).executeTakeFirstOrThrow();
+      expect(room.last_seq).toBe(40);
+    });
+  }
+
+  it('returns int8 and numeric aggregates as JS numbers, jsonb as objects', async () => {
+    const roomId = await newRoom();
+    await db.primary.updateTable('rooms').set({ last_seq: 2 ** 40 }).where('id', '=', roomId).execute();
+    const room = await db.primary.selectFrom('rooms').select('last_seq').where('id', '=', roomId).executeTakeFirstOrThrow();
+    expect(room.last_seq).toBe(2 ** 40);
+
+    await insertMessage(roomId, 7);
+    await insertMessage(roomId, 8);
+    const stats = await db.primary
+      .selectFrom('messages')
+      .select((eb) => [eb.fn.countAll().as('n'), eb.fn.sum('seq').as('total')])
+      .where('room_id', '=', roomId)
+      .executeTakeFirstOrThrow();
+    expect(stats).toEqual({ n: 2, total: 15 });
+
+    const entry = await db.primary
+      .insertInto('audit_log')
+      .values({ room_id: roomId, actor_id: userId, action: 'room.create', details: JSON.stringify({ name: 'general' }) })
+      .returning(['id', 'details', 'created_at'])
+      .executeTakeFirstOrThrow();
+    expect(typeof entry.id).toBe('number');
+    expect(entry.details).toEqual({ name: 'general' });
+    expect(entry.created_at).toBeInstanceOf(Date);
+  });
+
+  it('reports numAffectedRows as bigint for writes', async () => {
+    const roomId = await newRoom();
+    const result = await db.primary.updateTable('rooms').set({ name: 'renamed' }).where('id', '=', roomId).executeTakeFirst();
+    expect(result.numUpdatedRows).toBe(1n);
+  });
+
+  it('finds messages through the GIN full-text index', async () => {
+    const roomId = await newRoom();
+    await insertMessage(roomId, 1, 'the quick brown fox');
+    await insertMessage(roomId, 2, 'lazy dogs sleep');
+    const search = (query: string) =>
+      db.primary
+        .selectFrom('messages')
+        .select('content')
+        .where('room_id', '=', roomId)
+        .where(sql<boolean>`to_tsvector('simple', content) @@ plainto_tsquery('simple', ${query})`)
+        .execute();
+
+    expect(await search('brown fox')).toEqual([{ content: 'the quick brown fox' }]);
+    expect(await search('cat')).toEqual([]);
+
+    // The planner can use the index for exactly this expression (seq scans off, as on a big table).
+    const plan = await db.primary.transaction().execute(async (trx) => {
+      await sql`set local enable_seqscan = off`.execute(trx);
+      return sql<{ 'QUERY PLAN': string }>`explain select id from messages where to_tsvector('simple', content) @@ plainto_tsquery('simple', ${'fox'})`.execute(trx);
+    });
+    expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toContain('messages_content_fts_idx');
+  });
+
+  // Last: it closes the shared instance (afterAll's close() is then a no-op).
+  it('close() releases every connection, and is idempotent', async () => {
+    await db.close();
+    await db.close();
+    await expect(db.primary.selectFrom('users').select('id').execute()).rejects.toThrow();
+    if (db.pools) {
+      for (const pool of [db.pools.primary, ...db.pools.replicas]) {
+        expect(pool.ended).toBe(true);
+        expect(pool.totalCount).toBe(0);
+      }
+    }
+  });
+});
+
+describe('migrateToLatest on PostgreSQL from several nodes at once', () => {
+  let testDb: TestDatabase;
+  const nodes: Database[] = [];
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => node.close()));
+    await testDb?.drop();
+  });
+
+  it('both succeed and the schema is applied once (advisory lock)', async () => {
+    for (let i = 0; i < 2; i++) nodes.push(await createDatabase({ kind: 'postgres', primaryUrl: testDb.url }));
+    await Promise.all(nodes.map((node) => node.migrate()));
+
+    const { rows } = await sql<{ name: string; n: number }>`
+      select name, count(*) as n from kysely_migration group by name`.execute(nodes[0]!.primary);
+    const files = (await readdir(defaultMigrationsDir())).filter((file) => file.endsWith('.sql'));
+    expect(rows).toHaveLength(files.length);
+    expect(rows.every((row) => row.n === 1)).toBe(true);
+  });
+});
+
+describe('PostgreSQL pools', () => {
+  it('log an idle client error instead of crashing the process', async () => {
+    const testDb = await createTestDatabase();
+    const errors: unknown[] = [];
+    const db = await createDatabase({
+      kind: 'postgres',
+      primaryUrl: testDb.url,
+      poolMax: 500,
+      logger: { error: (obj) => errors.push(obj) },
+    });
+    try {
+      const pool = db.pools!.primary;
+      expect(pool.options.max).toBe(50);
+      // Kill an idle client's backend, as a server restart or failover would: the pool emits 'error'.
+      const idle = await pool.connect();
+      const { rows } = await idle.query<{ pid: number }>('select pg_backend_pid() as pid');
+      const other = await pool.connect();
+      idle.release();
+      await other.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+      other.release();
+      await eventually(async () => (errors.length > 0 ? true : undefined), 'the pool error to be logged');
+      expect(errors[0]).toMatchObject({ role: 'primary' });
+      // The pool recovers: the next query gets a fresh connection.
+      await expect(sql`select 1`.execute(db.primary)).resolves.toBeDefined();
+    } finally {
+      await db.close();
+      await testDb.drop();
+    }
+  });
+});
