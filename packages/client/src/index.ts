@@ -1,0 +1,25 @@
+export { nextDelay, type BackoffOptions } from './backoff';
+export { chatErrorFrom, isTransient } from './chat-errors';
+export {
+  ChatSocket,
+  type AckOf,
+  type AckOptions,
+  type ChatSocketEvents,
+  type ChatSocketOptions,
+  type ConnectionState,
+  type PayloadOf,
+} from './chat-socket';
+export { MessageSequencer } from './dedupe';
+export { Emitter } from './emitter';
+export { HttpApi, type AuditLogResponse, type HttpApiOptions, type JoinRequestsResponse, type JoinResult } from './http-api';
+export {
+  MemoryOutboxStorage,
+  Outbox,
+  type OutboxEvents,
+  type OutboxItem,
+  type OutboxOptions,
+  type OutboxState,
+  type OutboxStorage,
+} from './outbox';
+export { Session, type AuthApi, type SessionOptions } from './session';
+export { staticToken, type TokenProvider, type Tokens } from './tokens';

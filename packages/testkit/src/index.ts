@@ -1,0 +1,16 @@
+export { findBinary } from './binaries';
+export { freePort, onFreePort } from './free-port';
+export { spawnService, runCommand, waitForService, tailFile, childPids, waitForPidsToExit } from './process';
+export type { ServiceProcess, SpawnServiceOptions, ExitStatus } from './process';
+export { waitUntil } from './wait-until';
+export type { WaitOptions } from './wait-until';
+export { startPostgres } from './postgres';
+export type { PostgresCluster, StartPostgresOptions } from './postgres';
+export { waitForReplicaCatchUp, pauseReplay, resumeReplay } from './replication';
+export type { ReplicaPair } from './replication';
+export { createTestDatabase } from './test-database';
+export type { TestDatabase, PostgresUrls } from './test-database';
+export { startRedis } from './redis';
+export type { RedisServer } from './redis';
+export { testServices, TEST_ENV } from './test-services';
+export type { TestServices } from './test-services';
