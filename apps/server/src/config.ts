@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration comes from the environment and is validated once at start-up. The mode follows from it:
+ * without DATABASE_URL the node is embedded (PGlite under DATA_DIR); with it, PostgreSQL primary (+ replicas).
+ */
+const csv = z
+  .string()
+  .optional()
+  .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []));
+
+const EnvSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  NODE_ID: z.string().min(1).max(64).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().default('.data'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_REPLICA_URLS: csv,
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(50).default(20),
+  DATABASE_CONNECTION_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  ALLOWED_ORIGINS: csv,
+  MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(10),
+  GROUP_COMMIT_MAX_DELAY_MS: z.coerce.number().min(0).max(100).default(2),
+  GROUP_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(256),
+  WEB_DIST_DIR: z.string().optional(),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  nodeId: string;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  database:
+    | { kind: 'pglite'; dataDir?: string }
+    | {
+        kind: 'postgres';
+        primaryUrl: string;
+        replicaUrls: string[];
+        poolMax: number;
+        connectionTimeoutMs: number;
+        statementTimeoutMs: number;
+      };
+  redisUrl?: string;
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  /** Origins allowed for HTTP and the Socket.IO handshake, besides the node's own origin. */
+  allowedOrigins: string[];
+  messagesPerSecond: number;
+  groupCommit: { maxDelayMs: number; maxBatch: number };
+  /** The built web app, served at `/` (embedded mode); undefined to serve nothing. */
+  webDistDir?: string;
+  /** Argon2id cost; OWASP's minimum by default. */
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const embedded = e.DATABASE_URL === undefined;
+  if (!embedded && !e.JWT_SECRET) {
+    // Several nodes must share the secret, so a generated one would make tokens node-local.
+    throw new ConfigError('invalid configuration:\n  JWT_SECRET: required when DATABASE_URL is set');
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  const defaultWeb = path.resolve(__dirname, '../../web/dist');
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
+    logLevel: e.LOG_LEVEL,
+    database: embedded
+      ? { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') }
+      : {
+          kind: 'postgres',
+          primaryUrl: e.DATABASE_URL!,
+          replicaUrls: e.DATABASE_REPLICA_URLS,
+          poolMax: e.DATABASE_POOL_MAX,
+          connectionTimeoutMs: e.DATABASE_CONNECTION_TIMEOUT_MS,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+        },
+    ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
+    jwtSecret: e.JWT_SECRET ?? embeddedSecret(dataDir),
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    messagesPerSecond: e.MESSAGES_PER_SECOND,
+    groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH },
+    ...(e.WEB_DIST_DIR ? { webDistDir: path.resolve(e.WEB_DIST_DIR) } : existsSync(defaultWeb) ? { webDistDir: defaultWeb } : {}),
+    argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+  };
+}
+
+/** Embedded mode keeps a generated secret beside its data, so tokens survive a restart. */
+function embeddedSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '@chat/db';
+import { ChatError, type AuthResponse, type TokensResponse } from '@chat/protocol';
+import { dummyHash, hashPassword, verifyPassword, type Argon2Cost } from './passwords';
+import { Tokens } from './tokens';
+import { toUser } from './user-view';
+
+const UNIQUE_VIOLATION = '23505';
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === UNIQUE_VIOLATION;
+}
+
+/**
+ * Accounts and session families: register, login, refresh with rotation and reuse detection, logout.
+ * Every write goes to the primary.
+ */
+export class Accounts {
+  private dummy: Promise<string> | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly tokens: Tokens,
+    private readonly cost: Argon2Cost,
+    private readonly refreshTtlDays: number,
+  ) {}
+
+  async register(input: { username: string; password: string; displayName?: string | undefined }): Promise<AuthResponse> {
+    const passwordHash = await hashPassword(input.password, this.cost);
+    const id = randomUUID();
+    try {
+      const row = await this.db.primary
+        .insertInto('users')
+        .values({ id, username: input.username, display_name: input.displayName?.trim() || input.username, password_hash: passwordHash })
+        .returning(['id', 'username', 'display_name', 'created_at'])
+        .executeTakeFirstOrThrow();
+      return { user: toUser(row), ...(await this.openSession(row.id, row.username, row.display_name)) };
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ChatError('CONFLICT', 'username taken');
+      throw err;
+    }
+  }
+
+  async login(username: string, password: string): Promise<AuthResponse | undefined> {
+    const row = await this.db.primary
+      .selectFrom('users')
+      .select(['id', 'username', 'display_name', 'created_at', 'password_hash'])
+      .where('username', '=', username)
+      .executeTakeFirst();
+    if (!row) {
+      await verifyPassword(await (this.dummy ??= dummyHash(this.cost)), password);
+      return undefined;
+    }
+    if (!(await verifyPassword(row.password_hash, password))) return undefined;
+    return { user: toUser(row), ...(await this.openSession(row.id, row.username, row.display_name)) };
+  }
+
+  /**
+   * Rotates the refresh token. Presenting an authentic token of an older generation is reuse: the whole
+   * family is revoked and `revokedSessionId` tells the caller whose sockets to disconnect.
+   */
+  async refresh(refreshToken: string): Promise<{ tokens?: TokensResponse; revokedSessionId?: string }> {
+    const parsed = this.tokens.parseRefresh(refreshToken);
+    if (!parsed) return {};
+    return this.db.primary.transaction().execute(async (trx) => {
+      const session = await trx
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .select(['sessions.id', 'sessions.generation', 'sessions.revoked_at', 'sessions.expires_at', 'users.id as user_id', 'users.username', 'users.display_name'])
+        .where('sessions.id', '=', parsed.sessionId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!session || session.revoked_at !== null || session.expires_at.getTime() < Date.now()) return {};
+      if (parsed.generation < session.generation) {
+        await trx.updateTable('sessions').set({ revoked_at: new Date() }).where('id', '=', session.id).execute();
+        return { revokedSessionId: session.id };
+      }
+      if (parsed.generation !== session.generation) return {};
+      const generation = session.generation + 1;
+      const next = this.tokens.issueRefresh(session.id, generation);
+      await trx
+        .updateTable('sessions')
+        .set({ generation, refresh_token_hash: Tokens.fingerprint(next), last_used_at: new Date() })
+        .where('id', '=', session.id)
+        .execute();
+      const accessToken = this.tokens.issueAccess({
+        userId: session.user_id,
+        sessionId: session.id,
+        username: session.username,
+        displayName: session.display_name,
+      });
+      return { tokens: { accessToken, refreshToken: next } };
+    });
+  }
+
+  /** Revokes the session a refresh token belongs to (any generation); returns its id, or undefined. */
+  async logout(refreshToken: string): Promise<string | undefined> {
+    const parsed = this.tokens.parseRefresh(refreshToken);
+    if (!parsed) return undefined;
+    const res = await this.db.primary
+      .updateTable('sessions')
+      .set({ revoked_at: new Date() })
+      .where('id', '=', parsed.sessionId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return res.numUpdatedRows > 0n ? parsed.sessionId : undefined;
+  }
+
+  async isSessionActive(sessionId: string): Promise<boolean> {
+    const row = await this.db.primary
+      .selectFrom('sessions')
+      .select(['revoked_at', 'expires_at'])
+      .where('id', '=', sessionId)
+      .executeTakeFirst();
+    return !!row && row.revoked_at === null && row.expires_at.getTime() > Date.now();
+  }
+
+  private async openSession(userId: string, username: string, displayName: string): Promise<TokensResponse> {
+    const sessionId = this.tokens.newSessionId();
+    const refreshToken = this.tokens.issueRefresh(sessionId, 0);
+    await this.db.primary
+      .insertInto('sessions')
+      .values({
+        id: sessionId,
+        user_id: userId,
+        refresh_token_hash: Tokens.fingerprint(refreshToken),
+        generation: 0,
+        expires_at: new Date(Date.now() + this.refreshTtlDays * 86_400_000),
+      })
+      .execute();
+    return { accessToken: this.tokens.issueAccess({ userId, sessionId, username, displayName }), refreshToken };
+  }
+}

@@ -1,0 +1,50 @@
+import { sql } from '@chat/db';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Process lifecycle shared with main.ts: while draining, /readyz answers 503 and handshakes are refused. */
+    lifecycle: { draining: boolean };
+  }
+}
+
+const CHECK_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function ops(app: FastifyInstance): Promise<void> {
+  app.decorate('lifecycle', { draining: false });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const node = app.config.nodeId;
+    if (app.lifecycle.draining) return reply.status(503).send({ status: 'draining', node, failing: 'draining' });
+    try {
+      await withTimeout(sql`select 1`.execute(app.db.primary), CHECK_TIMEOUT_MS);
+    } catch {
+      return reply.status(503).send({ status: 'unavailable', node, failing: 'database' });
+    }
+    if (app.redis) {
+      try {
+        await withTimeout(app.redis.ping(), CHECK_TIMEOUT_MS);
+      } catch {
+        return reply.status(503).send({ status: 'unavailable', node, failing: 'redis' });
+      }
+    }
+    return { status: 'ready', node };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    return reply.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics());
+  });
+}
+
+export const opsFeature = fp(ops, { name: 'ops' });

@@ -1,0 +1,71 @@
+import { type Presence } from '@chat/protocol';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { PresenceState } from '../../infra/presence-store';
+
+function toPresence(userId: string, s: PresenceState | undefined): Presence {
+  return s?.lastSeen && !s.online ? { userId, online: false, lastSeen: s.lastSeen.toISOString() } : { userId, online: s?.online ?? false };
+}
+
+function roomChannelsOf(rooms: Iterable<string>): string[] {
+  return [...rooms].filter((r) => r.startsWith('room:'));
+}
+
+/**
+ * Presence: online while at least one socket of the user is connected. `presence` events go to the rooms
+ * the user is in (Socket.IO sends once per socket even when it shares several of them); `presence:get`
+ * answers only for users who share a room with the caller.
+ */
+async function presence(app: FastifyInstance): Promise<void> {
+  const store = app.presence;
+
+  app.socketEvents.onConnected(async (socket) => {
+    const userId = socket.data.userId;
+    if (await store.add(userId, socket.id)) {
+      const rooms = roomChannelsOf(socket.rooms);
+      if (rooms.length > 0) app.io.to(rooms).emit('presence', { userId, online: true });
+    }
+  });
+
+  app.socketEvents.onDisconnect(async (socket, rooms) => {
+    const userId = socket.data.userId;
+    const { wentOffline, lastSeen } = await store.remove(userId, socket.id);
+    const channels = roomChannelsOf(rooms);
+    if (wentOffline && channels.length > 0) {
+      app.io.to(channels).emit('presence', { userId, online: false, lastSeen: lastSeen.toISOString() });
+    }
+  });
+
+  app.socketEvents.on('presence:get', async (socket, { userIds }) => {
+    if (userIds.length === 0) return { presence: [] };
+    const visible = await app.db.replica
+      .selectFrom('room_members as mine')
+      .innerJoin('room_members as theirs', 'theirs.room_id', 'mine.room_id')
+      .select('theirs.user_id')
+      .distinct()
+      .where('mine.user_id', '=', socket.data.userId)
+      .where('mine.left_at', 'is', null)
+      .where('theirs.left_at', 'is', null)
+      .where('theirs.user_id', 'in', userIds)
+      .execute();
+    const ids = visible.map((r) => r.user_id);
+    const states = await store.get(ids);
+    return { presence: ids.map((id) => toPresence(id, states.get(id))) };
+  });
+
+  app.decorate('presenceOf', async (userIds: readonly string[]) => {
+    if (userIds.length === 0) return new Map<string, boolean>();
+    const states = await store.get(userIds);
+    return new Map(userIds.map((id) => [id, states.get(id)?.online ?? false]));
+  });
+
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Online flags for member lists. */
+    presenceOf: (userIds: readonly string[]) => Promise<Map<string, boolean>>;
+  }
+}
+
+export const presenceFeature = fp(presence, { name: 'presence', dependencies: ['auth'] });

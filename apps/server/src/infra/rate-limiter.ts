@@ -1,0 +1,61 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+export type RateLimitDecision = { allowed: true; remaining: number } | { allowed: false; retryAfterMs: number };
+
+/** A fixed-window budget per key. Implementations: in-process memory (embedded), Redis (cluster-wide). */
+export interface RateLimiter {
+  consume(key: string, points?: number): Promise<RateLimitDecision>;
+  /** Gives points back, e.g. when the attempt turned out not to count (a retry of a stored message). */
+  refund(key: string, points?: number): Promise<void>;
+}
+
+export interface RateLimitOptions {
+  keyPrefix: string;
+  points: number;
+  durationSec: number;
+}
+
+export type RateLimiterFactory = (opts: RateLimitOptions) => RateLimiter;
+
+class FlexibleRateLimiter implements RateLimiter {
+  constructor(private readonly limiter: RateLimiterAbstract) {}
+
+  async consume(key: string, points = 1): Promise<RateLimitDecision> {
+    try {
+      const res = await this.limiter.consume(key, points);
+      return { allowed: true, remaining: res.remainingPoints };
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      // rate-limiter-flexible counts rejected attempts too; give them back so that a client retrying while
+      // over budget does not keep itself locked out beyond the current window.
+      await this.limiter.reward(key, points).catch(() => {});
+      return { allowed: false, retryAfterMs: Math.max(1, rejection.msBeforeNext) };
+    }
+  }
+
+  async refund(key: string, points = 1): Promise<void> {
+    await this.limiter.reward(key, points);
+  }
+}
+
+export const memoryRateLimiters: RateLimiterFactory = (opts) =>
+  new FlexibleRateLimiter(new RateLimiterMemory({ keyPrefix: opts.keyPrefix, points: opts.points, duration: opts.durationSec }));
+
+/**
+ * Cluster-wide budgets in Redis. While Redis is down, an in-memory insurance limiter with the same budget
+ * takes over on each node, so a Redis outage neither blocks all traffic nor lifts every limit.
+ */
+export function redisRateLimiters(redis: Redis): RateLimiterFactory {
+  return (opts) =>
+    new FlexibleRateLimiter(
+      new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `rl:${opts.keyPrefix}`,
+        points: opts.points,
+        duration: opts.durationSec,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory({ keyPrefix: opts.keyPrefix, points: opts.points, duration: opts.durationSec }),
+      }),
+    );
+}

@@ -1,0 +1,52 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The node's Prometheus metrics, on a registry of its own (tests build several apps in one process). */
+export function createMetrics(nodeId: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node: nodeId });
+  collectDefaultMetrics({ register: registry });
+  const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+  return {
+    registry,
+    socketsConnected: new Gauge({ name: 'chat_sockets_connected', help: 'Connected sockets on this node', registers: [registry] }),
+    connections: new Counter({
+      name: 'chat_connections_total',
+      help: 'Socket handshakes by outcome (accepted, or the rejection code)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    socketEvents: new Counter({
+      name: 'chat_socket_events_total',
+      help: 'Client events handled, by event and outcome',
+      labelNames: ['event', 'outcome'] as const,
+      registers: [registry],
+    }),
+    messagesReceived: new Counter({ name: 'chat_messages_received_total', help: 'message:send events received', registers: [registry] }),
+    messagesPersisted: new Counter({ name: 'chat_messages_persisted_total', help: 'Messages committed', registers: [registry] }),
+    messagesDelivered: new Counter({
+      name: 'chat_messages_delivered_total',
+      help: 'message:new broadcasts issued by this node',
+      registers: [registry],
+    }),
+    persistBatchSize: new Histogram({
+      name: 'chat_persist_batch_size',
+      help: 'Messages per group-commit transaction',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: [registry],
+    }),
+    persistLatency: new Histogram({
+      name: 'chat_persist_batch_seconds',
+      help: 'Group-commit transaction latency',
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    ackLatency: new Histogram({
+      name: 'chat_send_ack_seconds',
+      help: 'message:send received to acknowledgement',
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

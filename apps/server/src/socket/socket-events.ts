@@ -1,0 +1,109 @@
+import { CLIENT_EVENT_SCHEMAS, ChatError, type Ack, type ClientEventName, type ClientEventPayload, type ErrorObject } from '@chat/protocol';
+import type { FastifyBaseLogger } from 'fastify';
+import { rejectUnstorableText, toErrorObject, validationError } from '../errors';
+import type { ChatSocket } from './types';
+
+export type EventHandler<E extends ClientEventName> = (socket: ChatSocket, payload: ClientEventPayload<E>) => Promise<object | void>;
+export type ConnectStep = (socket: ChatSocket) => Promise<void>;
+export type ConnectedHook = (socket: ChatSocket) => void | Promise<void>;
+/** Runs on `disconnecting`, with the socket rooms it was in (Socket.IO empties them before `disconnect`). */
+export type DisconnectHook = (socket: ChatSocket, rooms: ReadonlySet<string>, reason: string) => void | Promise<void>;
+
+/**
+ * The registry through which features add socket behaviour without a god `socket.ts`: each feature plugin
+ * registers its event handlers and lifecycle hooks here, and the socket server binds them to every socket.
+ *
+ * Every handler is wrapped once: the payload is validated against its protocol schema (VALIDATION, nothing
+ * changed, on mismatch), the acknowledgement is sent exactly once, and unexpected errors are logged with
+ * context and answered INTERNAL.
+ */
+export class SocketEvents {
+  private readonly handlers = new Map<ClientEventName, EventHandler<ClientEventName>>();
+  private readonly connectSteps: ConnectStep[] = [];
+  private readonly connectedHooks: ConnectedHook[] = [];
+  private readonly disconnectHooks: DisconnectHook[] = [];
+
+  constructor(
+    private readonly log: FastifyBaseLogger,
+    private readonly onHandled: (event: ClientEventName, outcome: string) => void = () => {},
+  ) {}
+
+  on<E extends ClientEventName>(event: E, handler: EventHandler<E>): void {
+    if (this.handlers.has(event)) throw new Error(`socket event ${event} registered twice`);
+    this.handlers.set(event, handler as unknown as EventHandler<ClientEventName>);
+  }
+
+  /** Runs during the handshake, in registration order; a failure refuses the connection. */
+  onConnecting(step: ConnectStep): void {
+    this.connectSteps.push(step);
+  }
+
+  onConnected(hook: ConnectedHook): void {
+    this.connectedHooks.push(hook);
+  }
+
+  onDisconnect(hook: DisconnectHook): void {
+    this.disconnectHooks.push(hook);
+  }
+
+  async runConnectSteps(socket: ChatSocket): Promise<void> {
+    for (const step of this.connectSteps) await step(socket);
+  }
+
+  attach(socket: ChatSocket): void {
+    for (const [event, handler] of this.handlers) {
+      socket.on(event, (...args: unknown[]) => {
+        // Socket.IO passes the acknowledgement last: `emit(event, ack)` (no payload) and surplus arguments
+        // must still be answered, with VALIDATION for the missing payload. Without one there is nobody to answer.
+        const ack = args.at(-1);
+        if (typeof ack !== 'function') return;
+        const payload = args.length > 1 ? args[0] : undefined;
+        void this.dispatch(socket, event, handler, payload, ack as (r: Ack) => void);
+      });
+    }
+    socket.on('disconnecting', (reason) => {
+      const rooms = new Set(socket.rooms);
+      for (const hook of this.disconnectHooks) {
+        Promise.resolve()
+          .then(() => hook(socket, rooms, reason))
+          .catch((err: unknown) => this.log.error({ err, socketId: socket.id }, 'disconnect hook failed'));
+      }
+    });
+    for (const hook of this.connectedHooks) {
+      Promise.resolve()
+        .then(() => hook(socket))
+        .catch((err: unknown) => this.log.error({ err, socketId: socket.id }, 'connected hook failed'));
+    }
+  }
+
+  private async dispatch(
+    socket: ChatSocket,
+    event: ClientEventName,
+    handler: EventHandler<ClientEventName>,
+    payload: unknown,
+    ack: (r: Ack) => void,
+  ): Promise<void> {
+    let response: Ack;
+    const parsed = CLIENT_EVENT_SCHEMAS[event].safeParse(payload);
+    if (!parsed.success) {
+      response = { ok: false, error: validationError(parsed.error).toJSON() };
+    } else {
+      try {
+        rejectUnstorableText(parsed.data);
+        const result = await handler(socket, parsed.data as ClientEventPayload<ClientEventName>);
+        response = { ok: true, ...(result ?? {}) };
+      } catch (err) {
+        const error: ErrorObject = toErrorObject(err, this.log, { event, socketId: socket.id, userId: socket.data.userId });
+        response = { ok: false, error };
+      }
+    }
+    this.onHandled(event, response.ok ? 'ok' : response.error.code);
+    ack(response);
+  }
+}
+
+export function connectError(err: ChatError): Error & { data: unknown } {
+  const e = new Error(err.code) as Error & { data: unknown };
+  e.data = err.toJSON();
+  return e;
+}

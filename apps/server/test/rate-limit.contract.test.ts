@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { testServices } from '@chat/testkit';
+import { connectRaw, createDataHome, createRoom, registerUser, startNode, type DataHome, type TestNode } from './support/harness';
+
+// The per-user send budget (10 messages/s by default) with the in-memory store (embedded) and the Redis
+// store (REDIS_URL set), through real sockets.
+const modes: [string, 'pglite' | 'postgres', Record<string, string>][] = [
+  ['memory store on pglite', 'pglite', {}],
+  ['redis store on postgres', 'postgres', { REDIS_URL: testServices().redisUrl }],
+];
+
+describe.each(modes)('send rate limit: %s', (_name, backend, env) => {
+  let home: DataHome;
+  let node: TestNode;
+  beforeAll(async () => {
+    home = await createDataHome(backend);
+    node = await startNode(home, env);
+  });
+  afterAll(async () => {
+    await node.close();
+    await home.dispose();
+  });
+
+  test('the 11th message within a second is RATE_LIMITED with retryAfterMs; retries of stored ids are still answered', async () => {
+    const user = await registerUser(node);
+    const roomId = await createRoom(node, user);
+    const { socket } = await connectRaw(node, user.accessToken);
+    try {
+      const ids = Array.from({ length: 11 }, () => randomUUID());
+      const acks = await Promise.all(ids.map((id) => socket.emitWithAck('message:send', { id, roomId, content: 'spam?' })));
+      const ok = acks.filter((a) => a.ok);
+      const limited = acks.filter((a) => !a.ok);
+      expect(ok).toHaveLength(10);
+      expect(limited).toHaveLength(1);
+      const refusal = limited[0]!;
+      if (refusal.ok) throw new Error('unreachable');
+      expect(refusal.error.code).toBe('RATE_LIMITED');
+      expect(refusal.error.retryAfterMs).toBeGreaterThan(0);
+      expect(refusal.error.retryAfterMs).toBeLessThanOrEqual(1000);
+
+      // Over budget, a retry of an acknowledged id still gets its stored message.
+      const storedId = ids[acks.findIndex((a) => a.ok)]!;
+      const retry = await socket.emitWithAck('message:send', { id: storedId, roomId, content: 'spam?' });
+      expect(retry).toMatchObject({ ok: true, message: { id: storedId } });
+      // Invalid sends do not count either: after the window, the budget is full again.
+      await new Promise((r) => setTimeout(r, refusal.error.retryAfterMs! + 50));
+      for (let i = 0; i < 5; i++) {
+        expect(await socket.emitWithAck('message:send', { id: 'bad', roomId, content: '' })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+      }
+      const again = await Promise.all(Array.from({ length: 10 }, () => socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'ok' })));
+      expect(again.every((a) => a.ok)).toBe(true);
+    } finally {
+      socket.close();
+    }
+  });
+});
