@@ -1,0 +1,35 @@
+import type { Message, RoomSummary } from '@chat/protocol';
+
+/**
+ * The room list after a message arrived, or undefined when the room is not in it (the caller refetches).
+ * Unread grows only for others' messages above the known `lastSeq`, so messages replayed by a sync after
+ * the list was fetched are not counted twice.
+ */
+export function withIncomingMessage(rooms: RoomSummary[], message: Message, opts: { userId: string; activeRoomId: string | undefined }): RoomSummary[] | undefined {
+  const room = rooms.find((r) => r.id === message.roomId);
+  if (!room) return undefined;
+  const isNew = message.seq > room.lastSeq;
+  const counts = isNew && message.senderId !== opts.userId && message.roomId !== opts.activeRoomId;
+  const isLatest = !room.lastMessage || message.seq >= room.lastMessage.seq;
+  const next: RoomSummary = {
+    ...room,
+    lastSeq: Math.max(room.lastSeq, message.seq),
+    unread: counts ? room.unread + 1 : room.unread,
+    ...(isLatest ? { lastMessage: message } : {}),
+  };
+  return rooms.map((r) => (r === room ? next : r));
+}
+
+export function withRoomRead(rooms: RoomSummary[], roomId: string): RoomSummary[] {
+  return rooms.map((r) => (r.id === roomId && r.unread > 0 ? { ...r, unread: 0, readSeq: r.lastSeq } : r));
+}
+
+export function withoutRoom(rooms: RoomSummary[], roomId: string): RoomSummary[] {
+  return rooms.filter((r) => r.id !== roomId);
+}
+
+/** Most recent activity first. */
+export function sortedRooms(rooms: RoomSummary[]): RoomSummary[] {
+  const activity = (r: RoomSummary) => Date.parse(r.lastMessage?.createdAt ?? r.createdAt);
+  return [...rooms].sort((a, b) => activity(b) - activity(a));
+}
