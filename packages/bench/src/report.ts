@@ -1,0 +1,66 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { MachineInfo } from './machine';
+import type { ScenarioResult } from './scenario';
+
+export interface Report {
+  scenario: string;
+  startedAt: string;
+  flags: Record<string, unknown>;
+  machine: MachineInfo;
+  result: ScenarioResult;
+}
+
+const fmt = (n: number | undefined, digits: number): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
+
+export function formatReport(report: Report): string {
+  const header = ['scenario', 'mode', 'msgs/s', 'p50 ms', 'p95 ms', 'p99 ms', 'mean batch'];
+  const rows = report.result.rows.map((r) => [
+    r.scenario,
+    r.mode,
+    fmt(r.messagesPerSecond, 0),
+    fmt(r.latencyMs.p50, 2),
+    fmt(r.latencyMs.p95, 2),
+    fmt(r.latencyMs.p99, 2),
+    fmt(r.meanBatch, 1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  // Text columns left-aligned, numbers right-aligned, as a reader scans them.
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const m = report.machine;
+  return [
+    `machine: ${m.cpus} × ${m.cpuModel}, ${m.totalMemoryGiB} GiB, Node ${m.node}, ${m.platform}, load ${m.loadAverage.join(' ')}`,
+    `parameters: ${JSON.stringify(report.result.parameters)}`,
+    '',
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    '',
+    ...report.result.ratios.map(
+      (r) => `${r.label}: ${r.value.toFixed(1)}×${r.goal === undefined ? '' : ` (goal ≥ ${r.goal}×: ${r.value >= r.goal ? 'met' : 'NOT met'})`}`,
+    ),
+    ...(report.result.notes.length > 0 ? ['', ...report.result.notes.map((n) => `note: ${n}`)] : []),
+    ...report.result.failures.map((f) => `FAILED: ${f}`),
+  ].join('\n');
+}
+
+/** Writes `.bench/<scenario>-<timestamp>.json` at the repository root (gitignored); returns its path. */
+export function writeReport(report: Report): string {
+  const dir = path.join(repoRoot(), '.bench');
+  mkdirSync(dir, { recursive: true });
+  const stamp = report.startedAt.replace(/[:.]/g, '-');
+  const file = path.join(dir, `${report.scenario}-${stamp}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  return file;
+}
+
+/** The workspace root, wherever the command was started from (pnpm --filter runs in the package dir). */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'pnpm-workspace.yaml'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+  return dir;
+}

@@ -1,0 +1,49 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { Cleanups } from './cleanups';
+
+export type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** One line of the results table. Latency is per message, in milliseconds. */
+export interface ResultRow {
+  scenario: string;
+  mode: string;
+  messagesPerSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+  /** Mean messages per transaction, where known. */
+  meanBatch: number | undefined;
+  /** Anything else worth keeping in the JSON (counts, cross-checks, parameters of this row). */
+  details: Record<string, unknown>;
+}
+
+export interface Ratio {
+  label: string;
+  value: number;
+  /** The target the issue set, printed beside the value (not enforced: numbers vary by machine). */
+  goal?: number;
+}
+
+export interface ScenarioResult {
+  rows: ResultRow[];
+  ratios: Ratio[];
+  parameters: Record<string, unknown>;
+  notes: string[];
+  /** Correctness problems seen while measuring (failed sends, acked ≠ stored); any makes the run exit 1. */
+  failures: string[];
+}
+
+export interface ScenarioContext {
+  flags: FlagValues;
+  /** Things to undo at the end, on error and on SIGINT, last registered first. */
+  cleanups: Cleanups;
+  log(message: string): void;
+}
+
+export interface Scenario {
+  name: string;
+  summary: string;
+  /** Flag lines for `pnpm bench help`, with their defaults. */
+  usage: string[];
+  /** Flags of this scenario, in node:util parseArgs form (all strings or booleans). */
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(ctx: ScenarioContext): Promise<ScenarioResult>;
+}
