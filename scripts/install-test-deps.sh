@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond Node: pnpm, and the PostgreSQL server binaries and Redis that
-# the test kit starts on free ports. Idempotent: installs only what is missing.
+# Installs what the test suite needs beyond Node: pnpm, and the PostgreSQL server binaries, Redis and NGINX
+# that the test kit starts on free ports, and Chromium for the web client's browser tests.
+# Idempotent: installs only what is missing.
 set -euo pipefail
 
 missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Debian puts nginx in /usr/sbin, which is not on every user's PATH.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing system packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})" >&2
