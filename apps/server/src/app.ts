@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { createDatabase, type Database } from '@chat/db';
 import { ChatError, LIMITS } from '@chat/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -12,6 +13,8 @@ import { presenceFeature } from './features/presence/plugin';
 import { roomsFeature } from './features/rooms/plugin';
 import { typingFeature } from './features/typing/plugin';
 import { webFeature } from './features/web/plugin';
+import { ReadYourWrites } from './db/read-your-writes';
+import { clientAddressResolver } from './http/client-address';
 import { installErrorHandlers } from './http/error-handler';
 import { isOriginAllowed } from './http/origin-policy';
 import { MemoryPresenceStore, type PresenceStore } from './infra/presence-store';
@@ -24,14 +27,29 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     db: Database;
+    /** Read routing per user: replicas, except where the user's own writes may not have arrived yet. */
+    reads: ReadYourWrites;
     io: ChatServer;
     socketEvents: SocketEvents;
     presence: PresenceStore;
     rateLimiters: RateLimiterFactory;
     metrics: Metrics;
     redis: Redis | undefined;
+    /** The client's address for a raw request (a Socket.IO handshake), trusting only TRUST_PROXY hops. */
+    clientAddress: (req: IncomingMessage) => string;
   }
 }
+
+/** Client events that change what a later read by the same user must see. */
+const WRITE_EVENTS: ReadonlySet<string> = new Set([
+  'message:send',
+  'message:edit',
+  'message:delete',
+  'reaction:add',
+  'reaction:remove',
+  'message:delivered',
+  'message:read',
+]);
 
 export interface AppOverrides {
   /** An already open database (tests share one PGlite across apps to restart a node on the same data). */
@@ -54,6 +72,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     bodyLimit: LIMITS.httpBodyMaxBytes,
     requestIdHeader: 'x-request-id',
     forceCloseConnections: true,
+    // X-Forwarded-For is believed only from the configured proxies (NGINX); see http/client-address.ts.
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
   });
   installErrorHandlers(app);
 
@@ -70,6 +90,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
             poolMax: config.database.poolMax,
             connectionTimeoutMs: config.database.connectionTimeoutMs,
             statementTimeoutMs: config.database.statementTimeoutMs,
+            replicaMaxLagSeconds: config.database.replicaMaxLagSeconds,
+            replicaProbeIntervalMs: config.database.replicaProbeIntervalMs,
             logger: app.log,
           },
     ));
@@ -85,7 +107,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     await Promise.race([redis.ping().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 
-  const metrics = createMetrics(config.nodeId);
+  const metrics = createMetrics(config.nodeId, { replicas: () => db.reads.health() });
   const io: ChatServer = new Server(app.server, {
     path: '/socket.io',
     maxHttpBufferSize: LIMITS.socketPayloadMaxBytes,
@@ -93,16 +115,25 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     pingTimeout: 20_000,
     allowRequest: (req, callback) => callback(null, isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)),
   });
-  const socketEvents = new SocketEvents(app.log, (event, outcome) => metrics.socketEvents.inc({ event, outcome }));
+  const reads = new ReadYourWrites(db, {
+    onRead: (target) => metrics.dbReads.inc({ target: target.name }),
+    onError: (err) => app.log.warn({ err }, 'could not read the primary WAL position'),
+  });
+  const socketEvents = new SocketEvents(app.log, (event, outcome, socket) => {
+    metrics.socketEvents.inc({ event, outcome });
+    if (outcome === 'ok' && WRITE_EVENTS.has(event)) reads.noteWrite(socket.data.userId);
+  });
 
   app.decorate('config', config);
   app.decorate('db', db);
+  app.decorate('reads', reads);
   app.decorate('io', io);
   app.decorate('socketEvents', socketEvents);
   app.decorate('presence', new MemoryPresenceStore());
   app.decorate('rateLimiters', redis ? redisRateLimiters(redis) : memoryRateLimiters);
   app.decorate('metrics', metrics);
   app.decorate('redis', redis);
+  app.decorate('clientAddress', clientAddressResolver(config.trustProxy));
 
   app.addHook('onRequest', async (request) => {
     if (!isOriginAllowed(request.headers.origin, request.headers.host, config.allowedOrigins)) {
@@ -110,10 +141,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     }
   });
 
+  // A successful write over HTTP: mark it before the answer leaves, so the caller's next read sees it.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400 && request.user) {
+      reads.noteWrite(request.user.userId);
+    }
+  });
+
   // Registered before the features: onClose hooks run in reverse order, so this one runs last, after
   // each feature has flushed what it holds (the group-commit queue, receipt cursors).
   app.addHook('onClose', async () => {
     await app.presence.close();
+    reads.close();
     redis?.disconnect();
     if (ownsDatabase) await db.close();
   });

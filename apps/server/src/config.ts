@@ -24,6 +24,16 @@ const EnvSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(50).default(20),
   DATABASE_CONNECTION_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
+  DATABASE_REPLICA_MAX_LAG_SECONDS: z.coerce.number().positive().default(5),
+  DATABASE_REPLICA_PROBE_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
+  /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none = the socket's peer is the client. */
+  TRUST_PROXY: csv,
+  /** Worker processes per node (main.ts forks them behind @socket.io/sticky). */
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  /** On SIGTERM, sockets are closed gradually over this window so clients spread over the other nodes. */
+  DRAIN_WINDOW_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** Presence heartbeat: a node refreshes its entries this often; they expire after 3 missed beats. */
+  PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86400).default(900),
@@ -49,8 +59,14 @@ export interface Config {
         poolMax: number;
         connectionTimeoutMs: number;
         statementTimeoutMs: number;
+        replicaMaxLagSeconds: number;
+        replicaProbeIntervalMs: number;
       };
   redisUrl?: string;
+  trustProxy: string[];
+  workers: number;
+  drainWindowMs: number;
+  presenceHeartbeatMs: number;
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
@@ -96,8 +112,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           poolMax: e.DATABASE_POOL_MAX,
           connectionTimeoutMs: e.DATABASE_CONNECTION_TIMEOUT_MS,
           statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          replicaMaxLagSeconds: e.DATABASE_REPLICA_MAX_LAG_SECONDS,
+          replicaProbeIntervalMs: e.DATABASE_REPLICA_PROBE_INTERVAL_MS,
         },
     ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
+    trustProxy: e.TRUST_PROXY,
+    workers: e.WORKERS,
+    drainWindowMs: e.DRAIN_WINDOW_MS,
+    presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,
     jwtSecret: e.JWT_SECRET ?? embeddedSecret(dataDir),
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,

@@ -1,7 +1,8 @@
+import type { ReplicaHealth } from '@chat/db';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The node's Prometheus metrics, on a registry of its own (tests build several apps in one process). */
-export function createMetrics(nodeId: string) {
+export function createMetrics(nodeId: string, sources: { replicas?: () => ReplicaHealth[] } = {}) {
   const registry = new Registry();
   registry.setDefaultLabels({ node: nodeId });
   collectDefaultMetrics({ register: registry });
@@ -38,6 +39,39 @@ export function createMetrics(nodeId: string) {
       name: 'chat_persist_batch_seconds',
       help: 'Group-commit transaction latency',
       buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    replicaUp: new Gauge({
+      name: 'chat_replica_up',
+      help: 'Whether reads may go to this replica (1) or it is skipped as down or lagging (0)',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect() {
+        for (const r of sources.replicas?.() ?? []) this.set({ replica: r.name }, r.up ? 1 : 0);
+      },
+    }),
+    replicaLag: new Gauge({
+      name: 'chat_replica_lag_seconds',
+      help: 'Replica replay lag behind the primary (0 when caught up), as last probed',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect() {
+        for (const r of sources.replicas?.() ?? []) if (r.lagSeconds !== null) this.set({ replica: r.name }, r.lagSeconds);
+      },
+    }),
+    replicaLagBytes: new Gauge({
+      name: 'chat_replica_lag_bytes',
+      help: 'WAL bytes the replica has yet to replay, as last probed',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect() {
+        for (const r of sources.replicas?.() ?? []) if (r.lagBytes !== null) this.set({ replica: r.name }, r.lagBytes);
+      },
+    }),
+    dbReads: new Counter({
+      name: 'chat_db_reads_total',
+      help: 'Routed reads by target (primary, or a replica name)',
+      labelNames: ['target'] as const,
       registers: [registry],
     }),
     ackLatency: new Histogram({

@@ -1,12 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrate';
 import { PGliteDialect } from './pglite-dialect';
 import { asReadonly } from './readonly-kysely';
 import type { ReadonlyKysely } from './readonly-kysely';
-import { createRoundRobinRouter } from './replica-router';
+import { createReplicaRouter, parseLsn } from './replica-router';
+import type { Lsn, ReplicaHealth, RoutedTarget } from './replica-router';
 import type { DB } from './schema';
 import { pgTypes, pgliteParsers } from './type-parsers';
 
@@ -32,6 +33,10 @@ export interface PostgresDatabaseConfig {
   connectionTimeoutMs?: number;
   /** Server-side statement_timeout for every connection; default 10000. */
   statementTimeoutMs?: number;
+  /** A replica further behind than this is skipped (reads go elsewhere). Default 5. */
+  replicaMaxLagSeconds?: number;
+  /** How often replica positions are probed. Default 500. */
+  replicaProbeIntervalMs?: number;
   logger?: DatabaseLogger;
 }
 
@@ -42,11 +47,28 @@ export interface DatabasePools {
   replicas: pg.Pool[];
 }
 
+/** Where reads go (DESIGN.md, "Reads and replicas"). */
+export interface ReadRouting {
+  /**
+   * A read target for a caller whose own writes must be visible: a healthy replica that has replayed at
+   * least `minLsn` (the primary's position after that write), else the primary.
+   */
+  pick(minLsn?: Lsn): RoutedTarget<ReadonlyKysely<DB>>;
+  /** The primary's current WAL position (undefined when there is no replication, as on PGlite). */
+  primaryLsn(): Promise<Lsn | undefined>;
+  /** Every replica's last probed state, for metrics and /readyz. */
+  health(): ReplicaHealth[];
+}
+
 export interface Database {
   /** Writes, and reads that must see them. */
   primary: Kysely<DB>;
-  /** History, search and lists; may lag the primary. With several replicas, each read picks one. */
+  /**
+   * History, search and lists, without a read-your-writes bound: each top-level call goes to the next
+   * healthy replica, or to the primary when none is healthy. May lag the primary.
+   */
   replica: ReadonlyKysely<DB>;
+  reads: ReadRouting;
   kind: 'pglite' | 'postgres';
   /** Applies pending migrations on the primary (advisory-locked, safe from many nodes at once). */
   migrate(): Promise<void>;
@@ -69,10 +91,12 @@ async function createPGliteDatabase(config: PGliteDatabaseConfig): Promise<Datab
   const primary = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
   // One embedded instance has no replica: the same Kysely (hence the same session lock) serves reads,
   // narrowed to read-only at the type level.
+  const target: RoutedTarget<ReadonlyKysely<DB>> = { db: asReadonly(primary), name: 'primary', role: 'primary' };
   return {
     kind: 'pglite',
     primary,
-    replica: asReadonly(primary),
+    replica: target.db,
+    reads: { pick: () => target, primaryLsn: async () => undefined, health: () => [] },
     migrate: () => migrateToLatest(primary),
     close: once(() => primary.destroy()),
   };
@@ -86,24 +110,66 @@ function createPostgresDatabase(config: PostgresDatabaseConfig): Database {
   );
 
   const primary = new Kysely<DB>({ dialect: new PostgresDialect({ pool: primaryPool }) });
-  const replicas = replicaPools.map((pool) => new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }));
+  // A replica that refuses connections (stopped, restarting) must not fail reads: its checkout falls back
+  // to a primary connection, and the router stops sending it reads until a probe finds it well.
+  let markDown: (name: string) => void = () => {};
+  const replicas = replicaPools.map(
+    (pool, index) =>
+      new Kysely<DB>({
+        dialect: new PostgresDialect({
+          pool: {
+            async connect() {
+              try {
+                return await pool.connect();
+              } catch (err) {
+                logger.error({ err, replica: `replica-${index}` }, 'replica connection failed; reading from the primary');
+                markDown(`replica-${index}`);
+                return primaryPool.connect();
+              }
+            },
+            end: () => pool.end(),
+            options: pool.options,
+          },
+        }),
+      }),
+  );
 
-  let replica: ReadonlyKysely<DB>;
-  if (replicas.length === 0) {
-    replica = asReadonly(primary);
-  } else if (replicas.length === 1) {
-    replica = asReadonly(replicas[0] as Kysely<DB>);
-  } else {
-    replica = routedReplica(replicas);
-  }
+  const router = createReplicaRouter<ReadonlyKysely<DB>>({
+    primary: asReadonly(primary),
+    replicas: replicas.map((db, index) => ({
+      name: `replica-${index}`,
+      db: asReadonly(db),
+      probe: {
+        async replayPosition() {
+          // On a server that is not a standby, replay LSN is null: its own write position stands in.
+          const { rows } = await sql<{ lsn: string; age: number | null }>`
+            select coalesce(pg_last_wal_replay_lsn(), pg_current_wal_lsn())::text as lsn,
+                   extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 as age`.execute(db);
+          const row = rows[0]!;
+          return { lsn: parseLsn(row.lsn), lastReplayAgeSeconds: row.age };
+        },
+      },
+    })),
+    primaryLsn: async () => {
+      const { rows } = await sql<{ lsn: string }>`select pg_current_wal_lsn()::text as lsn`.execute(primary);
+      return parseLsn(rows[0]!.lsn);
+    },
+    maxLagSeconds: config.replicaMaxLagSeconds ?? 5,
+    probeIntervalMs: config.replicaProbeIntervalMs ?? 500,
+    onProbeError: (name, err) => logger.error({ err, replica: name }, 'replica probe failed; reads skip it'),
+  });
+
+  markDown = (name) => router.markDown(name);
 
   return {
     kind: 'postgres',
     primary,
-    replica,
+    replica: replicas.length === 0 ? asReadonly(primary) : routedReplica(router.pick.bind(router)),
+    reads: { pick: (minLsn) => router.pick(minLsn), primaryLsn: () => router.primaryLsn(), health: () => router.health() },
     migrate: () => migrateToLatest(primary),
     // Kysely.destroy() ends the pool it was given.
     close: once(async () => {
+      router.close();
       await Promise.all([primary, ...replicas].map((db) => db.destroy()));
     }),
     pools: { primary: primaryPool, replicas: replicaPools },
@@ -128,20 +194,18 @@ function createPool(config: PostgresDatabaseConfig, url: string, role: string, l
 }
 
 /**
- * A read-only handle whose every top-level call goes to the next replica. Each call builds its query on
- * one replica, so a query never mixes pools.
+ * A read-only handle whose every top-level call goes to the target the router picks then. Each call builds
+ * its query on one target, so a query never mixes pools.
  */
-function routedReplica(replicas: Kysely<DB>[]): ReadonlyKysely<DB> {
-  const router = createRoundRobinRouter(replicas);
-  const first = replicas[0] as Kysely<DB>;
-  const handle = new Proxy(first, {
+function routedReplica(pick: () => RoutedTarget<ReadonlyKysely<DB>>): ReadonlyKysely<DB> {
+  const handle = new Proxy({} as ReadonlyKysely<DB>, {
     get(_target, property) {
-      const db = router.pick();
+      const db = pick().db;
       const value = Reflect.get(db, property, db) as unknown;
-      return typeof value === 'function' ? value.bind(db) : value;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(db) : value;
     },
   });
-  return asReadonly(handle);
+  return handle;
 }
 
 const consoleLogger: DatabaseLogger = {

@@ -6,13 +6,14 @@ export type {
   DatabasePools,
   PGliteDatabaseConfig,
   PostgresDatabaseConfig,
+  ReadRouting,
 } from './create-database';
 export { migrateToLatest, SqlFileMigrationProvider, defaultMigrationsDir } from './migrate';
 export { PGliteDialect } from './pglite-dialect';
 export type { PGliteDialectConfig } from './pglite-dialect';
 export { asReadonly, type ReadonlyKysely } from './readonly-kysely';
-export { createRoundRobinRouter } from './replica-router';
-export type { ReplicaRouter } from './replica-router';
+export { createReplicaRouter, parseLsn } from './replica-router';
+export type { Lsn, ReplicaHealth, ReplicaProbe, ReplicaRouter, ReplicaRouterOptions, RoutedTarget } from './replica-router';
 export type {
   AuditLogEntry,
   AuditLogTable,

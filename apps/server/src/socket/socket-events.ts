@@ -25,7 +25,7 @@ export class SocketEvents {
 
   constructor(
     private readonly log: FastifyBaseLogger,
-    private readonly onHandled: (event: ClientEventName, outcome: string) => void = () => {},
+    private readonly onHandled: (event: ClientEventName, outcome: string, socket: ChatSocket) => void = () => {},
   ) {}
 
   on<E extends ClientEventName>(event: E, handler: EventHandler<E>): void {
@@ -97,7 +97,7 @@ export class SocketEvents {
         response = { ok: false, error };
       }
     }
-    this.onHandled(event, response.ok ? 'ok' : response.error.code);
+    this.onHandled(event, response.ok ? 'ok' : response.error.code, socket);
     ack(response);
   }
 }

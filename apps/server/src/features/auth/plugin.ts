@@ -113,7 +113,8 @@ async function auth(app: FastifyInstance): Promise<void> {
   app.get('/api/users', { preHandler: app.authenticate }, async (request) => {
     const { query } = parseInput(UserSearchQuerySchema, request.query);
     const prefix = query.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-    const rows = await app.db.replica
+    const rows = await app.reads
+      .reader(request.user.userId)
       .selectFrom('users')
       .select(['id', 'username', 'display_name', 'created_at'])
       .where('username', 'like', `${prefix}%`)

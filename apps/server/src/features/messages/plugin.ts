@@ -205,15 +205,22 @@ async function messages(app: FastifyInstance): Promise<void> {
     const query = parseInput(HistoryQuerySchema, request.query);
     await membership.requireMember(request.user.userId, roomId);
     // Read-your-writes: if the replica has not yet replayed what this node acknowledged, read the primary.
-    const replicaSeq = await db.replica.selectFrom('rooms').select('last_seq').where('id', '=', roomId).executeTakeFirst();
-    const reader = (replicaSeq?.last_seq ?? 0) < seqs.peek(roomId) ? primaryReads : db.replica;
+    // Read-your-writes: the user's own acknowledged writes (by WAL position), and every message this node
+    // has acknowledged in the room (by seq), must be visible; a replica that is behind either is passed over.
+    const routed = app.reads.reader(request.user.userId);
+    const known = seqs.peek(roomId);
+    let reader = routed;
+    if (known > 0 && routed !== primaryReads) {
+      const replicaSeq = await routed.selectFrom('rooms').select('last_seq').where('id', '=', roomId).executeTakeFirst();
+      if ((replicaSeq?.last_seq ?? 0) < known) reader = primaryReads;
+    }
     return historyPage(reader, roomId, query);
   });
 
   app.get('/api/search', { preHandler: app.authenticate }, async (request) => {
     const { q, roomId } = parseInput(SearchQuerySchema, request.query);
     if (roomId !== undefined) await membership.requireMember(request.user.userId, roomId);
-    return { results: await searchMessages(db.replica, request.user.userId, q, roomId) };
+    return { results: await searchMessages(app.reads.reader(request.user.userId), request.user.userId, q, roomId) };
   });
 }
 

@@ -38,7 +38,8 @@ async function presence(app: FastifyInstance): Promise<void> {
 
   app.socketEvents.on('presence:get', async (socket, { userIds }) => {
     if (userIds.length === 0) return { presence: [] };
-    const visible = await app.db.replica
+    const visible = await app.reads
+      .reader(socket.data.userId)
       .selectFrom('room_members as mine')
       .innerJoin('room_members as theirs', 'theirs.room_id', 'mine.room_id')
       .select('theirs.user_id')

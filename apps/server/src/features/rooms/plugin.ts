@@ -54,7 +54,7 @@ async function rooms(app: FastifyInstance): Promise<void> {
     socket.emit('hello', { userId: socket.data.userId, node: app.config.nodeId, protocol: PROTOCOL_VERSION, rooms: socket.data.rooms });
   });
 
-  app.get('/api/rooms', auth, async (request) => ({ rooms: await listRoomSummaries(db.replica, request.user.userId) }));
+  app.get('/api/rooms', auth, async (request) => ({ rooms: await listRoomSummaries(app.reads.reader(request.user.userId), request.user.userId) }));
 
   app.post('/api/rooms', auth, async (request, reply) => {
     const body = parseInput(CreateRoomBodySchema, request.body);
@@ -110,7 +110,8 @@ async function rooms(app: FastifyInstance): Promise<void> {
   app.get('/api/rooms/discover', auth, async (request) => {
     const { query } = parseInput(DiscoverQuerySchema, request.query);
     const pattern = `%${query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = await db.replica
+    const rows = await app.reads
+      .reader(request.user.userId)
       .selectFrom('rooms')
       .select(ROOM_COLUMNS)
       .where('type', '=', 'public')
@@ -178,7 +179,8 @@ async function rooms(app: FastifyInstance): Promise<void> {
   app.get('/api/rooms/:roomId/members', auth, async (request) => {
     const { roomId } = parseInput(RoomParamsSchema, request.params);
     await membership.requireMember(request.user.userId, roomId);
-    const rows = await db.replica
+    const rows = await app.reads
+      .reader(request.user.userId)
       .selectFrom('room_members')
       .innerJoin('users', 'users.id', 'room_members.user_id')
       .select(['users.id', 'users.username', 'users.display_name', 'room_members.role'])

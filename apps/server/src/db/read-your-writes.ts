@@ -1,0 +1,88 @@
+import type { DB, Database, Lsn, ReadonlyKysely, RoutedTarget } from '@chat/db';
+
+/** Beyond any real WAL position: no replica qualifies, so the primary answers. */
+const PRIMARY_ONLY: Lsn = 1n << 64n;
+
+/**
+ * Read-your-writes over streaming replicas (DESIGN.md, "Reads and replicas").
+ *
+ * After a user's write commits, the node records the primary's WAL position for that user; that user's
+ * reads then go only to a replica that has replayed at least that far, else to the primary. Positions are
+ * fetched with one query for every write that finished while the previous fetch was in flight, so a burst
+ * of writes costs one round trip, not one each; until the position is known the user reads the primary.
+ * Marks expire after `ttlMs`: a replica further behind than the router's lag bound is skipped anyway.
+ *
+ * Hand-written because it joins our own pieces (the router's probes, the user identity); no library does it.
+ */
+export class ReadYourWrites {
+  private readonly marks = new Map<string, { lsn: Lsn | undefined; at: number }>();
+  private pending = new Set<string>();
+  private inFlight: Promise<void> | undefined;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: {
+      ttlMs?: number;
+      onRead?: (target: RoutedTarget<ReadonlyKysely<DB>>) => void;
+      onError?: (err: unknown) => void;
+    } = {},
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), this.ttl).unref();
+  }
+
+  private get ttl(): number {
+    return this.options.ttlMs ?? 30_000;
+  }
+
+  /** Call after a write by `userId` has committed, before answering them. */
+  noteWrite(userId: string): void {
+    if (this.db.kind === 'pglite' || this.db.reads.health().length === 0) return;
+    this.marks.set(userId, { lsn: undefined, at: Date.now() });
+    this.pending.add(userId);
+    this.fetch();
+  }
+
+  /** Where `userId`'s next read goes. */
+  reader(userId: string): ReadonlyKysely<DB> {
+    const mark = this.marks.get(userId);
+    let target: RoutedTarget<ReadonlyKysely<DB>>;
+    if (!mark || Date.now() - mark.at > this.ttl) target = this.db.reads.pick();
+    else target = this.db.reads.pick(mark.lsn ?? PRIMARY_ONLY);
+    this.options.onRead?.(target);
+    return target.db;
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private fetch(): void {
+    if (this.inFlight || this.pending.size === 0) return;
+    // Only writes that committed before this query starts are covered by its answer; later ones wait for
+    // the next fetch.
+    const users = this.pending;
+    this.pending = new Set();
+    this.inFlight = this.db.reads
+      .primaryLsn()
+      .then(
+        (lsn) => {
+          for (const user of users) {
+            const mark = this.marks.get(user);
+            if (mark && !this.pending.has(user)) mark.lsn = lsn ?? 0n;
+          }
+        },
+        // Without a position the marks stay unknown: those users read the primary until they expire.
+        (err: unknown) => this.options.onError?.(err),
+      )
+      .finally(() => {
+        this.inFlight = undefined;
+        this.fetch();
+      });
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [user, mark] of this.marks) if (now - mark.at > this.ttl) this.marks.delete(user);
+  }
+}
