@@ -14,3 +14,27 @@ export { startRedis } from './redis';
 export type { RedisServer } from './redis';
 export { testServices, TEST_ENV } from './test-services';
 export type { TestServices } from './test-services';
+export {
+  startNginx,
+  renderNginxConfig,
+  renderTemplate,
+  templatePlaceholders,
+  nginxTemplateVars,
+  upstreamServers,
+  checkNginxConfig,
+  findNginx,
+  NGINX_TEMPLATE_PATH,
+  UPSTREAM_SERVER_PARAMS,
+  UPSTREAM_BALANCE,
+  REPO_ROOT,
+} from './nginx';
+export type {
+  NginxServer,
+  NginxConfigOptions,
+  NginxTemplateVars,
+  StartNginxOptions,
+  CheckNginxConfigOptions,
+  UpstreamBalance,
+} from './nginx';
+export { startCluster, describeClusterLogs } from './cluster';
+export type { Cluster, ClusterNode, ClusterPostgres, StartClusterOptions } from './cluster';

@@ -28,6 +28,8 @@ export interface SpawnServiceOptions {
   cwd?: string;
   /** Run as this user when we are root (initdb and postgres refuse to run as root). */
   user?: string;
+  /** The child's whole environment; defaults to this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 // Servers still running when this process exits (a crashed test run, a forgotten stop()) are killed here,
@@ -66,11 +68,11 @@ export function userIds(user: string): { uid: number; gid: number } | undefined 
   return uid === undefined || gid === undefined ? undefined : { uid, gid };
 }
 
-export function spawnService({ command, args, logFile, cwd, user }: SpawnServiceOptions): ServiceProcess {
+export function spawnService({ command, args, logFile, cwd, user, env }: SpawnServiceOptions): ServiceProcess {
   const log = openSync(logFile, 'a');
   const child = (() => {
     try {
-      return spawn(command, args, { cwd, stdio: ['ignore', log, log], ...identityFor(user) });
+      return spawn(command, args, { cwd, env, stdio: ['ignore', log, log], ...identityFor(user) });
     } finally {
       closeSync(log); // the child holds its own copy of the descriptor
     }

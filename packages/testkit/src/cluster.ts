@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { onFreePort } from './free-port';
+import { startNginx, REPO_ROOT, type NginxServer, type UpstreamBalance } from './nginx';
+import { withDatabase, withPgClient } from './pg-client';
+import { startPostgres, type PostgresCluster } from './postgres';
+import {
+  childPids,
+  spawnService,
+  tailFile,
+  waitForPidsToExit,
+  waitForService,
+  type ExitStatus,
+  type ServiceProcess,
+} from './process';
+import { startRedis, type RedisServer } from './redis';
+import { TEST_ENV } from './test-services';
+import { makeTempDir, removeDir } from './temp-dir';
+
+export interface StartClusterOptions {
+  /** Backend node processes (`node-1` … `node-N`). */
+  nodes: number;
+  /** WORKERS for each node (worker processes behind @socket.io/sticky); the node's default when unset. */
+  workers?: number;
+  /** Extra environment for every node, applied last (e.g. `{ DRAIN_WINDOW_MS: '1000' }`). */
+  env?: Record<string, string>;
+  /** NGINX balancing method; `ipHash` by default. */
+  balance?: UpstreamBalance;
+  /** Static files NGINX serves at `/`; apps/web/dist of this repository by default. */
+  webRoot?: string;
+  /** Deadline for each process to become ready. */
+  timeoutMs?: number;
+}
+
+export interface ClusterNode {
+  /** `node-<i>`: NODE_ID, so also `hello.node` and `/readyz`'s `node`. */
+  readonly id: string;
+  /** The node itself, bypassing NGINX: `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** PID of the node's (main) process; undefined while it is not running. */
+  readonly pid: number | undefined;
+  readonly logFile: string;
+  /**
+   * Sends `signal` (SIGKILL by default: a crash) and resolves once the process and its children
+   * (workers) have exited. Any other signal escalates to SIGKILL after 60 s.
+   */
+  kill(signal?: NodeJS.Signals): Promise<ExitStatus | undefined>;
+  /** Graceful stop (SIGTERM: the node drains), escalating to SIGKILL after 60 s. */
+  stop(): Promise<ExitStatus | undefined>;
+  /** Stops the node if it runs, starts it again on the same port, and waits until `/readyz` is 200. */
+  restart(): Promise<void>;
+}
+
+export interface ClusterPostgres {
+  /** The cluster's database on the primary and on the streaming replica. */
+  readonly primaryUrl: string;
+  readonly replicaUrl: string;
+  readonly databaseName: string;
+  readonly server: PostgresCluster;
+  pauseReplay(): Promise<void>;
+  resumeReplay(): Promise<void>;
+  waitForReplicaCatchUp(options?: { timeoutMs?: number }): Promise<void>;
+  stopReplica(): Promise<void>;
+  startReplica(): Promise<void>;
+}
+
+export interface Cluster {
+  /** NGINX: the one address clients use. */
+  readonly entryUrl: string;
+  readonly nodes: readonly ClusterNode[];
+  readonly redis: { readonly url: string; restart(): Promise<void>; kill(): Promise<void> };
+  readonly postgres: ClusterPostgres;
+  readonly nginx: NginxServer;
+  /** Holds every node's log file. */
+  readonly dir: string;
+  /** Every log file of the cluster, for error messages. */
+  logFiles(): string[];
+  /** Stops everything this cluster started, by PID, and removes its temporary directories. */
+  stop(): Promise<void>;
+}
+
+/** The node entry point: what `pnpm --filter @chat/server start` runs, without tsx's extra parent process. */
+const NODE_MAIN = 'apps/server/src/main.ts';
+const DATABASE_NAME = 'chat';
+
+function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.setTimeout(3000, () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+/** The environment a node inherits: ours, minus what only makes sense for jest or for this process. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // jest's --experimental-vm-modules
+  for (const name of Object.values(TEST_ENV)) delete env[name];
+  return env;
+}
+
+class NodeProcess implements ClusterNode {
+  private service: ServiceProcess | undefined;
+  private boundPort: number | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly logFile: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get port(): number {
+    if (this.boundPort === undefined) throw new Error(`${this.id} was never started`);
+    return this.boundPort;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.service && !this.service.exitStatus ? this.service.pid : undefined;
+  }
+
+  async start(port = this.port): Promise<void> {
+    if (this.pid !== undefined) throw new Error(`${this.id} is already running`);
+    this.boundPort = port;
+    const service = spawnService({
+      command: process.execPath,
+      args: ['--import', 'tsx', NODE_MAIN],
+      cwd: REPO_ROOT,
+      env: { ...this.env, PORT: String(port) },
+      logFile: this.logFile,
+    });
+    this.service = service;
+    const readyz = `${this.url}/readyz`;
+    await waitForService(
+      service,
+      `${this.id} to answer 200 on ${readyz}`,
+      async () => {
+        const { status, body } = await getJson(readyz);
+        if (status !== 200) return false;
+        const node = (body as { node?: unknown }).node;
+        if (node !== this.id) throw new Error(`${readyz} names node ${String(node)}, expected ${this.id}`);
+        return true;
+      },
+      this.timeoutMs,
+    );
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<ExitStatus | undefined> {
+    const service = this.service;
+    if (!service || service.exitStatus) return service?.exitStatus;
+    // Workers (and tsx's esbuild service) notice their parent's death and exit on their own; a restart
+    // on the same port must not race them.
+    const children = childPids(service.pid);
+    const status = signal === 'SIGKILL' ? await service.kill() : await service.stop(signal, 60_000);
+    await waitForPidsToExit(children, 30_000);
+    return status;
+  }
+
+  stop(): Promise<ExitStatus | undefined> {
+    return this.kill('SIGTERM');
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+}
+
+/**
+ * The cluster topology from local binaries on loopback: PostgreSQL primary + streaming replica, Redis,
+ * `nodes` backend node processes and NGINX in front of them. Nodes migrate the database at start
+ * (advisory-locked, so they may all do it at once). Used by `pnpm cluster` and by the cluster tests.
+ */
+export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
+  if (!Number.isInteger(options.nodes) || options.nodes < 1) throw new Error('startCluster: nodes must be >= 1');
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const dir = makeTempDir('chat-cluster-');
+  let postgres: PostgresCluster | undefined;
+  let redis: RedisServer | undefined;
+  let nginx: NginxServer | undefined;
+  const nodes: NodeProcess[] = [];
+
+  const stopAll = async ({ keepLogs = false } = {}) => {
+    const results = await Promise.allSettled([nginx?.stop(), ...nodes.map((node) => node.stop())]);
+    results.push(...(await Promise.allSettled([postgres?.stop(), redis?.stop()])));
+    if (!keepLogs) removeDir(dir);
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+  };
+  const logFiles = () =>
+    [
+      ...nodes.map((node) => node.logFile),
+      ...(postgres ? [join(postgres.dir, 'primary.log'), join(postgres.dir, 'replica.log')] : []),
+      ...(nginx ? [nginx.errorLog, nginx.accessLog] : []),
+    ];
+
+  try {
+    const [pg, rd] = await Promise.allSettled([startPostgres({ replica: true, timeoutMs }), startRedis()]);
+    if (pg.status === 'fulfilled') postgres = pg.value;
+    if (rd.status === 'fulfilled') redis = rd.value;
+    if (pg.status === 'rejected') throw pg.reason;
+    if (rd.status === 'rejected') throw rd.reason;
+    const pgServer = postgres!;
+    await withPgClient(pgServer.primaryUrl, (client) => client.query(`create database ${DATABASE_NAME}`));
+    // The nodes read from the replica from their first request on: it must have the database.
+    await pgServer.waitForReplicaCatchUp({ timeoutMs });
+
+    const env: NodeJS.ProcessEnv = {
+      ...baseEnv(),
+      HOST: '127.0.0.1',
+      DATABASE_URL: withDatabase(pgServer.primaryUrl, DATABASE_NAME),
+      DATABASE_REPLICA_URLS: withDatabase(pgServer.replicaUrl!, DATABASE_NAME),
+      REDIS_URL: redis!.url,
+      JWT_SECRET: randomBytes(48).toString('base64url'),
+      LOG_LEVEL: 'warn',
+      TRUST_PROXY: '127.0.0.1',
+      ...(options.workers === undefined ? {} : { WORKERS: String(options.workers) }),
+      ...options.env,
+    };
+    for (let i = 1; i <= options.nodes; i++) {
+      const id = `node-${i}`;
+      nodes.push(new NodeProcess(id, join(dir, `${id}.log`), { ...env, NODE_ID: id }, timeoutMs));
+    }
+    const started = await Promise.allSettled(nodes.map((node) => onFreePort((port) => node.start(port))));
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+
+    nginx = await startNginx({
+      upstreams: nodes.map((node) => `127.0.0.1:${node.port}`),
+      balance: options.balance,
+      webRoot: options.webRoot,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // The nodes' logs stay behind for inspection; everything else is stopped and removed.
+    await stopAll({ keepLogs: true }).catch(() => undefined);
+    throw new Error(`startCluster failed: ${message}\nnode logs are kept in ${dir}`);
+  }
+
+  const pgServer = postgres!;
+  const redisServer = redis!;
+  return {
+    entryUrl: nginx.url,
+    nodes,
+    redis: { url: redisServer.url, restart: () => redisServer.restart(), kill: () => redisServer.kill() },
+    postgres: {
+      primaryUrl: withDatabase(pgServer.primaryUrl, DATABASE_NAME),
+      replicaUrl: withDatabase(pgServer.replicaUrl!, DATABASE_NAME),
+      databaseName: DATABASE_NAME,
+      server: pgServer,
+      pauseReplay: () => pgServer.pauseReplay(),
+      resumeReplay: () => pgServer.resumeReplay(),
+      waitForReplicaCatchUp: (opts) => pgServer.waitForReplicaCatchUp(opts),
+      stopReplica: () => pgServer.stopReplica(),
+      startReplica: () => pgServer.startReplica(),
+    },
+    nginx,
+    dir,
+    logFiles,
+    stop: () => stopAll(),
+  };
+}
+
+/** The last lines of each node's log, for a failing test's message. */
+export function describeClusterLogs(cluster: Pick<Cluster, 'nodes'>, lines = 20): string {
+  return cluster.nodes.map((node) => `--- ${node.id} (${node.logFile}) ---\n${tailFile(node.logFile, lines)}`).join('\n');
+}

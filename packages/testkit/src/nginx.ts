@@ -1,0 +1,266 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join, resolve } from 'node:path';
+import { findBinary } from './binaries';
+import { onFreePort } from './free-port';
+import { runCommand, spawnService, type ServiceProcess, waitForService } from './process';
+import { makeTempDir, removeDir } from './temp-dir';
+
+/** The one NGINX template, shared by the test kit, `pnpm cluster` and Docker Compose. */
+export const NGINX_TEMPLATE_PATH = resolve(__dirname, '../../../nginx/nginx.conf.template');
+
+/**
+ * Parameters of every upstream `server` line, here and in docker-compose.yml (a static test holds them
+ * equal). `max_fails=0` turns passive failure marking off: see the template and docs/cluster.md.
+ */
+export const UPSTREAM_SERVER_PARAMS = 'max_fails=0';
+
+/** The two balancing methods the template is meant for; both keep one client address on one node. */
+export const UPSTREAM_BALANCE = {
+  ipHash: 'ip_hash',
+  consistentHash: 'hash $remote_addr consistent',
+} as const;
+export type UpstreamBalance = keyof typeof UPSTREAM_BALANCE;
+
+/** The template's placeholders, i.e. the environment variables the nginx container must set. */
+export interface NginxTemplateVars {
+  NGINX_LISTEN: string;
+  NGINX_WORKER_PROCESSES: string;
+  NGINX_RUNTIME_DIR: string;
+  NGINX_ERROR_LOG: string;
+  NGINX_ACCESS_LOG: string;
+  NGINX_UPSTREAM_BALANCE: string;
+  NGINX_UPSTREAM_SERVERS: string;
+  NGINX_WEB_ROOT: string;
+  NGINX_PROXY_CONNECT_TIMEOUT: string;
+  NGINX_PROXY_READ_TIMEOUT: string;
+}
+
+const PLACEHOLDER = /\$\{([A-Z][A-Z0-9_]*)\}/g;
+
+/** Every `${NAME}` placeholder of a template, in order of first use. */
+export function templatePlaceholders(template: string): string[] {
+  return [...new Set([...template.matchAll(PLACEHOLDER)].map((m) => m[1]!))];
+}
+
+/**
+ * envsubst semantics (what the nginx image's entrypoint does with the same file), but strict: a
+ * placeholder without a value is an error instead of an empty string or a leftover `${NAME}`.
+ */
+export function renderTemplate(template: string, vars: Readonly<Record<string, string | undefined>>): string {
+  const missing = templatePlaceholders(template).filter((name) => vars[name] === undefined);
+  if (missing.length > 0) throw new Error(`NGINX template: no value for ${missing.join(', ')}`);
+  return template.replace(PLACEHOLDER, (_, name: string) => vars[name]!);
+}
+
+/** `server <address> max_fails=0;` for each address: the value of NGINX_UPSTREAM_SERVERS. */
+export function upstreamServers(addresses: readonly string[]): string {
+  if (addresses.length === 0) throw new Error('NGINX needs at least one upstream server');
+  return addresses.map((address) => `server ${address} ${UPSTREAM_SERVER_PARAMS};`).join('\n        ');
+}
+
+export interface NginxConfigOptions {
+  /** `listen` argument: `127.0.0.1:8080`, or `8080` for every address. */
+  listen: string;
+  /** Backend nodes as `host:port`. */
+  upstreams: readonly string[];
+  /** The built web app (apps/web/dist), served with a single-page-app fallback to index.html. */
+  webRoot: string;
+  /** Writable directory for the pid file and NGINX's temporary files. */
+  runtimeDir: string;
+  balance?: UpstreamBalance;
+  workerProcesses?: number | 'auto';
+  errorLog?: string;
+  accessLog?: string;
+  /** NGINX time strings, e.g. `2s`. Read timeout must stay above Socket.IO pingInterval + pingTimeout. */
+  proxyConnectTimeout?: string;
+  proxyReadTimeout?: string;
+}
+
+/** The template variables for `options`, with the same defaults Compose uses where they make sense locally. */
+export function nginxTemplateVars(options: NginxConfigOptions): NginxTemplateVars {
+  return {
+    NGINX_LISTEN: options.listen,
+    NGINX_WORKER_PROCESSES: String(options.workerProcesses ?? 'auto'),
+    NGINX_RUNTIME_DIR: options.runtimeDir,
+    NGINX_ERROR_LOG: options.errorLog ?? join(options.runtimeDir, 'error.log'),
+    NGINX_ACCESS_LOG: options.accessLog ?? join(options.runtimeDir, 'access.log'),
+    NGINX_UPSTREAM_BALANCE: UPSTREAM_BALANCE[options.balance ?? 'ipHash'],
+    NGINX_UPSTREAM_SERVERS: upstreamServers(options.upstreams),
+    NGINX_WEB_ROOT: options.webRoot,
+    NGINX_PROXY_CONNECT_TIMEOUT: options.proxyConnectTimeout ?? '2s',
+    NGINX_PROXY_READ_TIMEOUT: options.proxyReadTimeout ?? '60s',
+  };
+}
+
+export function renderNginxConfig(options: NginxConfigOptions): string {
+  return renderTemplate(readFileSync(NGINX_TEMPLATE_PATH, 'utf8'), { ...nginxTemplateVars(options) });
+}
+
+/** Debian installs nginx to /usr/sbin, which is not on every user's PATH. */
+export function findNginx(): string {
+  try {
+    return findBinary('nginx');
+  } catch (error) {
+    if (existsSync('/usr/sbin/nginx')) return '/usr/sbin/nginx';
+    throw error; // names `apt-get install -y nginx`
+  }
+}
+
+export interface CheckNginxConfigOptions {
+  /**
+   * Host names to resolve to 127.0.0.1 while checking, e.g. Compose service names like `backend`:
+   * `nginx -t` resolves upstream host names. The check then runs in a private mount namespace
+   * (`unshare`) whose /etc/hosts names them and whose /tmp is an empty tmpfs, so nothing on this
+   * machine is touched.
+   */
+  resolveToLoopback?: readonly string[];
+}
+
+/** Runs `nginx -t` on a rendered configuration; throws with NGINX's explanation when it fails. */
+export async function checkNginxConfig(config: string, options: CheckNginxConfigOptions = {}): Promise<string> {
+  const nginx = findNginx();
+  const dir = makeTempDir('chat-nginx-check-');
+  try {
+    const configFile = join(dir, 'nginx.conf');
+    writeFileSync(configFile, config);
+    const names = options.resolveToLoopback ?? [];
+    if (names.length === 0) return await runCommand(nginx, ['-t', '-c', configFile, '-p', `${dir}/`, '-e', 'stderr']);
+
+    const hostsFile = join(dir, 'hosts');
+    writeFileSync(hostsFile, `127.0.0.1 localhost ${names.join(' ')}\n::1 localhost\n`);
+    // Unprivileged users get a user namespace too (-r); inside it only "root" is mapped, so the check
+    // names that worker user instead of the default `nobody` (it only decides who owns temp dirs).
+    // NGINX's output goes to a file: Compose's config logs to /dev/stderr, which cannot be opened when
+    // it is the socket Node gives a child (in a container it is a pipe, which can).
+    const script =
+      'set -e; conf=$(cat "$1"); mount --bind "$2" /etc/hosts; mount -t tmpfs chat-nginx-check /tmp; ' +
+      'printf "%s\\n" "$conf" > /tmp/nginx.conf; ' +
+      'rc=0; "$3" -t -c /tmp/nginx.conf -p /tmp/ -e stderr -g "user root;" > /tmp/out 2>&1 || rc=$?; ' +
+      'cat /tmp/out; exit $rc';
+    const unshareArgs = process.getuid?.() === 0 ? ['--mount'] : ['--map-root-user', '--mount'];
+    return await runCommand('unshare', [...unshareArgs, 'sh', '-c', script, 'sh', configFile, hostsFile, nginx]);
+  } finally {
+    removeDir(dir);
+  }
+}
+
+export interface StartNginxOptions extends Pick<NginxConfigOptions, 'upstreams' | 'balance' | 'proxyReadTimeout'> {
+  /** Defaults to apps/web/dist of this repository (it need not exist: then `/` answers 404). */
+  webRoot?: string;
+  /** Defaults to 1: tests and a laptop cluster share the CPU with the nodes. */
+  workerProcesses?: number | 'auto';
+  timeoutMs?: number;
+}
+
+export interface NginxServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** PID of the master process, undefined once stopped. */
+  readonly pid: number | undefined;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly accessLog: string;
+  readonly errorLog: string;
+  /** Writes a configuration for `upstreams` and has the running master load it (SIGHUP). */
+  reload(upstreams: readonly string[]): Promise<void>;
+  /** Graceful stop (SIGQUIT: open requests finish, WebSockets are closed), then removes the directory. */
+  stop(): Promise<void>;
+}
+
+export const REPO_ROOT = resolve(__dirname, '../../..');
+
+function probeHealth(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/nginx-healthz', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('error', reject);
+    req.setTimeout(2000, () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+/**
+ * Starts the Debian nginx binary in the foreground (`daemon off`) with its own prefix, pid file and
+ * temporary directories in a fresh temporary directory, listening on a free loopback port.
+ */
+export async function startNginx(options: StartNginxOptions): Promise<NginxServer> {
+  const nginx = findNginx();
+  const dir = makeTempDir('chat-nginx-');
+  const runtimeDir = join(dir, 'run');
+  mkdirSync(runtimeDir);
+  const configFile = join(dir, 'nginx.conf');
+  const errorLog = join(dir, 'error.log');
+  const accessLog = join(dir, 'access.log');
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  let upstreams = options.upstreams;
+  let service: ServiceProcess | undefined;
+
+  const writeConfig = (port: number) =>
+    writeFileSync(
+      configFile,
+      renderNginxConfig({
+        listen: `127.0.0.1:${port}`,
+        upstreams,
+        webRoot: options.webRoot ?? join(REPO_ROOT, 'apps/web/dist'),
+        runtimeDir,
+        balance: options.balance,
+        workerProcesses: options.workerProcesses ?? 1,
+        errorLog,
+        accessLog,
+        proxyReadTimeout: options.proxyReadTimeout,
+      }),
+    );
+
+  const start = async (port: number) => {
+    writeConfig(port);
+    service = spawnService({
+      command: nginx,
+      // As root, NGINX would run its workers as `nobody`, which cannot read a web root or temporary
+      // directory under a private (0700) directory; a loopback test proxy keeps the caller's user.
+      args: ['-c', configFile, '-p', `${dir}/`, '-e', errorLog, '-g', process.getuid?.() === 0 ? 'daemon off; user root;' : 'daemon off;'],
+      logFile: join(dir, 'nginx.out'),
+    });
+    try {
+      await waitForService(service, `NGINX on port ${port}`, () => probeHealth(port), timeoutMs);
+    } catch (error) {
+      // bind() failures are explained in the error log, not on stdout.
+      const detail = readFileSync(errorLog, 'utf8').trim().split('\n').slice(-10).join('\n');
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- ${errorLog} ---\n${detail}`);
+    }
+    return port;
+  };
+
+  let port: number;
+  try {
+    port = await onFreePort(start);
+  } catch (error) {
+    removeDir(dir);
+    throw error;
+  }
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get pid() {
+      return service && !service.exitStatus ? service.pid : undefined;
+    },
+    dir,
+    configFile,
+    accessLog,
+    errorLog,
+    async reload(next) {
+      upstreams = next;
+      writeConfig(port);
+      await runCommand(nginx, ['-t', '-c', configFile, '-p', `${dir}/`, '-e', errorLog]);
+      if (service && !service.exitStatus) process.kill(service.pid, 'SIGHUP');
+    },
+    async stop() {
+      await service?.stop('SIGQUIT', 10_000);
+      removeDir(dir);
+    },
+  };
+}
