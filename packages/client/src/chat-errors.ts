@@ -19,3 +19,16 @@ export function chatErrorFrom(raw: unknown, fallback: ErrorCode, fallbackMessage
 export function isTransient(err: unknown): boolean {
   return err instanceof ChatError && (err.code === 'UNAVAILABLE' || err.code === 'RATE_LIMITED');
 }
+
+/**
+ * A request that got no answer (not connected, disconnected while waiting, ack timeout): the server may or
+ * may not have acted, so only an idempotent resend is safe. Marked so that callers which wait for the
+ * connection anyway (the outbox) do not count it as a failure of the message itself.
+ */
+export function notAnswered(message: string): ChatError {
+  return new ChatError('UNAVAILABLE', message, { details: { notAnswered: true } });
+}
+
+export function isNotAnswered(err: unknown): boolean {
+  return err instanceof ChatError && err.code === 'UNAVAILABLE' && err.details?.notAnswered === true;
+}

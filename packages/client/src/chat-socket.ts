@@ -1,6 +1,7 @@
 import {
   ChatError,
   type Ack,
+  type ErrorObject,
   type ClientEventName,
   type ClientToServerEvents,
   type Hello,
@@ -20,12 +21,34 @@ import {
 } from '@chat/protocol';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { nextDelay, type BackoffOptions } from './backoff';
-import { chatErrorFrom } from './chat-errors';
+import { chatErrorFrom, notAnswered } from './chat-errors';
 import { MessageSequencer } from './dedupe';
 import { Emitter } from './emitter';
+import { ReconnectPolicy, type ReconnectCause } from './reconnect-policy';
 import type { TokenProvider } from './tokens';
 
+/**
+ * - `connecting`: no connection yet since construction (or since `connect()` after going offline);
+ * - `connected`;
+ * - `reconnecting`: the connection was lost; an attempt is scheduled (`status.retryAt`) or running;
+ * - `draining`: the node announced its shutdown; we move to another one at `status.retryAt`, possibly
+ *   still connected until then;
+ * - `offline`: closed, or gave up after `maxReconnectAttempts` (or the session could not be renewed).
+ */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'draining';
+
+/** What a connection banner needs to tell the truth: the state and, while waiting, when the next attempt is. */
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** Epoch milliseconds of the next connection attempt, while one is scheduled. */
+  retryAt?: number;
+  /** The (jittered) delay chosen for that attempt. */
+  retryDelayMs?: number;
+  /** Consecutive failed attempts since the last successful connection. */
+  attempt: number;
+  /** Why the last attempt failed, when the server said so (RATE_LIMITED, UNAVAILABLE, UNAUTHORIZED…). */
+  lastError?: ErrorObject;
+}
 
 export interface ChatSocketEvents {
   /** Each message once, in ascending seq per room, live or from sync. */
@@ -42,6 +65,8 @@ export interface ChatSocketEvents {
   memberUpdated: (event: MemberUpdated) => void;
   hello: (hello: Hello) => void;
   connection: (state: ConnectionState) => void;
+  /** Every change of `status` (state, scheduled retry, last error). */
+  status: (status: ConnectionStatus) => void;
   /** Rooms whose sync (after a connect or a gap) has completed. */
   synced: (roomIds: string[]) => void;
   /** Failures with nobody to return them to (a background sync, a session that could not be renewed). */
@@ -70,11 +95,12 @@ export interface ChatSocketOptions {
   forceNew?: boolean;
   /** Default true: `connect()` runs right after construction (in a microtask). */
   autoConnect?: boolean;
-  /** Reconnection backoff (Socket.IO's own, and ours after refusals); default 1 s doubling up to 30 s. */
+  /** Reconnection backoff: the window starts at this (default 1 s) and doubles up to the max (default 30 s). */
   reconnectionDelay?: number;
   reconnectionDelayMax?: number;
+  /** Share of the window that is random (see `BackoffOptions.jitter`); default 1, full jitter. */
   randomizationFactor?: number;
-  /** Our reconnection attempts after a refusal or a server-side disconnect before going offline; default 50. */
+  /** Failed attempts in a row before giving up and going `offline`; default 50 (about 25 minutes). */
   maxReconnectAttempts?: number;
   ack?: AckOptions;
   /** Delivered cursors are sent at most this often per room; 0 disables automatic delivery receipts. Default 500. */
@@ -105,8 +131,12 @@ const MAX_GAP_SYNCS = 3;
 export class ChatSocket extends Emitter<ChatSocketEvents> {
   readonly socket: ClientSocket;
   private state: ConnectionState = 'offline';
+  private currentStatus: ConnectionStatus = { state: 'offline', attempt: 0 };
   private closed = false;
-  private attempt = 0;
+  private everConnected = false;
+  private refreshing = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly policy: ReconnectPolicy;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly sleepers = new Set<() => void>();
   private readonly sequencer = new MessageSequencer();
@@ -121,7 +151,13 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
   constructor(opts: ChatSocketOptions) {
     super();
     this.opts = opts;
-    this.backoff = { baseMs: opts.reconnectionDelay ?? 1000, maxMs: opts.reconnectionDelayMax ?? 30_000, random: opts.random };
+    this.backoff = {
+      baseMs: opts.reconnectionDelay ?? 1000,
+      maxMs: opts.reconnectionDelayMax ?? 30_000,
+      jitter: opts.randomizationFactor ?? 1,
+      random: opts.random,
+    };
+    this.policy = new ReconnectPolicy({ backoff: this.backoff, maxAttempts: opts.maxReconnectAttempts ?? 50 });
     for (const [roomId, seq] of Object.entries(opts.cursors ?? {})) this.sequencer.seed(roomId, seq);
 
     this.socket = io(opts.url, {
@@ -129,10 +165,11 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
       // A function, so every (re)connection presents the current token, not the one we started with.
       auth: (cb) => cb({ token: opts.auth.getAccessToken() }),
       transports: opts.transports ?? ['websocket'],
-      reconnection: true,
-      reconnectionDelay: this.backoff.baseMs,
-      reconnectionDelayMax: this.backoff.maxMs,
-      randomizationFactor: opts.randomizationFactor ?? 0.5,
+      // Socket.IO's manager retries only transport failures, with "delay ± factor" jitter and no way to ask
+      // when the next attempt is; refusals and server-side disconnects it does not retry at all. One loop of
+      // ours covers every cause with one full-jitter sequence, honours the server's hints, and can tell the
+      // banner the exact moment of the next attempt.
+      reconnection: false,
       forceNew: opts.forceNew ?? opts.io?.forceNew,
       autoConnect: false,
       ...(opts.agent !== undefined ? { agent: opts.agent as string } : {}),
@@ -146,6 +183,11 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     return this.state;
   }
 
+  /** The state plus the scheduled retry; a new object on every change (safe for React's useSyncExternalStore). */
+  get status(): ConnectionStatus {
+    return this.currentStatus;
+  }
+
   /** The sync cursor per room, for the app to persist and pass back as `cursors`. */
   cursors(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -156,16 +198,20 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     return out;
   }
 
+  /**
+   * Connects now: the first time, after going offline (a "Retry now" button, the browser's `online` event),
+   * or to cut a scheduled wait short. The backoff sequence is not reset until a connection succeeds.
+   */
   connect(): void {
     if (this.closed || this.socket.connected) return;
-    if (this.state === 'offline') this.setState('connecting');
-    this.socket.connect();
+    this.attemptNow();
   }
 
   /** Stops everything: no reconnection, no timers; pending acks reject with UNAVAILABLE. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.clearRetry();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     // Wake sleeping ack retries so they observe `closed` and reject instead of hanging.
@@ -184,7 +230,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
   async emitWithAck<E extends ClientEventName>(event: E, payload: PayloadOf<E>, opts: AckOptions = {}): Promise<AckOf<E>> {
     const timeoutMs = opts.timeoutMs ?? this.opts.ack?.timeoutMs ?? 10_000;
     const retries = opts.retries ?? this.opts.ack?.retries ?? 5;
-    let lastError = new ChatError('UNAVAILABLE', `${event}: no answer`);
+    let lastError = notAnswered(`${event}: no answer`);
     for (let attempt = 0; attempt <= retries; attempt++) {
       await this.whenConnected();
       let ack: Ack<object>;
@@ -194,7 +240,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
         ack = await timed.emitWithAck(event, payload);
       } catch (err) {
         // Timed out or disconnected: the server may or may not have acted; the same payload is safe to resend.
-        lastError = new ChatError('UNAVAILABLE', `${event}: ${err instanceof Error ? err.message : String(err)}`);
+        lastError = notAnswered(`${event}: ${err instanceof Error ? err.message : String(err)}`);
         if (this.closed) throw lastError;
         continue;
       }
@@ -216,8 +262,8 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
   }
 
   /** Sends with a caller-chosen id (the outbox, which persists ids across reloads). */
-  async sendMessage(payload: SendMessage): Promise<Message> {
-    const { message } = await this.emitWithAck('message:send', payload);
+  async sendMessage(payload: SendMessage, opts?: AckOptions): Promise<Message> {
+    const { message } = await this.emitWithAck('message:send', payload, opts);
     // Our own message counts as received: the server may not echo it to this socket.
     this.deliverLive(message);
     return message;
@@ -256,38 +302,40 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
   private bind(): void {
     const s = this.socket;
     s.on('connect', () => {
-      this.attempt = 0;
-      this.setState('connected');
+      this.everConnected = true;
+      this.policy.reset();
+      this.clearRetry();
+      this.setState('connected', {});
     });
     s.on('disconnect', (reason) => {
-      // Our own disconnects (close, drain, giving up) set their state themselves.
+      // Our own disconnects (close, giving up, leaving a draining node) are not losses.
       if (this.closed || reason === 'io client disconnect') return;
-      this.setState('reconnecting');
-      // Socket.IO reconnects by itself except after a server-side disconnect (kick, logout, shutdown).
-      if (reason === 'io server disconnect') this.scheduleReconnect();
+      // Leaving a draining node early (it closed us first) keeps the moment it gave us: no lock-step herd.
+      if (this.state === 'draining' && this.retryTimer !== undefined) return;
+      // 'io server disconnect' (kick, logout, shutdown) is the one Socket.IO would never retry.
+      this.retryLater(reason === 'io server disconnect' ? { kind: 'server-disconnect' } : { kind: 'lost' });
     });
     s.on('connect_error', (err: Error & { data?: unknown }) => {
       if (this.closed) return;
-      // `active` is still true for transport failures, which the manager retries with its own jitter.
+      // A refusal by a server middleware destroys the socket (`active` false); a transport failure does not.
       if (s.active) {
-        this.setState('reconnecting');
+        this.retryLater({ kind: 'lost' });
         return;
       }
-      // Refused by a server middleware: Socket.IO gives up, so we decide when to come back.
       const error = chatErrorFrom(err.data ?? { code: err.message, message: err.message }, 'UNAVAILABLE', err.message);
-      this.setState('reconnecting');
-      if (error.code === 'UNAUTHORIZED') {
-        const stale = this.opts.auth.getAccessToken();
-        this.opts.auth.refresh(stale).then(
-          () => this.scheduleReconnect(),
-          (refreshErr: unknown) => {
-            this.emit('error', refreshErr instanceof ChatError ? refreshErr : new ChatError('UNAUTHORIZED', 'session could not be renewed'));
-            this.giveUp();
-          },
-        );
-        return;
-      }
-      this.scheduleReconnect(error.retryAfterMs);
+      if (error.code === 'UNAUTHORIZED') this.refreshThenRetry(error);
+      else this.retryLater({ kind: 'refused', error });
+    });
+    s.on('server:draining', ({ reconnectInMs }) => {
+      if (this.closed) return;
+      const plan = this.policy.next({ kind: 'draining', reconnectInMs });
+      if (!plan) return;
+      // Stay on the node until our moment (it may close us first), then move: the node already spread
+      // these moments over its clients, so the herd arrives at the other nodes gradually.
+      this.schedule(plan.delayMs, 'draining', undefined, () => {
+        if (this.socket.connected) this.socket.disconnect();
+        this.attemptNow();
+      });
     });
 
     s.on('hello', (hello) => {
@@ -312,13 +360,6 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     s.on('member:joined', (e) => this.emit('memberJoined', e));
     s.on('member:left', (e) => this.emit('memberLeft', e));
     s.on('member:updated', (e) => this.emit('memberUpdated', e));
-    s.on('server:draining', ({ reconnectInMs }) => {
-      if (this.closed) return;
-      // The server already jittered the delay; leaving now frees the node, coming back later spreads the herd.
-      this.setState('draining');
-      s.disconnect();
-      this.later(reconnectInMs, () => this.socket.connect());
-    });
   }
 
   private onHello(hello: Hello): void {
@@ -421,23 +462,77 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     }, debounce);
   }
 
-  private scheduleReconnect(hintMs?: number): void {
-    const max = this.opts.maxReconnectAttempts ?? 50;
-    if (this.attempt >= max) {
-      this.giveUp();
+  /** Plans the next attempt for `cause`, or gives up when the policy says so. */
+  private retryLater(cause: ReconnectCause): void {
+    if (this.closed) return;
+    const plan = this.policy.next(cause);
+    if (!plan) {
+      this.giveUp(cause.kind === 'refused' ? cause.error.toJSON() : this.currentStatus.lastError);
       return;
     }
-    const delay = nextDelay(this.attempt++, this.backoff, hintMs);
-    this.later(delay, () => this.socket.connect());
+    const lastError = cause.kind === 'refused' ? cause.error.toJSON() : undefined;
+    this.schedule(plan.delayMs, this.everConnected ? 'reconnecting' : 'connecting', lastError, () => this.attemptNow());
   }
 
-  private giveUp(): void {
+  /**
+   * The handshake was refused as UNAUTHORIZED (expired access token, typically after a long sleep): renew
+   * the token first, then come back with the usual backoff. A refused refresh means the session is gone.
+   */
+  private refreshThenRetry(error: ChatError): void {
+    if (this.refreshing) return;
+    this.refreshing = true;
+    this.setState(this.everConnected ? 'reconnecting' : 'connecting', { lastError: error.toJSON() });
+    const stale = this.opts.auth.getAccessToken();
+    this.opts.auth.refresh(stale).then(
+      () => {
+        this.refreshing = false;
+        this.retryLater({ kind: 'refused', error });
+      },
+      (refreshErr: unknown) => {
+        this.refreshing = false;
+        if (this.closed) return;
+        const final = !(refreshErr instanceof ChatError) || refreshErr.code === 'UNAUTHORIZED' || refreshErr.code === 'FORBIDDEN';
+        if (!final) {
+          // The auth server is unreachable, not the session invalid: keep trying.
+          this.retryLater({ kind: 'lost' });
+          return;
+        }
+        this.emit('error', refreshErr instanceof ChatError ? refreshErr : new ChatError('UNAUTHORIZED', 'session could not be renewed'));
+        this.giveUp(error.toJSON());
+      },
+    );
+  }
+
+  private schedule(delayMs: number, state: ConnectionState, lastError: ErrorObject | undefined, run: () => void): void {
+    this.clearRetry();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closed) run();
+    }, delayMs);
+    this.setState(state, { retryAt: Date.now() + delayMs, retryDelayMs: delayMs, lastError: lastError ?? this.currentStatus.lastError });
+  }
+
+  /** Starts a connection attempt now (a scheduled one, or one asked for by the app). */
+  private attemptNow(): void {
+    this.clearRetry();
+    const waiting = this.state === 'offline' || this.state === 'draining' ? (this.everConnected ? 'reconnecting' : 'connecting') : this.state;
+    this.setState(waiting === 'connected' ? 'reconnecting' : waiting, { lastError: this.currentStatus.lastError });
+    this.socket.connect();
+  }
+
+  private giveUp(lastError?: ErrorObject): void {
+    this.clearRetry();
     this.socket.disconnect();
-    this.setState('offline');
+    this.setState('offline', lastError ? { lastError } : {});
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   private whenConnected(): Promise<void> {
-    if (this.closed) return Promise.reject(new ChatError('UNAVAILABLE', 'client closed'));
+    if (this.closed) return Promise.reject(notAnswered('client closed'));
     if (this.socket.connected) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const off = this.on('connection', (state) => {
@@ -446,7 +541,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
           resolve();
         } else if (this.closed || state === 'offline') {
           off();
-          reject(new ChatError('UNAVAILABLE', this.closed ? 'client closed' : 'offline'));
+          reject(notAnswered(this.closed ? 'client closed' : 'offline'));
         }
       });
     });
@@ -472,9 +567,20 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     this.timers.add(t);
   }
 
-  private setState(state: ConnectionState): void {
-    if (this.state === state) return;
+  /** Sets the state and the retry details (`extra` replaces them; omitted fields are cleared). */
+  private setState(state: ConnectionState, extra: Omit<ConnectionStatus, 'state' | 'attempt'> = {}): void {
+    const changed = this.state !== state;
     this.state = state;
-    this.emit('connection', state);
+    const next: ConnectionStatus = { state, attempt: this.policy.attempts, ...extra };
+    const prev = this.currentStatus;
+    const same =
+      prev.state === next.state &&
+      prev.attempt === next.attempt &&
+      prev.retryAt === next.retryAt &&
+      prev.retryDelayMs === next.retryDelayMs &&
+      prev.lastError?.code === next.lastError?.code;
+    if (!same) this.currentStatus = next;
+    if (changed) this.emit('connection', state);
+    if (!same) this.emit('status', this.currentStatus);
   }
 }

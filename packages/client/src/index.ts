@@ -1,5 +1,5 @@
 export { nextDelay, type BackoffOptions } from './backoff';
-export { chatErrorFrom, isTransient } from './chat-errors';
+export { chatErrorFrom, isNotAnswered, isTransient, notAnswered } from './chat-errors';
 export {
   ChatSocket,
   type AckOf,
@@ -7,6 +7,7 @@ export {
   type ChatSocketEvents,
   type ChatSocketOptions,
   type ConnectionState,
+  type ConnectionStatus,
   type PayloadOf,
 } from './chat-socket';
 export { MessageSequencer } from './dedupe';
@@ -15,11 +16,13 @@ export { HttpApi, type AuditLogResponse, type HttpApiOptions, type JoinRequestsR
 export {
   MemoryOutboxStorage,
   Outbox,
+  type OutboxDraft,
   type OutboxEvents,
   type OutboxItem,
   type OutboxOptions,
   type OutboxState,
   type OutboxStorage,
 } from './outbox';
+export { ReconnectPolicy, type ReconnectCause, type ReconnectPolicyOptions, type RetryPlan } from './reconnect-policy';
 export { Session, type AuthApi, type SessionOptions } from './session';
 export { staticToken, type TokenProvider, type Tokens } from './tokens';

@@ -1,6 +1,6 @@
 import { ChatError, type ErrorObject, type Message } from '@chat/protocol';
 import { nextDelay } from './backoff';
-import { isTransient } from './chat-errors';
+import { isNotAnswered, isTransient } from './chat-errors';
 import { Emitter } from './emitter';
 
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed';
@@ -44,7 +44,10 @@ export interface OutboxOptions {
   maxInFlight?: number;
   /** Minimum gap between two sends; default 110 ms keeps a backlog under the server's 10 messages/s. */
   intervalMs?: number;
-  /** Transient failures (UNAVAILABLE, RATE_LIMITED) before an item is marked failed; default 5. */
+  /**
+   * Refusals answered by the server (UNAVAILABLE, RATE_LIMITED) before an item is marked failed; default 5.
+   * Attempts that got no answer at all (offline, disconnected, ack timeout) never fail an item.
+   */
   maxAttempts?: number;
   backoff?: { baseMs: number; maxMs: number; random?: () => number };
   newId?: () => string;
@@ -54,6 +57,17 @@ export interface OutboxOptions {
 export interface OutboxEvents {
   change: (item: OutboxItem) => void;
 }
+
+/** A message to send; `id` is given when the caller already chose it (a retry, a restored draft). */
+export interface OutboxDraft {
+  id?: string;
+  roomId: string;
+  content: string;
+  replyTo?: string;
+}
+
+// Sent items are remembered this long (by count) so `settled(id)` still answers right after the send.
+const REMEMBER_SENT = 200;
 
 /**
  * Messages written while offline (or while the socket is busy) wait here, in order, and are paced out once
@@ -66,6 +80,12 @@ export class Outbox extends Emitter<OutboxEvents> {
   private lastStart = -Infinity;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly retryAt = new Map<string, number>();
+  /** Refusals the server answered (RATE_LIMITED, UNAVAILABLE) per item; unanswered attempts do not count. */
+  private readonly refusals = new Map<string, number>();
+  /** Consecutive unanswered attempts per item, only to space out resends to a slow server. */
+  private readonly unanswered = new Map<string, number>();
+  private readonly waiters = new Map<string, { resolve: (m: Message) => void; reject: (e: ChatError) => void }[]>();
+  private readonly sent = new Map<string, Message>();
   private readonly opts: Required<Omit<OutboxOptions, 'backoff'>> & { backoff: NonNullable<OutboxOptions['backoff']> };
 
   constructor(opts: OutboxOptions) {
@@ -91,13 +111,43 @@ export class Outbox extends Emitter<OutboxEvents> {
 
   /** Adds a message; it is sent when online and its turn comes. */
   enqueue(roomId: string, content: string, replyTo?: string): OutboxItem {
-    const item: OutboxItem = { id: this.opts.newId(), roomId, content, state: 'queued', attempts: 0, createdAt: this.opts.now() };
-    if (replyTo !== undefined) item.replyTo = replyTo;
+    return this.add(replyTo === undefined ? { roomId, content } : { roomId, content, replyTo });
+  }
+
+  /**
+   * Adds a draft, or finds the item that already has its id: a failed one is put back in the queue (a
+   * retry), a queued or sending one is left as it is. Idempotent, so a UI may call it again after a reload.
+   */
+  add(draft: OutboxDraft): OutboxItem {
+    const existing = draft.id === undefined ? undefined : this.items.find((i) => i.id === draft.id);
+    if (existing) {
+      if (existing.state === 'failed') this.retry(existing.id);
+      return { ...existing };
+    }
+    const item: OutboxItem = { id: draft.id ?? this.opts.newId(), roomId: draft.roomId, content: draft.content, state: 'queued', attempts: 0, createdAt: this.opts.now() };
+    if (draft.replyTo !== undefined) item.replyTo = draft.replyTo;
     this.items.push(item);
     this.persist();
     this.emit('change', { ...item });
     this.pump();
     return { ...item };
+  }
+
+  /**
+   * Resolves with the stored message once the item is acknowledged; rejects with its error when it is
+   * marked failed (a later `retry` needs a new call). Unknown ids reject with NOT_FOUND.
+   */
+  settled(id: string): Promise<Message> {
+    const done = this.sent.get(id);
+    if (done) return Promise.resolve(done);
+    const item = this.items.find((i) => i.id === id);
+    if (!item) return Promise.reject(new ChatError('NOT_FOUND', 'no such message in the outbox'));
+    if (item.state === 'failed') return Promise.reject(this.errorOf(item));
+    return new Promise((resolve, reject) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push({ resolve, reject });
+      this.waiters.set(id, list);
+    });
   }
 
   /** Items not yet sent, in order (sent ones leave the outbox). */
@@ -117,6 +167,9 @@ export class Outbox extends Emitter<OutboxEvents> {
     if (!item) return;
     item.state = 'queued';
     item.attempts = 0;
+    this.refusals.delete(id);
+    this.unanswered.delete(id);
+    this.retryAt.delete(id);
     delete item.error;
     this.changed(item);
   }
@@ -126,6 +179,7 @@ export class Outbox extends Emitter<OutboxEvents> {
     if (!item) return;
     this.items = this.items.filter((i) => i !== item);
     this.persist();
+    this.settle(id, undefined, new ChatError('NOT_FOUND', 'discarded'));
   }
 
   /** Stops timers; in-flight sends still settle and are recorded. */
@@ -178,20 +232,53 @@ export class Outbox extends Emitter<OutboxEvents> {
         item.state = 'sent';
         item.message = message;
         this.items = this.items.filter((i) => i !== item);
+        this.refusals.delete(item.id);
+        this.unanswered.delete(item.id);
+        this.sent.set(item.id, message);
+        if (this.sent.size > REMEMBER_SENT) this.sent.delete(this.sent.keys().next().value!);
         this.changed(item);
+        this.settle(item.id, message);
       },
       (err: unknown) => {
         const error = err instanceof ChatError ? err : new ChatError('INTERNAL', err instanceof Error ? err.message : String(err));
         item.error = error.toJSON();
-        if (isTransient(error) && item.attempts < this.opts.maxAttempts) {
+        if (isNotAnswered(error)) {
+          // No answer (offline, disconnected, timed out): not the message's fault. It keeps its place and
+          // waits for the connection, however long that takes; only the spacing of resends grows.
+          const n = this.unanswered.get(item.id) ?? 0;
+          this.unanswered.set(item.id, n + 1);
           item.state = 'queued';
-          this.retryAt.set(item.id, this.opts.now() + nextDelay(item.attempts - 1, this.opts.backoff, error.retryAfterMs));
+          this.retryAt.set(item.id, this.opts.now() + (n === 0 ? 0 : nextDelay(n - 1, this.opts.backoff)));
+          this.changed(item);
+          return;
+        }
+        const refusals = (this.refusals.get(item.id) ?? 0) + 1;
+        this.refusals.set(item.id, refusals);
+        if (isTransient(error) && refusals < this.opts.maxAttempts) {
+          item.state = 'queued';
+          this.retryAt.set(item.id, this.opts.now() + nextDelay(refusals - 1, this.opts.backoff, error.retryAfterMs));
         } else {
           item.state = 'failed';
         }
         this.changed(item);
+        if (item.state === 'failed') this.settle(item.id, undefined, this.errorOf(item));
       },
     );
+  }
+
+  private errorOf(item: OutboxItem): ChatError {
+    const e = item.error;
+    return e ? new ChatError(e.code, e.message, { retryAfterMs: e.retryAfterMs, details: e.details }) : new ChatError('INTERNAL', 'send failed');
+  }
+
+  private settle(id: string, message: Message | undefined, error?: ChatError): void {
+    const list = this.waiters.get(id);
+    if (!list) return;
+    this.waiters.delete(id);
+    for (const w of list) {
+      if (message) w.resolve(message);
+      else w.reject(error ?? new ChatError('INTERNAL', 'send failed'));
+    }
   }
 
   private changed(item: OutboxItem): void {

@@ -31,4 +31,12 @@ describe('nextDelay', () => {
     expect(Math.min(...samples)).toBeGreaterThanOrEqual(1200);
     expect(Math.max(...samples)).toBeLessThanOrEqual(5000);
   });
+
+  test('the jitter share narrows the random part of the window (equal jitter at 0.5, none at 0)', () => {
+    const samples = Array.from({ length: 1000 }, () => nextDelay(4, { ...opts, jitter: 0.5 }));
+    expect(Math.min(...samples)).toBeGreaterThanOrEqual(800);
+    expect(Math.max(...samples)).toBeLessThanOrEqual(1600);
+    expect(new Set(samples).size).toBeGreaterThan(1);
+    expect(nextDelay(4, { ...opts, jitter: 0 })).toBe(1600);
+  });
 });
