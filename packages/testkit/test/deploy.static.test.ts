@@ -278,7 +278,17 @@ describe('nginx/nginx.conf.template', () => {
     expect(nginxEnv.NGINX_UPSTREAM_SERVERS).toBe(`server backend:3000 ${UPSTREAM_SERVER_PARAMS};`);
     expect(nginxEnv.NGINX_UPSTREAM_BALANCE).toBe('ip_hash');
     expect(nginxEnv.NGINX_WEB_ROOT).toBe('/usr/share/nginx/html');
-    expect(read('deploy/Dockerfile')).toMatch(/COPY nginx\/nginx\.conf\.template \/etc\/nginx\/templates\/nginx\.conf\.template/);
+    const dockerfile = read('deploy/Dockerfile');
+    expect(dockerfile).toMatch(/COPY nginx\/nginx\.conf\.template \/etc\/nginx\/templates\/nginx\.conf\.template/);
+    // The image's envsubst step writes <output dir>/nginx.conf, and the default config path points there, so
+    // `docker compose exec nginx nginx -s reload` (docs/cluster.md) reloads the rendered file.
+    expect(dockerfile).toMatch(/^ENV NGINX_ENVSUBST_OUTPUT_DIR=\/etc\/nginx\/rendered NGINX_ENVSUBST_FILTER=\^NGINX_$/m);
+    // envsubst also replaces the brace-less form: the template's only upper-case `$` names are its placeholders.
+    const dollarNames = [...template.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
+    expect(dollarNames.filter((name) => /[A-Z]/.test(name) && !placeholders.includes(name))).toEqual([]);
+    expect(dollarNames.filter((name) => /^[a-z_0-9]+$/.test(name)).length).toBeGreaterThan(10);
+    expect(dockerfile).toMatch(/ln -sf \/etc\/nginx\/rendered\/nginx\.conf \/etc\/nginx\/nginx\.conf/);
+    expect(dockerfile).toMatch(/^CMD \["nginx", "-g", "daemon off;"\]$/m);
     expect(() => renderTemplate(template, { ...nginxEnv, NGINX_LISTEN: undefined })).toThrow(/NGINX_LISTEN/);
   });
 
