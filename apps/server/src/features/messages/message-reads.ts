@@ -1,6 +1,7 @@
 import type { DB, Kysely, ReadonlyKysely } from '@chat/db';
 import { sql } from '@chat/db';
 import type { Message, ReactionSummary } from '@chat/protocol';
+import { SingleFlight } from '../../infra/single-flight';
 import { toMessage, type MessageRow } from '../../views/message-view';
 
 type Reader = ReadonlyKysely<DB>;
@@ -56,15 +57,21 @@ export async function messageById(db: Reader, id: string): Promise<MessageRow | 
   return messagesWithSender(db).where('messages.id', '=', id).executeTakeFirst();
 }
 
+type HistoryQuery = { before?: number | undefined; after?: number | undefined; limit: number };
+type HistoryPage = { messages: Message[]; hasMore: boolean };
+
 /**
  * A history page in ascending seq. `before`/`after` are exclusive cursors; with neither, the newest page.
  * `hasMore` says whether more exist in the direction of paging (older for before/newest, newer for after).
+ *
+ * Identical pages requested at the same time on this node (same reader, room, cursors and limit) are
+ * read once (single-flight, see infra/single-flight.ts); the result is shared, so callers must not mutate it.
  */
-export async function historyPage(
-  db: Reader,
-  roomId: string,
-  q: { before?: number | undefined; after?: number | undefined; limit: number },
-): Promise<{ messages: Message[]; hasMore: boolean }> {
+export function historyPage(db: Reader, roomId: string, q: HistoryQuery): Promise<HistoryPage> {
+  return flightsOf(historyFlights, db, () => newHistoryFlight(db)).run({ roomId, ...q });
+}
+
+async function readHistoryPage(db: Reader, roomId: string, q: HistoryQuery): Promise<HistoryPage> {
   let query = messagesWithSender(db).where('messages.room_id', '=', roomId);
   if (q.before !== undefined) query = query.where('messages.seq', '<', q.before);
   if (q.after !== undefined) query = query.where('messages.seq', '>', q.after);
@@ -79,34 +86,85 @@ export async function historyPage(
   return { messages: await withReactions(db, page), hasMore };
 }
 
+type SyncCursor = { roomId: string; afterSeq: number };
+export type SyncPage = { readonly rows: readonly MessageRow[]; readonly hasMore: boolean };
+
 /**
- * Sync pages for several rooms in one round trip: per room, the messages after its cursor, at most
- * `limit`, via a LATERAL join on the (room_id, seq) index.
+ * Sync pages for several rooms: per room, the messages after its cursor, at most `limit`.
+ *
+ * Each (room, cursor, limit) is a single-flight key: after a node restart most members of a room come back
+ * with the same cursor, so the herd reads each room page once. The keys gathered in one turn of the event
+ * loop are read in one round trip, via a LATERAL join on the (room_id, seq) index.
  */
 export async function syncPages(
   db: Kysely<DB>,
-  cursors: readonly { roomId: string; afterSeq: number }[],
+  cursors: readonly SyncCursor[],
   limit: number,
-): Promise<Map<string, { rows: MessageRow[]; hasMore: boolean }>> {
-  const out = new Map<string, { rows: MessageRow[]; hasMore: boolean }>();
-  for (const c of cursors) out.set(c.roomId, { rows: [], hasMore: false });
-  if (cursors.length === 0) return out;
-  const result = await sql<MessageRow>`
-    select m.id, m.room_id, m.seq, m.sender_id, u.display_name as sender_name, m.content, m.reply_to,
+): Promise<ReadonlyMap<string, SyncPage>> {
+  const flights = flightsOf(syncFlights, db, () => newSyncFlight(db));
+  const pages = await Promise.all(cursors.map((c) => flights.run({ roomId: c.roomId, afterSeq: c.afterSeq, limit })));
+  return new Map(cursors.map((c, i) => [c.roomId, pages[i]!]));
+}
+
+async function readSyncPages(db: Kysely<DB>, cursors: readonly SyncCursor[], limit: number): Promise<SyncPage[]> {
+  if (cursors.length === 0) return [];
+  const result = await sql<MessageRow & { q: number }>`
+    select q.i as q, m.id, m.room_id, m.seq, m.sender_id, u.display_name as sender_name, m.content, m.reply_to,
            m.created_at, m.edited_at, m.deleted_at
-    from (values ${sql.join(cursors.map((c) => sql`(${c.roomId}, ${c.afterSeq}::bigint)`))}) as q(room_id, after_seq)
+    from (values ${sql.join(cursors.map((c, i) => sql`(${i}::int, ${c.roomId}, ${c.afterSeq}::bigint)`))}) as q(i, room_id, after_seq)
     cross join lateral (
       select * from messages x where x.room_id = q.room_id and x.seq > q.after_seq order by x.seq limit ${limit + 1}
     ) m
     join users u on u.id = m.sender_id
-    order by m.room_id, m.seq`.execute(db);
-  for (const row of result.rows) {
-    const entry = out.get(row.room_id)!;
-    const normalized = { ...row, seq: Number(row.seq) };
-    if (entry.rows.length < limit) entry.rows.push(normalized);
+    order by q.i, m.seq`.execute(db);
+  const out = cursors.map(() => ({ rows: [] as MessageRow[], hasMore: false }));
+  for (const { q, ...row } of result.rows) {
+    const entry = out[q]!;
+    if (entry.rows.length < limit) entry.rows.push({ ...row, seq: Number(row.seq) });
     else entry.hasMore = true;
   }
   return out;
+}
+
+// One flight table per database handle (a node's primary, or a replica): a key read on one handle says
+// nothing about another, and tests run several nodes in one process.
+const historyFlights = new WeakMap<object, SingleFlight<HistoryQuery & { roomId: string }, HistoryPage>>();
+const syncFlights = new WeakMap<object, SingleFlight<SyncCursor & { limit: number }, SyncPage>>();
+
+function flightsOf<F>(table: WeakMap<object, F>, db: object, create: () => F): F {
+  let flights = table.get(db);
+  if (!flights) table.set(db, (flights = create()));
+  return flights;
+}
+
+function newHistoryFlight(db: Reader) {
+  return new SingleFlight<HistoryQuery & { roomId: string }, HistoryPage>(
+    // Each page is its own query; a failure fails only its own callers.
+    (batch) => Promise.all(batch.map(({ roomId, ...q }) => readHistoryPage(db, roomId, q).catch(asError))),
+    { keyOf: (p) => JSON.stringify([p.roomId, p.before ?? null, p.after ?? null, p.limit]) },
+  );
+}
+
+function newSyncFlight(db: Kysely<DB>) {
+  return new SingleFlight<SyncCursor & { limit: number }, SyncPage>(
+    async (batch) => {
+      // One query per distinct limit (in practice one: clients page with the default).
+      const out: SyncPage[] = new Array<SyncPage>(batch.length);
+      const byLimit = new Map<number, number[]>();
+      batch.forEach((p, i) => byLimit.set(p.limit, [...(byLimit.get(p.limit) ?? []), i]));
+      for (const [limit, indexes] of byLimit) {
+        const pages = await readSyncPages(db, indexes.map((i) => batch[i]!), limit);
+        indexes.forEach((i, k) => (out[i] = pages[k]!));
+      }
+      return out;
+    },
+    // Bounds the VALUES list and the result of one query (at most 51 rows per key).
+    { keyOf: (p) => JSON.stringify([p.roomId, p.afterSeq, p.limit]), maxBatch: 200 },
+  );
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 export async function searchMessages(

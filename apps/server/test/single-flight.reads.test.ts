@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { asReadonly, sql, type DB, type Kysely } from '@chat/db';
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { historyPage, syncPages } from '../src/features/messages/message-reads';
+import { connectRaw, createDataHome, createRoom, registerUser, startNode, type DataHome, type TestNode } from './support/harness';
+
+// Single-flight over the real history and sync queries on PostgreSQL: identical reads made together cost
+// one query, different ones are not merged, and a failure reaches every waiter without being remembered.
+// Queries are counted by a Kysely plugin on the node's own primary handle (same pool, same SQL).
+
+class QueryCounter implements KyselyPlugin {
+  count = 0;
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.count++;
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
+
+describe('single-flight reads on PostgreSQL', () => {
+  let home: DataHome;
+  let node: TestNode;
+  let counter: QueryCounter;
+  let counted: Kysely<DB>;
+  const rooms: Record<'a' | 'b' | 'c', string> = { a: '', b: '', c: '' };
+
+  beforeAll(async () => {
+    home = await createDataHome('postgres');
+    node = await startNode(home, { MESSAGES_PER_SECOND: '100000' });
+    const user = await registerUser(node);
+    rooms.a = await createRoom(node, user, 'public', 'a');
+    rooms.b = await createRoom(node, user, 'public', 'b');
+    rooms.c = await createRoom(node, user, 'public', 'c');
+    const { socket } = await connectRaw(node, user.accessToken);
+    try {
+      // 60 messages in a, 10 in b, 8 in c.
+      for (const [roomId, n] of [
+        [rooms.a, 60],
+        [rooms.b, 10],
+        [rooms.c, 8],
+      ] as const) {
+        const acks = await Promise.all(
+          Array.from({ length: n }, (_, i) => socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: `m${i}` })),
+        );
+        expect(acks.every((a) => a.ok)).toBe(true);
+      }
+    } finally {
+      socket.close();
+    }
+    counter = new QueryCounter();
+    counted = node.app.db.primary.withPlugin(counter);
+  });
+
+  afterAll(async () => {
+    await node.close();
+    await home.dispose();
+  });
+
+  test('25 identical history reads made together run the page query once', async () => {
+    const reader = asReadonly(counted);
+    const before = counter.count;
+    const pages = await Promise.all(Array.from({ length: 25 }, () => historyPage(reader, rooms.a, { limit: 20 })));
+    // One page query and one reactions query, instead of 25 of each.
+    expect(counter.count - before).toBe(2);
+    expect(pages.every((p) => p === pages[0])).toBe(true);
+    expect(pages[0]!.messages.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 41 + i));
+    expect(pages[0]!.hasMore).toBe(true);
+  });
+
+  test('history reads that differ in room, cursor or limit are not merged', async () => {
+    const reader = asReadonly(counted);
+    const before = counter.count;
+    const [newest, older, newer, smaller, otherRoom] = await Promise.all([
+      historyPage(reader, rooms.a, { limit: 20 }),
+      historyPage(reader, rooms.a, { before: 41, limit: 20 }),
+      historyPage(reader, rooms.a, { after: 50, limit: 20 }),
+      historyPage(reader, rooms.a, { limit: 5 }),
+      historyPage(reader, rooms.b, { limit: 20 }),
+    ]);
+    expect(counter.count - before).toBe(10);
+    expect(newest.messages.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 41 + i));
+    expect(older.messages.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 21 + i));
+    expect(newer.messages.map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 51 + i));
+    expect(newer.hasMore).toBe(false);
+    expect(smaller.messages.map((m) => m.seq)).toEqual([56, 57, 58, 59, 60]);
+    expect(otherRoom.messages.map((m) => m.roomId)).toEqual(Array(10).fill(rooms.b));
+  });
+
+  test('sync: every distinct (room, cursor) is read once, all in one query, whoever asks', async () => {
+    const before = counter.count;
+    // Ten reconnecting members: five ask for a and b from the start, five for a from the start and c after 5.
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        syncPages(
+          counted,
+          i < 5
+            ? [
+                { roomId: rooms.a, afterSeq: 0 },
+                { roomId: rooms.b, afterSeq: 0 },
+              ]
+            : [
+                { roomId: rooms.a, afterSeq: 0 },
+                { roomId: rooms.c, afterSeq: 5 },
+              ],
+          50,
+        ),
+      ),
+    );
+    expect(counter.count - before).toBe(1);
+    for (const pages of results) {
+      const a = pages.get(rooms.a)!;
+      expect(a.rows.map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(a.hasMore).toBe(true);
+    }
+    expect(results[0]!.get(rooms.b)!.rows.map((r) => r.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(results[0]!.get(rooms.b)!.hasMore).toBe(false);
+    expect(results[9]!.get(rooms.c)!.rows.map((r) => r.seq)).toEqual([6, 7, 8]);
+    expect(results[9]!.has(rooms.b)).toBe(false);
+    // The shared page of room a is the same object for all ten callers.
+    expect(results.every((r) => r.get(rooms.a) === results[0]!.get(rooms.a))).toBe(true);
+  });
+
+  test('sync: the same room with another cursor or limit is a different read', async () => {
+    const [first, second, third] = await Promise.all([
+      syncPages(counted, [{ roomId: rooms.a, afterSeq: 0 }], 50),
+      syncPages(counted, [{ roomId: rooms.a, afterSeq: 50 }], 50),
+      syncPages(counted, [{ roomId: rooms.a, afterSeq: 0 }], 3),
+    ]);
+    expect(first.get(rooms.a)!.rows).toHaveLength(50);
+    expect(second.get(rooms.a)!.rows.map((r) => r.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 51 + i));
+    expect(second.get(rooms.a)!.hasMore).toBe(false);
+    expect(third.get(rooms.a)!.rows.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(third.get(rooms.a)!.hasMore).toBe(true);
+  });
+
+  test('a failing read reaches every waiter once, and the next call queries again', async () => {
+    const reader = asReadonly(counted);
+    await sql`alter table messages rename to messages_away`.execute(node.app.db.primary);
+    let outcomes: PromiseSettledResult<unknown>[];
+    const before = counter.count;
+    try {
+      outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => historyPage(reader, rooms.c, { limit: 20 })));
+    } finally {
+      await sql`alter table messages_away rename to messages`.execute(node.app.db.primary);
+    }
+    expect(counter.count - before).toBe(1);
+    expect(outcomes.map((o) => o.status)).toEqual(Array(10).fill('rejected'));
+    const reasons = new Set(outcomes.map((o) => (o as PromiseRejectedResult).reason as Error));
+    expect(reasons.size).toBe(1);
+    expect([...reasons][0]!.message).toMatch(/messages/);
+
+    const retry = await historyPage(reader, rooms.c, { limit: 20 });
+    expect(retry.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});
