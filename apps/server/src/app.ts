@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import type { Config } from './config';
+import { admissionFeature } from './features/admission/plugin';
 import { authFeature } from './features/auth/plugin';
 import { messagesFeature } from './features/messages/plugin';
 import { moderationFeature } from './features/moderation/plugin';
@@ -157,6 +158,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     if (ownsDatabase) await db.close();
   });
 
+  // Before every feature's handshake step: a refused connection costs no token check or database read.
+  await app.register(admissionFeature);
   await app.register(opsFeature);
   await app.register(authFeature);
   await app.register(presenceFeature);

@@ -42,6 +42,11 @@ const EnvSchema = z.object({
   MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(10),
   GROUP_COMMIT_MAX_DELAY_MS: z.coerce.number().min(0).max(100).default(2),
   GROUP_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(256),
+  /** Handshake admission: new connections per second per node and per client address (see docs/thundering-herd.md). */
+  ADMISSION_NODE_PER_SECOND: z.coerce.number().positive().default(100),
+  ADMISSION_IP_PER_SECOND: z.coerce.number().positive().default(20),
+  /** The fixed window those budgets are counted in; a window admits rate x length. */
+  ADMISSION_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(1),
   WEB_DIST_DIR: z.string().optional(),
 });
 
@@ -74,6 +79,7 @@ export interface Config {
   allowedOrigins: string[];
   messagesPerSecond: number;
   groupCommit: { maxDelayMs: number; maxBatch: number };
+  admission: { nodePerSecond: number; ipPerSecond: number; windowSeconds: number };
   /** The built web app, served at `/` (embedded mode); undefined to serve nothing. */
   webDistDir?: string;
   /** Argon2id cost; OWASP's minimum by default. */
@@ -126,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedOrigins: e.ALLOWED_ORIGINS,
     messagesPerSecond: e.MESSAGES_PER_SECOND,
     groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH },
+    admission: { nodePerSecond: e.ADMISSION_NODE_PER_SECOND, ipPerSecond: e.ADMISSION_IP_PER_SECOND, windowSeconds: e.ADMISSION_WINDOW_SECONDS },
     ...(e.WEB_DIST_DIR ? { webDistDir: path.resolve(e.WEB_DIST_DIR) } : existsSync(defaultWeb) ? { webDistDir: defaultWeb } : {}),
     argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
   };

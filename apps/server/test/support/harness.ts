@@ -37,6 +37,10 @@ export async function createDataHome(backend: Backend): Promise<DataHome> {
         PORT: '0',
         NODE_ID: `node-${randomBytes(3).toString('hex')}`,
         JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+        // Tests open many sockets from 127.0.0.1 at once, and files share one Redis: lift the handshake
+        // budgets unless a test sets them (admission.*.test.ts does).
+        ADMISSION_NODE_PER_SECOND: '1000000',
+        ADMISSION_IP_PER_SECOND: '1000000',
         ...(pg ? { DATABASE_URL: pg.url, DATABASE_REPLICA_URLS: pg.replicaUrl ?? '', DATABASE_POOL_MAX: '10' } : {}),
         ...extra,
       };

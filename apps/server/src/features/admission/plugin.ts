@@ -1,0 +1,57 @@
+import { ChatError } from '@chat/protocol';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter } from 'prom-client';
+import { connectError } from '../../socket/socket-events';
+import { addressBucket, clientAddress, trustedProxies } from './client-address';
+import { ConnectionLimiter } from './connection-limiter';
+
+/**
+ * Handshake admission control: a Socket.IO middleware that refuses connections over the node's or the
+ * client address's budget with `connect_error` RATE_LIMITED and a jittered `retryAfterMs`, before any
+ * other handshake work (token check, room lookup) is done. Registered before buildApp installs the
+ * middleware that runs the features' handshake steps, so it runs first.
+ */
+async function admission(app: FastifyInstance): Promise<void> {
+  const { config, io, metrics } = app;
+  const handshakes = new Counter({
+    name: 'chat_handshakes_total',
+    help: 'Socket handshakes seen by admission control, by result (accepted, rejected) and reason',
+    labelNames: ['result', 'reason'] as const,
+    registers: [metrics.registry],
+  });
+  const limiter = new ConnectionLimiter({
+    redis: app.redis,
+    nodeId: config.nodeId,
+    nodePerSecond: config.admission.nodePerSecond,
+    ipPerSecond: config.admission.ipPerSecond,
+    windowSeconds: config.admission.windowSeconds,
+  });
+  const trusted = trustedProxies(config.trustProxy);
+
+  io.use((socket, next) => {
+    const address = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], trusted);
+    limiter.admit(addressBucket(address)).then(
+      (decision) => {
+        if (decision.admitted) {
+          handshakes.inc({ result: 'accepted', reason: 'within_budget' });
+          next();
+          return;
+        }
+        handshakes.inc({ result: 'rejected', reason: decision.reason });
+        metrics.connections.inc({ outcome: 'RATE_LIMITED' });
+        const message = decision.reason === 'ip_budget' ? 'too many new connections from this address' : 'too many new connections to this node';
+        next(connectError(new ChatError('RATE_LIMITED', message, { retryAfterMs: decision.retryAfterMs })));
+      },
+      (err: unknown) => {
+        // Neither Redis nor the in-memory insurance answered. Refusing everyone would turn a limiter fault
+        // into an outage; the pools' caps still protect the database.
+        app.log.warn({ err }, 'admission limiter failed; admitting');
+        handshakes.inc({ result: 'accepted', reason: 'limiter_unavailable' });
+        next();
+      },
+    );
+  });
+}
+
+export const admissionFeature = fp(admission, { name: 'admission' });

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { testServices } from '@chat/testkit';
+import { attempt, closeAll, freshLoopbackAddress, type Attempt } from './support/admission-client';
+import { createDataHome, registerUser, startNode, type DataHome, type TestNode, type TestUser } from './support/harness';
+
+// Budgets across nodes through one Redis: an address's budget is cluster-wide; a node's budget is its
+// own, shared by every worker of that node (processes with the same NODE_ID) and by nobody else.
+
+describe('handshake admission across nodes (Redis)', () => {
+  let home: DataHome;
+  let user: TestUser;
+  let a: TestNode;
+  let aWorker: TestNode;
+  let b: TestNode;
+  const sockets: Attempt[] = [];
+
+  beforeAll(async () => {
+    home = await createDataHome('postgres');
+    // 30 s windows: 4 handshakes per node, 3 per address.
+    const env = {
+      REDIS_URL: testServices().redisUrl,
+      ADMISSION_WINDOW_SECONDS: '30',
+      ADMISSION_NODE_PER_SECOND: String(4 / 30),
+      ADMISSION_IP_PER_SECOND: String(3 / 30),
+    };
+    const nodeA = `node-a-${randomBytes(3).toString('hex')}`;
+    [a, aWorker, b] = await Promise.all([
+      startNode(home, { ...env, NODE_ID: nodeA }),
+      startNode(home, { ...env, NODE_ID: nodeA }),
+      startNode(home, { ...env, NODE_ID: `node-b-${randomBytes(3).toString('hex')}` }),
+    ]);
+    user = await registerUser(a);
+  });
+
+  afterAll(async () => {
+    closeAll(sockets);
+    await Promise.all([a, aWorker, b].map((n) => n?.close()));
+    await home.dispose();
+  });
+
+  test('an address budget counts on every node; a node budget is per node and shared by its workers', async () => {
+    const x = freshLoopbackAddress();
+    const go = async (node: TestNode, from: string) => {
+      const t = await attempt(node, user.accessToken, from);
+      sockets.push(t);
+      return t.ok ? 'ok' : t.error?.message;
+    };
+
+    // Address x: two on node a, one on node b, then its 3 are used up wherever it goes.
+    expect([await go(a, x), await go(a, x), await go(b, x)]).toEqual(['ok', 'ok', 'ok']);
+    expect(await go(b, x)).toBe('too many new connections from this address');
+    expect(await go(aWorker, x)).toBe('too many new connections from this address');
+
+    // Node a has admitted 2 of its 4; its second worker takes the other 2 and then refuses for the node.
+    expect([await go(aWorker, freshLoopbackAddress()), await go(aWorker, freshLoopbackAddress())]).toEqual(['ok', 'ok']);
+    expect(await go(a, freshLoopbackAddress())).toBe('too many new connections to this node');
+    expect(await go(aWorker, freshLoopbackAddress())).toBe('too many new connections to this node');
+
+    // Node b has admitted 1 of its 4: its own budget is untouched by node a's.
+    expect([await go(b, freshLoopbackAddress()), await go(b, freshLoopbackAddress()), await go(b, freshLoopbackAddress())]).toEqual([
+      'ok',
+      'ok',
+      'ok',
+    ]);
+    expect(await go(b, freshLoopbackAddress())).toBe('too many new connections to this node');
+  });
+});
