@@ -34,7 +34,10 @@ export interface StartClusterOptions {
 }
 
 export interface ClusterNode {
-  /** `node-<i>`: NODE_ID, so also `hello.node` and `/readyz`'s `node`. */
+  /**
+   * `node-<i>`: NODE_ID, so also `hello.node` and `/readyz`'s `node` (with WORKERS=n, each worker's
+   * `<id>-w<k>`).
+   */
   readonly id: string;
   /** The node itself, bypassing NGINX: `http://127.0.0.1:<port>`. */
   readonly url: string;
@@ -156,7 +159,10 @@ class NodeProcess implements ClusterNode {
         const { status, body } = await getJson(readyz);
         if (status !== 200) return false;
         const node = (body as { node?: unknown }).node;
-        if (node !== this.id) throw new Error(`${readyz} names node ${String(node)}, expected ${this.id}`);
+        // With WORKERS=n each worker is a Socket.IO node of its own, named `<NODE_ID>-w<i>`.
+        if (node !== this.id && !(typeof node === 'string' && node.startsWith(`${this.id}-w`))) {
+          throw new Error(`${readyz} names node ${String(node)}, expected ${this.id}`);
+        }
         return true;
       },
       this.timeoutMs,
