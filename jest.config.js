@@ -13,9 +13,9 @@ const config = {
   testMatch: ['<rootDir>/{apps,packages}/*/test/**/*.test.ts'],
   globalSetup: '<rootDir>/packages/testkit/src/jest/global-setup.ts',
   globalTeardown: '<rootDir>/packages/testkit/src/jest/global-teardown.ts',
-  // Some dependencies ship only as ES modules (kysely; content-disposition under @fastify/static):
+  // Some dependencies ship only as ES modules (kysely; content-disposition under @fastify/static; cookie under light-my-request):
   // let SWC turn them into CommonJS like our own code.
-  transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/)?(kysely|content-disposition)[@/])'],
+  transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/)?(kysely|content-disposition|cookie)[@/])'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -21,6 +21,8 @@ import { isOriginAllowed } from './http/origin-policy';
 import { MemoryPresenceStore, type PresenceStore } from './infra/presence-store';
 import { memoryRateLimiters, redisRateLimiters, type RateLimiterFactory } from './infra/rate-limiter';
 import { createMetrics, type Metrics } from './metrics';
+import { RedisPresenceStore } from './infra/redis-presence-store';
+import { attachRedisAdapter } from './socket/adapter';
 import { SocketEvents, connectError } from './socket/socket-events';
 import type { ChatServer } from './socket/types';
 
@@ -130,7 +132,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.decorate('reads', reads);
   app.decorate('io', io);
   app.decorate('socketEvents', socketEvents);
-  app.decorate('presence', new MemoryPresenceStore());
+  let detachAdapter: (() => void) | undefined;
+  let presence: PresenceStore = new MemoryPresenceStore();
+  if (redis) {
+    detachAdapter = attachRedisAdapter(io, redis, config.socketAdapter, app.log);
+    const store = new RedisPresenceStore(redis, {
+      nodeId: config.nodeId,
+      heartbeatMs: config.presenceHeartbeatMs,
+      onError: (err) => app.log.warn({ err }, 'presence heartbeat failed'),
+    });
+    // The liveness key must exist before the first socket is counted; a Redis that is down now is
+    // caught up by the next heartbeat.
+    await store.heartbeat().catch((err: unknown) => app.log.warn({ err }, 'presence heartbeat failed'));
+    presence = store;
+  }
+  app.decorate('presence', presence);
   app.decorate('rateLimiters', redis ? redisRateLimiters(redis) : memoryRateLimiters);
   app.decorate('metrics', metrics);
   app.decorate('redis', redis);
@@ -154,6 +170,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.addHook('onClose', async () => {
     await app.presence.close();
     reads.close();
+    detachAdapter?.();
     redis?.disconnect();
     if (ownsDatabase) await db.close();
   });

@@ -33,6 +33,8 @@ const EnvSchema = z.object({
   /** On SIGTERM, sockets are closed gradually over this window so clients spread over the other nodes. */
   DRAIN_WINDOW_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Presence heartbeat: a node refreshes its entries this often; they expire after 3 missed beats. */
+  /** Which Socket.IO Redis adapter joins the nodes (with REDIS_URL); see socket/adapter.ts. */
+  SOCKET_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
   PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
@@ -72,6 +74,7 @@ export interface Config {
   workers: number;
   drainWindowMs: number;
   presenceHeartbeatMs: number;
+  socketAdapter: 'sharded' | 'classic';
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
@@ -102,6 +105,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Several nodes must share the secret, so a generated one would make tokens node-local.
     throw new ConfigError('invalid configuration:\n  JWT_SECRET: required when DATABASE_URL is set');
   }
+  if (e.WORKERS > 1 && (embedded || !e.REDIS_URL)) {
+    // Workers are separate processes: they need a shared database and the Redis adapter between them.
+    throw new ConfigError('invalid configuration:\n  WORKERS: more than 1 needs DATABASE_URL and REDIS_URL');
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   const defaultWeb = path.resolve(__dirname, '../../web/dist');
   return {
@@ -126,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: e.WORKERS,
     drainWindowMs: e.DRAIN_WINDOW_MS,
     presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,
+    socketAdapter: e.SOCKET_ADAPTER,
     jwtSecret: e.JWT_SECRET ?? embeddedSecret(dataDir),
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,

@@ -13,6 +13,11 @@ export interface PresenceStore {
   /** Forgets a socket; wentOffline when it was the user's last one. */
   remove(userId: string, socketId: string): Promise<{ wentOffline: boolean; lastSeen: Date }>;
   get(userIds: readonly string[]): Promise<Map<string, PresenceState>>;
+  /**
+   * Cleans up after other nodes that died without removing their sockets; returns the users that this left
+   * with no live socket (so their rooms can be told). One process only: nothing to sweep.
+   */
+  sweep(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -46,6 +51,10 @@ export class MemoryPresenceStore implements PresenceStore {
       out.set(id, online || !seen ? { online } : { online, lastSeen: seen });
     }
     return out;
+  }
+
+  async sweep(): Promise<string[]> {
+    return [];
   }
 
   async close(): Promise<void> {

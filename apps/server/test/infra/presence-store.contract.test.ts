@@ -1,12 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { testServices, waitUntil } from '@chat/testkit';
+import { Redis } from 'ioredis';
 import { MemoryPresenceStore, type PresenceStore } from '../../src/infra/presence-store';
+import { RedisPresenceStore } from '../../src/infra/redis-presence-store';
 
-// The Redis implementation (cluster mode) joins this list when it exists.
-const implementations: [string, () => PresenceStore][] = [['memory', () => new MemoryPresenceStore()]];
+const redis = new Redis(testServices().redisUrl);
+afterAll(() => redis.disconnect());
+
+/** Each store gets a prefix of its own: test files share one Redis. */
+const freshPrefix = () => `presence-test-${randomBytes(4).toString('hex')}:`;
+
+async function redisStore(nodeId: string, prefix: string, heartbeatMs = 10_000): Promise<RedisPresenceStore> {
+  const store = new RedisPresenceStore(redis, { nodeId, heartbeatMs, prefix });
+  await store.heartbeat();
+  return store;
+}
+
+let prefix = freshPrefix();
+beforeEach(() => {
+  prefix = freshPrefix();
+});
+
+const implementations: [string, () => PresenceStore | Promise<PresenceStore>][] = [
+  ['memory', () => new MemoryPresenceStore()],
+  ['redis', () => redisStore('node-a', prefix)],
+];
 
 describe.each(implementations)('PresenceStore contract: %s', (_name, make) => {
   let store: PresenceStore;
-  beforeEach(() => {
-    store = make();
+  beforeEach(async () => {
+    store = await make();
   });
   afterEach(() => store.close());
 
@@ -31,5 +54,57 @@ describe.each(implementations)('PresenceStore contract: %s', (_name, make) => {
 
   test('unknown users are offline without lastSeen', async () => {
     expect((await store.get(['ghost'])).get('ghost')).toEqual({ online: false });
+  });
+});
+
+describe('RedisPresenceStore across nodes', () => {
+  test('online while any node holds a socket; a clean shutdown takes the node\'s users offline', async () => {
+    const a = await redisStore('node-a', prefix);
+    const b = await redisStore('node-b', prefix);
+    expect(await a.add('u1', 's1')).toBe(true);
+    expect(await b.add('u1', 's2')).toBe(false);
+    expect((await b.get(['u1'])).get('u1')).toEqual({ online: true });
+    expect((await a.remove('u1', 's1')).wentOffline).toBe(false);
+    expect((await a.get(['u1'])).get('u1')).toEqual({ online: true });
+    await b.add('u2', 's3');
+    await b.close();
+    const states = await a.get(['u1', 'u2']);
+    expect(states.get('u1')?.online).toBe(false);
+    expect(states.get('u2')?.online).toBe(false);
+    expect(states.get('u2')?.lastSeen).toBeInstanceOf(Date);
+    await a.close();
+  });
+
+  test('a node that dies silently: its users go offline when its heartbeat expires, and a sweep leaves nothing behind', async () => {
+    const survivor = await redisStore('node-a', prefix, 100);
+    const doomed = new RedisPresenceStore(redis, { nodeId: 'node-dead', heartbeatMs: 100, prefix });
+    await doomed.heartbeat();
+    await doomed.add('u1', 's1');
+    await doomed.add('u2', 's2');
+    await survivor.add('u2', 's3');
+    expect((await survivor.get(['u1'])).get('u1')?.online).toBe(true);
+    // Death: the heartbeat stops and nothing is removed (SIGKILL).
+    (doomed as unknown as { timer: NodeJS.Timeout }).timer.close();
+    await waitUntil(async () => (await survivor.get(['u1'])).get('u1')?.online === false, { description: 'u1 to go offline', timeoutMs: 5_000 });
+    expect((await survivor.get(['u2'])).get('u2')?.online).toBe(true);
+    expect(await survivor.sweep()).toEqual(['u1']);
+    expect(await survivor.sweep()).toEqual([]);
+    expect((await survivor.get(['u1'])).get('u1')?.lastSeen).toBeInstanceOf(Date);
+    const left = await redis.keys(`${prefix}*`);
+    expect(left.filter((k) => k.includes('node-dead'))).toEqual([]);
+    expect(await redis.hkeys(`${prefix}user:u1`)).toEqual([]);
+    expect(await redis.hkeys(`${prefix}user:u2`)).toEqual(['node-a|s3']);
+    await survivor.close();
+  });
+
+  test('after Redis loses its data, the next heartbeat writes the node\'s sockets back', async () => {
+    const a = await redisStore('node-a', prefix);
+    await a.add('u1', 's1');
+    const keys = await redis.keys(`${prefix}*`);
+    await redis.del(...keys);
+    expect((await a.get(['u1'])).get('u1')?.online).toBe(false);
+    await a.heartbeat();
+    expect((await a.get(['u1'])).get('u1')).toEqual({ online: true });
+    await a.close();
   });
 });

@@ -1,4 +1,5 @@
 import { sql } from '@chat/db';
+import { ChatError } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -21,6 +22,11 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 async function ops(app: FastifyInstance): Promise<void> {
   app.decorate('lifecycle', { draining: false });
+
+  // A draining node takes no new sockets; the client retries (elsewhere, once the listener is closed).
+  app.socketEvents.onConnecting(async () => {
+    if (app.lifecycle.draining) throw new ChatError('UNAVAILABLE', 'node is draining', { retryAfterMs: 500 + Math.floor(Math.random() * 2000) });
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

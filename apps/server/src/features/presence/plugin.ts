@@ -1,4 +1,4 @@
-import { type Presence } from '@chat/protocol';
+import { roomChannel, type Presence } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { PresenceState } from '../../infra/presence-store';
@@ -35,6 +35,28 @@ async function presence(app: FastifyInstance): Promise<void> {
       app.io.to(channels).emit('presence', { userId, online: false, lastSeen: lastSeen.toISOString() });
     }
   });
+
+  // Users of a node that died without a word: once its heartbeat expired, one surviving node sweeps its
+  // entries and tells those users' rooms that they went offline.
+  const sweeper = setInterval(() => {
+    void (async () => {
+      const offline = await store.sweep();
+      if (offline.length === 0) return;
+      const rows = await app.db.primary
+        .selectFrom('room_members')
+        .select(['user_id', 'room_id'])
+        .where('user_id', 'in', offline)
+        .where('left_at', 'is', null)
+        .execute();
+      const lastSeen = new Date().toISOString();
+      for (const userId of offline) {
+        const channels = rows.filter((r) => r.user_id === userId).map((r) => roomChannel(r.room_id));
+        if (channels.length > 0) app.io.to(channels).emit('presence', { userId, online: false, lastSeen });
+      }
+    })().catch((err: unknown) => app.log.warn({ err }, 'presence sweep failed'));
+  }, app.config.presenceHeartbeatMs);
+  sweeper.unref();
+  app.addHook('onClose', async () => clearInterval(sweeper));
 
   app.socketEvents.on('presence:get', async (socket, { userIds }) => {
     if (userIds.length === 0) return { presence: [] };

@@ -1,0 +1,33 @@
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { ChatServer } from './types';
+
+export type AdapterKind = 'classic' | 'sharded';
+
+/**
+ * Attaches the Socket.IO Redis adapter, so broadcasts, `socketsJoin`/`socketsLeave` and
+ * `disconnectSockets` on a room reach the sockets of every node.
+ *
+ * - `sharded` (default): Redis 7 sharded Pub/Sub with a channel per room ("dynamic" subscriptions): a node
+ *   receives a room's broadcasts only while it holds a socket in that room.
+ * - `classic`: one channel per namespace: every node receives and decodes every broadcast.
+ * The choice and its measurements are in docs/ARCHITECTURE.md ("Cross-node fan-out").
+ *
+ * Publisher and subscriber are connections of their own (a subscribed connection can do nothing else),
+ * each with an `error` listener: without one an unreachable Redis would crash the node. ioredis reconnects
+ * and re-subscribes by itself after a Redis restart; broadcasts published meanwhile are lost, which clients
+ * repair through `sync` on a seq gap (PROTOCOL.md guarantees).
+ */
+export function attachRedisAdapter(io: ChatServer, redis: Redis, kind: AdapterKind, log: FastifyBaseLogger): () => void {
+  const pub = redis.duplicate();
+  const sub = redis.duplicate();
+  for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
+    client.on('error', (err: Error) => log.warn({ err: err.message, role }, 'redis adapter connection error'));
+  }
+  io.adapter(kind === 'sharded' ? createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' }) : createAdapter(pub, sub));
+  return () => {
+    pub.disconnect();
+    sub.disconnect();
+  };
+}

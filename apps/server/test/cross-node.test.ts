@@ -1,0 +1,162 @@
+// Several nodes on one PostgreSQL and one Redis, joined by the Socket.IO Redis adapter: messages, membership
+// changes, typing, receipts and presence cross nodes, and a node drains gracefully. Both adapters run the
+// same suite. (The same behaviour through NGINX with node processes is in the cluster tests.)
+import { randomUUID } from 'node:crypto';
+import type { Message } from '@chat/protocol';
+import { testServices } from '@chat/testkit';
+import { drain } from '../src/lifecycle/drain';
+import {
+  collect,
+  connectRaw,
+  createDataHome,
+  createRoom,
+  http,
+  joinRoom,
+  nextEvent,
+  registerUser,
+  startNode,
+  type DataHome,
+  type RawSocket,
+  type TestNode,
+} from './support/harness';
+
+describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', (adapter) => {
+  let home: DataHome;
+  let a: TestNode;
+  let b: TestNode;
+  const sockets: RawSocket[] = [];
+
+  beforeAll(async () => {
+    home = await createDataHome('postgres');
+    const env = { REDIS_URL: testServices().redisUrl, SOCKET_ADAPTER: adapter, PRESENCE_HEARTBEAT_MS: '200' };
+    a = await startNode(home, env);
+    b = await startNode(home, env);
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await a?.close();
+    await b?.close();
+    await home?.dispose();
+  });
+
+  async function connect(node: TestNode, token: string) {
+    const c = await connectRaw(node, token);
+    sockets.push(c.socket);
+    return c;
+  }
+
+  test('clients on different nodes exchange messages both ways, with typing and receipts', async () => {
+    const alice = await registerUser(a, 'alice');
+    const bob = await registerUser(b, 'bob');
+    const roomId = await createRoom(a, alice);
+    await joinRoom(b, bob, roomId);
+    const ca = await connect(a, alice.accessToken);
+    const cb = await connect(b, bob.accessToken);
+    expect(ca.hello.node).not.toBe(cb.hello.node);
+
+    const atBob = nextEvent(cb.socket, 'message:new', (m) => m.content === 'hi from a');
+    const sent = await ca.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'hi from a' });
+    expect(sent.ok).toBe(true);
+    expect(await atBob).toMatchObject({ roomId, seq: 1, senderId: alice.user.id });
+
+    const atAlice = nextEvent(ca.socket, 'message:new', (m) => m.content === 'hi from b');
+    expect((await cb.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'hi from b' })).ok).toBe(true);
+    expect(await atAlice).toMatchObject({ roomId, seq: 2, senderId: bob.user.id });
+
+    const typing = nextEvent(ca.socket, 'typing', (t) => t.userId === bob.user.id);
+    await cb.socket.emitWithAck('typing', { roomId, typing: true });
+    expect(await typing).toEqual({ roomId, userId: bob.user.id, typing: true });
+
+    // A sender has read its own messages already; bob's read of alice's third message moves his cursor.
+    expect((await ca.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'read me' })).ok).toBe(true);
+    const receipt = nextEvent(ca.socket, 'receipt', (r) => r.userId === bob.user.id && r.readSeq === 3);
+    expect(await cb.socket.emitWithAck('message:read', { roomId, seq: 3 })).toEqual({ ok: true });
+    expect(await receipt).toEqual({ roomId, userId: bob.user.id, deliveredSeq: 3, readSeq: 3 });
+  });
+
+  test('a membership change made through one node reaches the user\'s socket on another, without a reconnect', async () => {
+    const owner = await registerUser(a, 'owner');
+    const carol = await registerUser(b, 'carol');
+    const roomId = await createRoom(a, owner);
+    const co = await connect(a, owner.accessToken);
+    const cc = await connect(b, carol.accessToken);
+    // carol's socket is on node b; she joins through node a's HTTP API.
+    await joinRoom(a, carol, roomId);
+    const live = nextEvent(cc.socket, 'message:new', (m) => m.roomId === roomId);
+    expect((await co.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'welcome' })).ok).toBe(true);
+    expect(await live).toMatchObject({ content: 'welcome' });
+    // And she can send there at once through her socket on node b.
+    expect((await cc.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'thanks' })).ok).toBe(true);
+
+    // Leaving through node a stops delivery to her socket on node b.
+    const left = await http(a.url, 'POST', `/api/rooms/${roomId}/leave`, { token: carol.accessToken });
+    expect(left.status).toBe(204);
+    const seen = collect(cc.socket, 'message:new');
+    const ownerSees = nextEvent(co.socket, 'message:new', (m) => m.content === 'after leave');
+    expect((await co.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'after leave' })).ok).toBe(true);
+    await ownerSees;
+    // A later message to a room carol is still in proves her socket is live and ordered after it.
+    const other = await createRoom(a, owner);
+    await joinRoom(b, carol, other);
+    const marker = nextEvent(cc.socket, 'message:new', (m) => m.roomId === other);
+    expect((await co.socket.emitWithAck('message:send', { id: randomUUID(), roomId: other, content: 'marker' })).ok).toBe(true);
+    await marker;
+    expect(seen.filter((m: Message) => m.content === 'after leave')).toEqual([]);
+  });
+
+  test('presence is correct across nodes: online while a socket is on any node', async () => {
+    const dave = await registerUser(a, 'dave');
+    const erin = await registerUser(b, 'erin');
+    const roomId = await createRoom(a, dave);
+    await joinRoom(b, erin, roomId);
+    const cd = await connect(a, dave.accessToken);
+    const online = nextEvent(cd.socket, 'presence', (p) => p.userId === erin.user.id && p.online);
+    const e1 = await connect(b, erin.accessToken);
+    await online;
+    const e2 = await connect(a, erin.accessToken);
+    const get = async () => (await cd.socket.emitWithAck('presence:get', { userIds: [erin.user.id] })) as { ok: true; presence: { online: boolean }[] };
+    expect((await get()).presence[0]!.online).toBe(true);
+    e1.socket.close();
+    // Still connected through node a.
+    await e2.socket.emitWithAck('typing', { roomId, typing: false });
+    expect((await get()).presence[0]!.online).toBe(true);
+    const offline = nextEvent(cd.socket, 'presence', (p) => p.userId === erin.user.id && !p.online);
+    e2.socket.close();
+    expect(await offline).toMatchObject({ userId: erin.user.id, online: false });
+    expect((await get()).presence[0]!.online).toBe(false);
+  });
+});
+
+test('drain: readiness turns 503, clients are told server:draining and lose the transport (not an io server disconnect), commits finish', async () => {
+  const home = await createDataHome('postgres');
+  const env = { REDIS_URL: testServices().redisUrl };
+  const a = await startNode(home, env);
+  const b = await startNode(home, env);
+  try {
+    const alice = await registerUser(b, 'alice');
+    const roomId = await createRoom(b, alice);
+    const clients = await Promise.all(Array.from({ length: 5 }, () => connectRaw(a, alice.accessToken)));
+    const watcher = await connectRaw(b, alice.accessToken);
+    const told = clients.map((c) => nextEvent(c.socket, 'server:draining'));
+    const reasons = clients.map((c) => new Promise<string>((resolve) => c.socket.once('disconnect', resolve)));
+    // A send in flight when the drain starts is still acknowledged and stored.
+    const inFlight = clients[0]!.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'in flight' });
+    const delivered = nextEvent(watcher.socket, 'message:new', (m) => m.content === 'in flight');
+    const draining = drain(a.app, { windowMs: 500 });
+    // The listener is closed now; ask the app directly.
+    expect((await a.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    await expect(fetch(`${a.url}/healthz`)).rejects.toThrow();
+    const hints = await Promise.all(told);
+    for (const h of hints) expect(h.reconnectInMs).toBeGreaterThanOrEqual(0);
+    for (const h of hints) expect(h.reconnectInMs).toBeLessThanOrEqual(500);
+    expect(await Promise.all(reasons)).toEqual(Array(5).fill('transport close'));
+    await draining;
+    expect(await inFlight).toMatchObject({ ok: true });
+    await delivered;
+    watcher.socket.close();
+  } finally {
+    await a.close();
+    await b.close();
+    await home.dispose();
+  }
+});
