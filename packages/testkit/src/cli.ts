@@ -86,9 +86,11 @@ async function services(): Promise<void> {
     (stopping ??= Promise.allSettled([postgres?.stop(), redis?.stop()]).then((results) => {
       for (const result of results) if (result.status === 'rejected') console.error(result.reason);
     }));
-  // Registered before starting, so a Ctrl+C during start-up still cleans up what got started.
+  // Registered before starting, so a Ctrl+C during start-up still cleans up what got started. `on`: tsx
+  // relays the signal a second time, which must not kill us before the temporary directories are gone.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) return;
       console.log(`\n${signal}: stopping services…`);
       void stopAll().then(() => process.exit(0));
     });
