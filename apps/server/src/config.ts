@@ -56,6 +56,8 @@ export interface Config {
   host: string;
   port: number;
   nodeId: string;
+  /** The host node's id: equal to nodeId, except in a worker (nodeId `<host>-w<i>`); per-node budgets use it. */
+  hostNodeId: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   database:
     | { kind: 'pglite'; dataDir?: string }
@@ -115,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
+    hostNodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
     logLevel: e.LOG_LEVEL,
     database: embedded
       ? { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') }

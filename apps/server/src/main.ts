@@ -61,10 +61,14 @@ async function worker(config: Config): Promise<void> {
 
 function primary(config: Config): void {
   const httpServer = createServer();
+  // The first chunk of each connection travels to its worker with the socket handle: as a Buffer, which
+  // needs the structured-clone ("advanced") IPC serialization.
+  cluster.setupPrimary({ serialization: 'advanced' });
   setupMaster(httpServer, { loadBalancingMethod: 'least-connection' });
   let stopping = false;
   const fork = (index: number) => {
-    const w = cluster.fork({ CHAT_WORKER_INDEX: String(index) });
+    // Workers share the node's id (each adds -w<i>): the per-node admission budget and logs name the host.
+    const w = cluster.fork({ CHAT_WORKER_INDEX: String(index), NODE_ID: config.nodeId });
     w.on('exit', (code, signal) => {
       if (stopping) return;
       console.error(`worker ${index} exited (${signal ?? code}); starting another`);

@@ -22,7 +22,7 @@ async function admission(app: FastifyInstance): Promise<void> {
   });
   const limiter = new ConnectionLimiter({
     redis: app.redis,
-    nodeId: config.nodeId,
+    nodeId: config.hostNodeId,
     nodePerSecond: config.admission.nodePerSecond,
     ipPerSecond: config.admission.ipPerSecond,
     windowSeconds: config.admission.windowSeconds,

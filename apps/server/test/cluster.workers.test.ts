@@ -1,0 +1,62 @@
+// WORKERS=n: one node process forks n workers behind @socket.io/sticky; Socket.IO sessions (long-polling
+// first, then the WebSocket upgrade) stick to their worker, and the Redis adapter joins the workers like
+// separate nodes.
+import { randomUUID } from 'node:crypto';
+import type { AuthResponse, Message } from '@chat/protocol';
+import { describeClusterLogs, startCluster, waitUntil, type Cluster } from '@chat/testkit';
+import { io } from 'socket.io-client';
+import type { RawSocket } from './support/harness';
+
+let cluster: Cluster;
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 1, workers: 2, env: { LOG_LEVEL: 'warn' } });
+}, 180_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+}, 60_000);
+
+async function api<T>(method: string, path: string, token?: string, body?: unknown): Promise<T> {
+  const res = await fetch(cluster.nodes[0]!.url + path, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+test('sessions spread over the workers, stick to theirs through the upgrade, and messages cross workers', async () => {
+  try {
+    const alice = await api<AuthResponse>('POST', '/api/auth/register', undefined, { username: `wk_${Date.now().toString(36)}`, password: 'correct horse battery' });
+    const { room } = await api<{ room: { id: string } }>('POST', '/api/rooms', alice.accessToken, { name: 'workers', type: 'public' });
+    const sockets: RawSocket[] = [];
+    const hellos: string[] = [];
+    const received = new Map<number, Message[]>();
+    // Default transports: long-polling requests first, so each request must reach the session's worker.
+    for (let i = 0; i < 6; i++) {
+      const socket = io(cluster.nodes[0]!.url, { auth: { token: alice.accessToken }, forceNew: true, reconnection: false }) as RawSocket;
+      received.set(i, []);
+      socket.on('message:new', (m) => received.get(i)!.push(m));
+      const hello = await new Promise<string>((resolve, reject) => {
+        socket.once('hello', (h) => resolve(h.node));
+        socket.once('connect_error', reject);
+      });
+      hellos.push(hello);
+      sockets.push(socket);
+    }
+    expect(new Set(hellos)).toEqual(new Set([`${cluster.nodes[0]!.id}-w0`, `${cluster.nodes[0]!.id}-w1`]));
+    await waitUntil(async () => sockets.every((s) => s.io.engine.transport.name === 'websocket'), { description: 'every session upgraded' });
+
+    const sender = sockets[0]!;
+    const ack = await sender.emitWithAck('message:send', { id: randomUUID(), roomId: room.id, content: 'across workers' });
+    expect(ack.ok).toBe(true);
+    await waitUntil(async () => [...received.values()].every((list) => list.some((m) => m.content === 'across workers')), {
+      description: 'the message on every worker',
+    });
+    for (const s of sockets) s.close();
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${describeClusterLogs(cluster)}`);
+  }
+});
