@@ -11,8 +11,22 @@ import { findUnstorableText } from './unstorable-text';
 export function toErrorObject(err: unknown, log: FastifyBaseLogger, context: Record<string, unknown> = {}): ErrorObject {
   if (err instanceof ChatError) return err.toJSON();
   if (err instanceof ZodError) return validationError(err).toJSON();
+  if (isOverloaded(err)) {
+    // The database pool had no connection within its timeout (or the database is unreachable): a
+    // dependency that is busy or down, which the client may retry later, not a bug.
+    log.warn({ err: (err as Error).message, ...context }, 'database unavailable');
+    return { code: 'UNAVAILABLE', message: 'try again later', retryAfterMs: 500 + Math.floor(Math.random() * 1500) };
+  }
   log.error({ err, ...context }, 'internal error');
   return { code: 'INTERNAL', message: 'internal error' };
+}
+
+/** pg's pool checkout timeout, and connection failures to the database. */
+function isOverloaded(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.message.includes('timeout exceeded when trying to connect')) return true;
+  const code = (err as Error & { code?: string }).code;
+  return code === 'ECONNREFUSED' || code === '57P03' /* cannot_connect_now */ || code === '53300' /* too_many_connections */;
 }
 
 export function validationError(err: ZodError): ChatError {
