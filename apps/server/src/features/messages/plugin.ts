@@ -224,4 +224,4 @@ async function messages(app: FastifyInstance): Promise<void> {
   });
 }
 
-export const messagesFeature = fp(messages, { name: 'messages', dependencies: ['rooms'] });
+export const messagesFeature = fp(messages, { name: 'messages', dependencies: ['rooms', 'moderation'] });

@@ -1,5 +1,5 @@
 import type { DB, Transaction } from '@chat/db';
-import { asReadonly, sql } from '@chat/db';
+import { asReadonly } from '@chat/db';
 import {
   AuditLogQuerySchema,
   BanBodySchema,
@@ -20,6 +20,7 @@ import { toRoom } from '../../views/room-view';
 import { auditPage, recordAudit } from './audit-log';
 import { assertOutranks, requireModerator } from './authority';
 import { TimeoutCache, type RoomTimeouts } from './timeout-cache';
+import { lockMembership } from '../rooms/membership-lock';
 
 /** What other features may ask of moderation. */
 export interface ModerationApi {
@@ -36,15 +37,6 @@ declare module 'fastify' {
 }
 
 type Trx = Transaction<DB>;
-
-/**
- * Serializes moderation of one user in one room across nodes (invite vs ban, approve vs ban, kick vs role
- * change): without it, an invite that checked "not banned" could commit after a concurrent ban removed the
- * member, leaving a banned member. Held until the transaction ends; PGlite has one session, so it is free there.
- */
-async function lockTarget(trx: Trx, roomId: string, userId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtext(${`moderation:${roomId}:${userId}`}))`.execute(trx);
-}
 
 async function activeRole(trx: Trx, roomId: string, userId: string) {
   const row = await trx
@@ -133,7 +125,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
     const actorId = request.user.userId;
     await requireModerator(membership, actorId, roomId);
     const admitted = await db.primary.transaction().execute(async (trx) => {
-      await lockTarget(trx, roomId, userId);
+      await lockMembership(trx, roomId, userId);
       const user = await trx.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
       if (!user) throw new ChatError('NOT_FOUND', 'no such user');
       if (await isBanned(trx, roomId, userId)) throw new ChatError('FORBIDDEN', 'the user is banned from this room');
@@ -164,7 +156,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
     const actorId = request.user.userId;
     await requireModerator(membership, actorId, roomId);
     const admitted = await db.primary.transaction().execute(async (trx) => {
-      await lockTarget(trx, roomId, userId);
+      await lockMembership(trx, roomId, userId);
       if (await isBanned(trx, roomId, userId)) throw new ChatError('FORBIDDEN', 'the user is banned from this room');
       if (!(await settleJoinRequest(trx, roomId, userId, actorId, 'approved'))) throw new ChatError('NOT_FOUND', 'no pending join request');
       const room = await admit(trx, roomId, userId, actorId);
@@ -191,7 +183,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
     const actorId = request.user.userId;
     if ((await requireModerator(membership, actorId, roomId)) !== 'owner') throw new ChatError('FORBIDDEN', 'only the room owner can change roles');
     const changed = await db.primary.transaction().execute(async (trx) => {
-      await lockTarget(trx, roomId, userId);
+      await lockMembership(trx, roomId, userId);
       const from = await activeRole(trx, roomId, userId);
       if (from === undefined) throw new ChatError('NOT_FOUND', 'not a member of this room');
       if (from === 'owner') throw new ChatError('FORBIDDEN', "the owner's role cannot be changed");
@@ -210,7 +202,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
     const actorId = request.user.userId;
     const actorRole = await requireModerator(membership, actorId, roomId);
     await db.primary.transaction().execute(async (trx) => {
-      await lockTarget(trx, roomId, userId);
+      await lockMembership(trx, roomId, userId);
       const target = await activeRole(trx, roomId, userId);
       if (target === undefined) throw new ChatError('NOT_FOUND', 'not a member of this room');
       assertOutranks(actorRole, target);
@@ -227,7 +219,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
     const actorId = request.user.userId;
     const actorRole = await requireModerator(membership, actorId, roomId);
     const removed = await db.primary.transaction().execute(async (trx) => {
-      await lockTarget(trx, roomId, userId);
+      await lockMembership(trx, roomId, userId);
       const user = await trx.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
       if (!user) throw new ChatError('NOT_FOUND', 'no such user');
       // Anyone who is not a current member may be banned pre-emptively; a member only by someone who outranks them.
@@ -260,7 +252,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
     const actorId = request.user.userId;
     await requireModerator(membership, actorId, roomId);
     await db.primary.transaction().execute(async (trx) => {
-      await lockTarget(trx, roomId, userId);
+      await lockMembership(trx, roomId, userId);
       const res = await trx.deleteFrom('bans').where('room_id', '=', roomId).where('user_id', '=', userId).executeTakeFirst();
       if (res.numDeletedRows === 0n) throw new ChatError('NOT_FOUND', 'the user is not banned from this room');
       await recordAudit(trx, { roomId, actorId, action: 'member.unban', targetUserId: userId });
@@ -275,7 +267,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
     const actorRole = await requireModerator(membership, actorId, roomId);
     const until = new Date(Date.now() + seconds * 1000);
     await db.primary.transaction().execute(async (trx) => {
-      await lockTarget(trx, roomId, userId);
+      await lockMembership(trx, roomId, userId);
       const target = await activeRole(trx, roomId, userId);
       if (target === undefined) throw new ChatError('NOT_FOUND', 'not a member of this room');
       assertOutranks(actorRole, target);

@@ -15,6 +15,7 @@ import { parseInput } from '../../errors';
 import { toRoom } from '../../views/room-view';
 import { Membership } from './membership';
 import { listRoomSummaries } from './room-list';
+import { lockMembership } from './membership-lock';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -127,35 +128,43 @@ async function rooms(app: FastifyInstance): Promise<void> {
     const userId = request.user.userId;
     const room = await db.primary.selectFrom('rooms').select([...ROOM_COLUMNS, 'last_seq']).where('id', '=', roomId).executeTakeFirst();
     if (!room || room.type === 'direct') throw new ChatError('NOT_FOUND', 'no such room');
-    const banned = await db.primary.selectFrom('bans').select('user_id').where('room_id', '=', roomId).where('user_id', '=', userId).executeTakeFirst();
-    if (banned) throw new ChatError('FORBIDDEN', 'banned from this room');
-    const current = await db.primary
-      .selectFrom('room_members')
-      .select('left_at')
-      .where('room_id', '=', roomId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    if (current && current.left_at === null) return reply.status(200).send({ room: toRoom(room) });
-
-    if (room.type === 'private') {
-      const row = await db.primary
-        .insertInto('join_requests')
-        .values({ room_id: roomId, user_id: userId, status: 'pending' })
-        .onConflict((oc) => oc.columns(['room_id', 'user_id']).doUpdateSet({ status: 'pending', decided_at: null, decided_by: null, created_at: new Date() }))
-        .returning(['room_id', 'user_id', 'status', 'created_at'])
-        .executeTakeFirstOrThrow();
+    // Checked and written under the membership lock, so a concurrent ban cannot slip in between.
+    const outcome = await db.primary.transaction().execute(async (trx) => {
+      await lockMembership(trx, roomId, userId);
+      const banned = await trx.selectFrom('bans').select('user_id').where('room_id', '=', roomId).where('user_id', '=', userId).executeTakeFirst();
+      if (banned) throw new ChatError('FORBIDDEN', 'banned from this room');
+      const current = await trx
+        .selectFrom('room_members')
+        .select('left_at')
+        .where('room_id', '=', roomId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      if (current && current.left_at === null) return { kind: 'member' as const };
+      if (room.type === 'private') {
+        const row = await trx
+          .insertInto('join_requests')
+          .values({ room_id: roomId, user_id: userId, status: 'pending' })
+          .onConflict((oc) => oc.columns(['room_id', 'user_id']).doUpdateSet({ status: 'pending', decided_at: null, decided_by: null, created_at: new Date() }))
+          .returning(['room_id', 'user_id', 'status', 'created_at'])
+          .executeTakeFirstOrThrow();
+        return { kind: 'requested' as const, row };
+      }
+      // A new member starts with cursors at the room's current end: the backlog is history to browse, not
+      // unread messages to sync. A returning member keeps the cursors they had.
+      await trx
+        .insertInto('room_members')
+        .values({ room_id: roomId, user_id: userId, role: 'member', delivered_seq: room.last_seq, read_seq: room.last_seq })
+        .onConflict((oc) => oc.columns(['room_id', 'user_id']).doUpdateSet({ left_at: null, role: 'member', joined_at: new Date() }))
+        .execute();
+      return { kind: 'joined' as const };
+    });
+    if (outcome.kind === 'member') return reply.status(200).send({ room: toRoom(room) });
+    if (outcome.kind === 'requested') {
+      const { row } = outcome;
       return reply.status(202).send({
         joinRequest: { roomId: row.room_id, userId: row.user_id, status: row.status, createdAt: row.created_at.toISOString() },
       });
     }
-
-    // A new member starts with cursors at the room's current end: the backlog is history to browse, not
-    // unread messages to sync. A returning member keeps the cursors they had.
-    await db.primary
-      .insertInto('room_members')
-      .values({ room_id: roomId, user_id: userId, role: 'member', delivered_seq: room.last_seq, read_seq: room.last_seq })
-      .onConflict((oc) => oc.columns(['room_id', 'user_id']).doUpdateSet({ left_at: null, role: 'member', joined_at: new Date() }))
-      .execute();
     const view = toRoom(room);
     membership.announceJoin(view, await membership.memberView(roomId, userId, (await app.presenceOf([userId])).get(userId) ?? false));
     return reply.status(200).send({ room: view });
