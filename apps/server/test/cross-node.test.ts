@@ -3,7 +3,7 @@
 // same suite. (The same behaviour through NGINX with node processes is in the cluster tests.)
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@chat/protocol';
-import { testServices } from '@chat/testkit';
+import { testServices, waitUntil } from '@chat/testkit';
 import { drain } from '../src/lifecycle/drain';
 import {
   collect,
@@ -102,6 +102,19 @@ describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', 
     expect((await co.socket.emitWithAck('message:send', { id: randomUUID(), roomId: other, content: 'marker' })).ok).toBe(true);
     await marker;
     expect(seen.filter((m: Message) => m.content === 'after leave')).toEqual([]);
+  });
+
+  test('logout through one node disconnects the session\'s sockets and refuses its access token on the other at once', async () => {
+    const frank = await registerUser(a, 'frank');
+    const cf = await connect(b, frank.accessToken);
+    const gone = new Promise<string>((resolve) => cf.socket.once('disconnect', resolve));
+    expect((await http(b.url, 'GET', '/api/rooms', { token: frank.accessToken })).status).toBe(200);
+    expect((await http(a.url, 'POST', '/api/auth/logout', { body: { refreshToken: frank.refreshToken } })).status).toBe(204);
+    expect(await gone).toBe('io server disconnect');
+    await waitUntil(async () => (await http(b.url, 'GET', '/api/rooms', { token: frank.accessToken })).status === 401, {
+      description: 'node b to refuse the revoked session',
+      timeoutMs: 5_000,
+    });
   });
 
   test('presence is correct across nodes: online while a socket is on any node', async () => {

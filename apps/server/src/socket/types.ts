@@ -11,6 +11,14 @@ export interface SocketData {
   rooms: { roomId: string; lastSeq: number }[];
 }
 
-// Server-to-server events are not used: cross-node work goes through socket rooms and the adapter.
-export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/**
+ * Node-to-node events (`io.serverSideEmit`, through the Redis adapter; not available on the in-memory
+ * adapter of embedded mode). Most cross-node work goes through socket rooms instead.
+ */
+export interface InterServerEvents {
+  /** A session was revoked: refuse its access tokens on HTTP at once on every node. */
+  'session:revoked': (sessionId: string) => void;
+}
+
+export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -38,9 +38,16 @@ async function auth(app: FastifyInstance): Promise<void> {
   const { config } = app;
   const tokens = new Tokens(config.jwtSecret, config.accessTokenTtlSeconds);
   const accounts = new Accounts(app.db, tokens, config.argon2, config.refreshTokenTtlDays);
-  // Access tokens are stateless and short-lived; sessions revoked on this node are refused at once, and
-  // socket handshakes check the session in the database.
-  const revoked = new Set<string>();
+  // Access tokens are stateless and short-lived; revoked sessions are refused at once on every node (told
+  // through the adapter), kept for one access-token lifetime; socket handshakes check the database.
+  const revoked = new Map<string, number>();
+  const remember = (sessionId: string) => revoked.set(sessionId, Date.now() + config.accessTokenTtlSeconds * 1000);
+  const prune = setInterval(() => {
+    const now = Date.now();
+    for (const [id, until] of revoked) if (until < now) revoked.delete(id);
+  }, 60_000).unref();
+  app.addHook('onClose', async () => clearInterval(prune));
+  if (app.redis) app.io.on('session:revoked', (sessionId) => remember(sessionId));
 
   const loginPerUser = app.rateLimiters({ keyPrefix: 'login-user', points: 10, durationSec: 60 });
   const loginPerIp = app.rateLimiters({ keyPrefix: 'login-ip', points: 100, durationSec: 60 });
@@ -52,7 +59,8 @@ async function auth(app: FastifyInstance): Promise<void> {
   }
 
   function revokeSession(sessionId: string): void {
-    revoked.add(sessionId);
+    remember(sessionId);
+    if (app.redis) app.io.serverSideEmit('session:revoked', sessionId);
     app.io.in(sessionChannel(sessionId)).disconnectSockets(true);
   }
 
