@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MachineInfo } from './machine';
-import type { ScenarioResult } from './scenario';
+import type { ResultTable, ScenarioResult } from './scenario';
 
 export interface Report {
   scenario: string;
@@ -32,16 +32,22 @@ export function formatReport(report: Report): string {
     `machine: ${m.cpus} × ${m.cpuModel}, ${m.totalMemoryGiB} GiB, Node ${m.node}, ${m.platform}, load ${m.loadAverage.join(' ')}`,
     `parameters: ${JSON.stringify(report.result.parameters)}`,
     '',
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
-    '',
+    ...(rows.length > 0 ? [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''] : []),
+    ...(report.result.tables ?? []).flatMap((t) => [...formatTable(t), '']),
     ...report.result.ratios.map(
       (r) => `${r.label}: ${r.value.toFixed(1)}×${r.goal === undefined ? '' : ` (goal ≥ ${r.goal}×: ${r.value >= r.goal ? 'met' : 'NOT met'})`}`,
     ),
     ...(report.result.notes.length > 0 ? ['', ...report.result.notes.map((n) => `note: ${n}`)] : []),
     ...report.result.failures.map((f) => `FAILED: ${f}`),
   ].join('\n');
+}
+
+/** A titled table: first column left-aligned, the rest right-aligned. */
+export function formatTable(table: ResultTable): string[] {
+  const cells = table.rows.map((row) => row.map((c) => (typeof c === 'number' ? (Number.isNaN(c) ? '-' : String(c)) : c)));
+  const widths = table.columns.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [table.title, line(table.columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
 }
 
 /** Writes `.bench/<scenario>-<timestamp>.json` at the repository root (gitignored); returns its path. */

@@ -22,11 +22,23 @@ export interface Ratio {
   goal?: number;
 }
 
+/** A free-form table for scenarios whose results do not fit the message-rate rows (load scenarios). */
+export interface ResultTable {
+  title: string;
+  columns: string[];
+  /** Cells in column order; numbers are printed as they are (round them first). */
+  rows: (string | number)[][];
+}
+
 export interface ScenarioResult {
   rows: ResultRow[];
+  /** Printed after `rows` (which may then be empty). */
+  tables?: ResultTable[];
   ratios: Ratio[];
   parameters: Record<string, unknown>;
   notes: string[];
+  /** Raw measurements for the JSON file (histogram summaries, counters, per-process usage). */
+  details?: Record<string, unknown>;
   /** Correctness problems seen while measuring (failed sends, acked ≠ stored); any makes the run exit 1. */
   failures: string[];
 }

@@ -1,0 +1,58 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { FlagValues } from '../scenario';
+
+/** A numeric flag of a load scenario, with its default for a full run and for `--quick`. */
+export interface NumberFlag {
+  flag: string;
+  full: number;
+  quick: number;
+  help: string;
+  integer?: boolean;
+  /** Smallest accepted value; default: greater than 0. */
+  min?: number;
+}
+
+/** Flags every load scenario takes besides its numbers. */
+export const TARGET_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  quick: { type: 'boolean' },
+  url: { type: 'string' },
+  'node-pids': { type: 'string' },
+};
+
+export const TARGET_USAGE = [
+  '--quick                small and short: proves the path end to end; its numbers are noisy',
+  '--url <entry>          use a running cluster (`pnpm cluster`) instead of starting one',
+  '--node-pids <a,b,…>    with --url: PIDs of its nodes, to report their CPU and memory',
+];
+
+export function optionsFor(specs: readonly NumberFlag[], extra: NonNullable<ParseArgsConfig['options']> = {}): NonNullable<ParseArgsConfig['options']> {
+  return { ...TARGET_OPTIONS, ...extra, ...Object.fromEntries(specs.map((s) => [s.flag, { type: 'string' as const }])) };
+}
+
+export function usageFor(specs: readonly NumberFlag[]): string[] {
+  return specs.map((s) => `--${s.flag} <${s.full}${s.quick !== s.full ? `; quick ${s.quick}` : ''}>`.padEnd(34) + s.help);
+}
+
+/** The numbers of a run: each flag's value, or its default for a full or a quick run. */
+export function readNumbers<K extends string>(flags: FlagValues, specs: readonly (NumberFlag & { key: K })[]): Record<K, number> {
+  const quick = flags.quick === true;
+  const out = {} as Record<K, number>;
+  for (const s of specs) {
+    const raw = flags[s.flag];
+    const value = raw === undefined ? (quick ? s.quick : s.full) : Number(raw);
+    const min = s.min ?? Number.MIN_VALUE;
+    if (!Number.isFinite(value) || value < min || (s.integer && !Number.isInteger(value))) {
+      throw new Error(`--${s.flag} must be ${s.integer ? 'an integer' : 'a number'} ≥ ${s.min ?? '> 0'}, got "${String(raw)}"`);
+    }
+    out[s.key] = value;
+  }
+  return out;
+}
+
+export function targetFlags(flags: FlagValues): { url: string | undefined; nodePids: number[] | undefined } {
+  const url = typeof flags.url === 'string' ? flags.url : undefined;
+  const pids = typeof flags['node-pids'] === 'string' ? flags['node-pids'].split(',').map((p) => Number(p.trim())) : undefined;
+  if (pids?.some((p) => !Number.isInteger(p) || p <= 0)) throw new Error('--node-pids must be comma-separated PIDs');
+  if (pids && !url) throw new Error('--node-pids goes with --url');
+  return { url, nodePids: pids };
+}

@@ -1,0 +1,207 @@
+import { request } from 'node:http';
+import type { Cluster } from '@chat/testkit';
+import { ChatLoad, roundPercentiles } from '../load/chat-load';
+import { optionsFor, readNumbers, usageFor } from '../load/load-flags';
+import { openTarget } from '../load/load-target';
+import { usageBetween } from '../load/process-usage';
+import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
+
+const FLAGS = [
+  { key: 'nodes', flag: 'nodes', full: 4, quick: 2, integer: true, min: 1, help: 'node processes behind NGINX' },
+  { key: 'clients', flag: 'clients', full: 5000, quick: 200, integer: true, min: 2, help: 'connected, chatting clients (one user each)' },
+  { key: 'roomSize', flag: 'room-size', full: 10, quick: 5, integer: true, min: 2, help: 'members per room' },
+  { key: 'rate', flag: 'rate', full: 100, quick: 20, help: 'total sends per second, before, during and after the storm' },
+  { key: 'sources', flag: 'sources', full: 100, quick: 20, integer: true, min: 1, help: 'client source addresses 127.0.K.1 (20 new connections/s each)' },
+  { key: 'drivers', flag: 'drivers', full: 3, quick: 2, integer: true, min: 1, help: 'load driver processes' },
+  { key: 'before', flag: 'before', full: 10, quick: 3, min: 0, help: 'seconds of chatting before the kill' },
+  { key: 'after', flag: 'after', full: 10, quick: 3, min: 0, help: 'seconds of chatting after full recovery' },
+  { key: 'recoveryTimeout', flag: 'recovery-timeout', full: 300, quick: 120, help: 'seconds to wait for every client to recover' },
+  { key: 'settle', flag: 'settle', full: 20, quick: 10, min: 0, help: 'seconds deliveries may take after the last ack' },
+  { key: 'contentBytes', flag: 'content-bytes', full: 100, quick: 100, integer: true, min: 20, help: 'message size' },
+  { key: 'poolMax', flag: 'pool-max', full: 20, quick: 20, integer: true, min: 1, help: 'DATABASE_POOL_MAX of every node (per pool: primary and replica)' },
+] as const;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+function readyz(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(`${url}/readyz`, { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.setTimeout(3000, () => req.destroy());
+    req.end();
+  });
+}
+
+/** Rejections per second since the kill, as a list of counts (second 0 = the kill). */
+function spread(perEpochSecond: Record<string, number>, killAt: number): number[] {
+  const base = Math.floor(killAt / 1000);
+  const seconds = Object.keys(perEpochSecond).map(Number).filter((s) => s >= base);
+  const last = seconds.length > 0 ? Math.max(...seconds) : base;
+  return Array.from({ length: last - base + 1 }, (_, i) => perEpochSecond[String(base + i)] ?? 0);
+}
+
+async function killAndRestart(cluster: Cluster, log: (m: string) => void): Promise<{ killedAt: number; upAt: number }> {
+  const killedAt = Date.now();
+  await Promise.all(cluster.nodes.map((n) => n.kill('SIGKILL')));
+  log(`all ${cluster.nodes.length} nodes killed (SIGKILL) in ${Date.now() - killedAt} ms; restarting`);
+  await Promise.all(cluster.nodes.map((n) => n.restart()));
+  const upAt = Date.now();
+  log(`all nodes ready again ${((upAt - killedAt) / 1000).toFixed(1)} s after the kill: ${cluster.nodes.map((n) => `${n.id} pid ${n.pid}`).join(', ')}`);
+  return { killedAt, upAt };
+}
+
+async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioResult> {
+  if (flags.url !== undefined) throw new Error('storm kills and restarts the nodes, so it starts its own cluster: --url does not apply');
+  const p = readNumbers(flags, FLAGS);
+  if (p.rate / p.clients > 5) throw new Error('--rate is above 5 sends/s per client (the server allows 10/s per user)');
+  const target = await openTarget({ nodes: p.nodes, env: { DATABASE_POOL_MAX: String(p.poolMax) }, cleanups, log });
+  const cluster = target.cluster!;
+  const load = await ChatLoad.create(
+    target,
+    {
+      users: p.clients,
+      roomSize: p.roomSize,
+      sources: p.sources,
+      drivers: p.drivers,
+      socketsPerUser: 1,
+      connectPerSecond: 0,
+      connectTimeoutMs: p.recoveryTimeout * 1000,
+      // Sends wait through the outage: the SDK keeps each one (same id) until it is answered.
+      ack: { timeoutMs: 10_000, retries: 20 },
+    },
+    cleanups,
+    log,
+  );
+  const initialStarted = Date.now();
+  const initial = await load.connectAll(log);
+  const initialSeconds = (Date.now() - initialStarted) / 1000;
+
+  return load.withConnectionPoller(async (poller) => {
+    const pool = load.pool;
+    const startAt = Date.now() + 500;
+    await pool.window(startAt, Number.MAX_SAFE_INTEGER);
+    log(`chatting at ${p.rate}/s for ${p.before} s, then every node is killed`);
+    const sending = pool.send({
+      startAt,
+      durationMs: (p.before + p.recoveryTimeout + p.after) * 1000 + 60_000,
+      perSecond: p.rate,
+      contentBytes: p.contentBytes,
+      maxOutstanding: 2,
+      settleTimeoutMs: 120_000,
+    });
+    await sleep(startAt + p.before * 1000 - Date.now());
+    poller?.reset();
+    const usageBefore = load.sampler.snapshot();
+    load.sampler.resetPeaks();
+    const markAt = Date.now();
+    await pool.markRecovery(markAt);
+    const { killedAt, upAt } = await killAndRestart(cluster, log);
+
+    // Until every client is back and synced, or the deadline.
+    const deadline = killedAt + p.recoveryTimeout * 1000;
+    let stats = await pool.stats();
+    let lastLog = 0;
+    while (stats.recovered < p.clients && Date.now() < deadline) {
+      await sleep(500);
+      stats = await pool.stats();
+      if (Date.now() - lastLog >= 5000) {
+        lastLog = Date.now();
+        log(`+${((Date.now() - killedAt) / 1000).toFixed(0)} s: ${stats.recovered}/${p.clients} recovered, ${stats.connected} connected, refusals ${JSON.stringify(stats.connectErrorCodes)}`);
+      }
+    }
+    const recoveredAt = Date.now();
+    const recovery = roundPercentiles(stats.histograms.recovery.summary());
+    const allRecovered = stats.recovered >= p.clients;
+    log(allRecovered ? `all ${p.clients} clients reconnected and synced; slowest ${(recovery.max / 1000).toFixed(1)} s after the kill` : `only ${stats.recovered}/${p.clients} recovered by the deadline`);
+    const usageStorm = load.sampler.snapshot();
+    const peaks = poller?.current;
+
+    await sleep(p.after * 1000);
+    await pool.stopSending();
+    await sending;
+    const acked = await pool.acked();
+    const verify = await pool.verify(acked, p.settle * 1000);
+    const final = await pool.stats();
+    const storedDuplicates = await load.storedDuplicates();
+    const nodeStatus = await Promise.all(cluster.nodes.map(async (n) => ({ id: n.id, pid: n.pid, readyz: await readyz(n.url) })));
+
+    const rejections = spread(final.rejectionsPerSecond, markAt);
+    const totalRejected = rejections.reduce((a, b) => a + b, 0);
+    const peakSecond = Math.max(0, ...rejections);
+    const stormSeconds = (recoveredAt - markAt) / 1000;
+    const usage = usageBetween(usageBefore, usageStorm, stormSeconds);
+    const cap = p.nodes * p.poolMax;
+    const recoverySeconds = recovery.max / 1000;
+    const ackedTotal = Object.values(acked).reduce((n, seqs) => n + seqs.length, 0);
+
+    const failures: string[] = [];
+    if (!allRecovered) failures.push(`${p.clients - stats.recovered} clients not reconnected and synced within ${p.recoveryTimeout} s`);
+    if (verify.lost > 0) failures.push(`${verify.lost} acknowledged deliveries lost: ${verify.examples.join('; ')}`);
+    if ((storedDuplicates ?? 0) > 0) failures.push(`${storedDuplicates} messages stored twice`);
+    if (final.counters.duplicateLive + final.counters.duplicateReleased > 0) failures.push(`${final.counters.duplicateLive} live redeliveries, ${final.counters.duplicateReleased} released twice by the SDK`);
+    if (final.counters.resentAfterAck > 0) failures.push(`${final.counters.resentAfterAck} messages sent again to clients that had acknowledged them`);
+    if (final.counters.failed + final.counters.unsettled > 0) failures.push(`${final.counters.failed} sends failed, ${final.counters.unsettled} unanswered (${JSON.stringify(final.ackErrors)})`);
+    for (const n of nodeStatus) if (n.pid === undefined || n.readyz !== 200) failures.push(`${n.id} not running and ready at the end (pid ${n.pid}, /readyz ${n.readyz})`);
+    if (peaks && (peaks.primary > cap || peaks.replica > cap)) failures.push(`database connections above ${p.nodes} nodes × pool ${p.poolMax}: primary ${peaks.primary}, replica ${peaks.replica}`);
+
+    const ack = roundPercentiles(final.histograms.ack.summary());
+    const delivery = roundPercentiles(final.histograms.delivery.summary());
+    return {
+      rows: [],
+      tables: [
+        {
+          title: `storm: ${p.clients} clients in rooms of ${p.roomSize} chatting at ${p.rate}/s on ${p.nodes} nodes; every node SIGKILLed and restarted`,
+          columns: ['clients', 'nodes back s', 'all synced s', 'recovery p50 s', 'p99 s', 'refused', 'peak refused/s', 'peak DB conns', 'cap', 'acked', 'lost', 'dup', 'resent', 'failed'],
+          rows: [
+            [
+              p.clients,
+              Math.round((upAt - killedAt) / 100) / 10,
+              allRecovered ? Math.round(recoverySeconds * 10) / 10 : 'not all',
+              Math.round(recovery.p50 / 100) / 10,
+              Math.round(recovery.p99 / 100) / 10,
+              totalRejected,
+              peakSecond,
+              peaks ? `${peaks.primary}+${peaks.replica}` : '-',
+              `${cap}+${cap}`,
+              ackedTotal,
+              verify.lost,
+              (storedDuplicates ?? 0) + final.counters.duplicateLive + final.counters.duplicateReleased,
+              final.counters.resentAfterAck,
+              final.counters.failed + final.counters.unsettled,
+            ],
+          ],
+        },
+        {
+          title: 'resources from the kill to full recovery',
+          columns: ['process', 'CPU % (100 = 1 core)', 'RSS MiB', 'peak RSS MiB'],
+          rows: Object.entries(usage).map(([name, u]) => [name, u.cpuPercent, u.rssMiB, u.peakRssMiB]),
+        },
+      ],
+      ratios: [],
+      parameters: { ...p },
+      notes: [
+        `initial connect: ${p.clients} clients in ${initialSeconds.toFixed(1)} s (admission: 100/s per node, 20/s per address), refusals ${JSON.stringify(initial.connectErrorCodes)}.`,
+        `design target: 10,000 clients in ~25 s at 100 connections/s per node; this run: ${p.clients} clients in ${allRecovered ? recoverySeconds.toFixed(1) : '> ' + p.recoveryTimeout} s from the kill (${p.nodes} × 100/s would need ≥ ${(p.clients / (p.nodes * 100)).toFixed(1)} s once the nodes are back, ${((upAt - killedAt) / 1000).toFixed(1)} s after the kill).`,
+        `RATE_LIMITED refusals per second from the kill (second 0 on): [${rejections.join(' ')}]`,
+        `all connect_error causes during the run: ${JSON.stringify(final.connectErrorCodes)} (TRANSPORT: the node or NGINX upstream was down).`,
+        `ack latency over the run incl. the outage: p50 ${ack.p50} ms, p99 ${ack.p99} ms, max ${ack.max} ms; delivery p50 ${delivery.p50} ms, p99 ${delivery.p99} ms.`,
+        `missing before the final sync: ${verify.missingBeforeFinalSync}; messages fetched by sync: ${final.counters.syncedMessages}; sends skipped (client had 2 in flight): ${final.counters.skipped}.`,
+        `peak DB connections = primary + replica client backends of the chat database (pg_stat_activity every 250 ms, ${peaks?.samples ?? 0} samples); cap = nodes × DATABASE_POOL_MAX per server.`,
+        `nodes at the end: ${nodeStatus.map((n) => `${n.id} pid ${n.pid} /readyz ${n.readyz}`).join(', ')}; busiest driver event loop ${Math.round(final.maxDriverUtilization * 100)} %.`,
+      ],
+      failures,
+      details: { recovery, ack, delivery, rejections, peaks, verify, counters: final.counters, connectErrorCodes: final.connectErrorCodes, usage, nodeStatus, initialSeconds, nodesBackSeconds: (upAt - killedAt) / 1000 },
+    };
+  }, log);
+}
+
+export const stormScenario: Scenario = {
+  name: 'storm',
+  summary: 'C chatting clients; every node SIGKILLed and restarted: time to 100% reconnected and synced, refusals, DB connections, lost = 0',
+  usage: ['--quick                small and short (200 clients on 2 nodes)', ...usageFor(FLAGS)],
+  options: optionsFor(FLAGS),
+  run,
+};
