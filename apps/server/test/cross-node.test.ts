@@ -117,6 +117,25 @@ describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', 
     });
   });
 
+  test('a timeout set through one node applies to sends on another at once (not after the cache TTL)', async () => {
+    const mod = await registerUser(a, 'mod');
+    const gil = await registerUser(b, 'gil');
+    const roomId = await createRoom(a, mod);
+    await joinRoom(b, gil, roomId);
+    const cg = await connect(b, gil.accessToken);
+    // Warm node b's timeout cache for the room.
+    expect((await cg.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'before' })).ok).toBe(true);
+    const res = await http(a.url, 'POST', `/api/rooms/${roomId}/timeouts`, { token: mod.accessToken, body: { userId: gil.user.id, seconds: 60 } });
+    expect(res.status).toBe(204);
+    await waitUntil(
+      async () => {
+        const ack = await cg.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'during' });
+        return !ack.ok && ack.error.code === 'FORBIDDEN';
+      },
+      { description: 'node b to refuse the timed-out member', timeoutMs: 2_000, intervalMs: 100 },
+    );
+  });
+
   test('presence is correct across nodes: online while a socket is on any node', async () => {
     const dave = await registerUser(a, 'dave');
     const erin = await registerUser(b, 'erin');

@@ -26,7 +26,7 @@ import { lockMembership } from '../rooms/membership-lock';
 export interface ModerationApi {
   /** FORBIDDEN while the user is timed out in the room; O(1) and synchronous once the room is cached. */
   assertCanSend(roomId: string, userId: string): void | Promise<void>;
-  /** Drops this node's cached timeouts of a room (the seam for a cluster-wide invalidation event). */
+  /** Drops this node's cached timeouts of a room (other nodes are told through the adapter). */
   invalidateTimeouts(roomId: string): void;
 }
 
@@ -103,6 +103,8 @@ async function moderation(app: FastifyInstance): Promise<void> {
       throw new ChatError('UNAVAILABLE', 'cannot check timeouts, try again');
     }
   });
+  // Other nodes tell us when they set a timeout, so their cached view is not up to 5 s stale.
+  if (app.redis) app.io.on('moderation:timeouts', (roomId) => timeouts.invalidate(roomId));
   app.decorate('moderation', {
     assertCanSend: (roomId: string, userId: string) => timeouts.assertCanSend(roomId, userId),
     invalidateTimeouts: (roomId: string) => timeouts.invalidate(roomId),
@@ -286,6 +288,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
       });
     });
     timeouts.set(roomId, userId, until.getTime());
+    if (app.redis) app.io.serverSideEmit('moderation:timeouts', roomId);
     return reply.status(204).send();
   });
 
