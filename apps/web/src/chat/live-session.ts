@@ -1,13 +1,18 @@
 import { ChatSocket, Outbox, type HttpApi, type Session } from '@chat/client';
-import type { Message, RoomSummary } from '@chat/protocol';
-import type { QueryClient } from '@tanstack/react-query';
-import { withMessage, withUpdatedMessage, type HistoryData } from './history-cache';
+import type { Member, Message, Presence, Receipt, RoomSummary } from '@chat/protocol';
+import { MutationObserver, type QueryClient } from '@tanstack/react-query';
+import { DraftStore } from './draft-store';
+import { withMessage, withReactions, withUpdatedMessage, type HistoryData } from './history-cache';
+import { deleteMutationOptions, editMutationOptions, reactMutationOptions } from './message-mutations';
+import { Notices } from './notices';
 import { LocalOutboxStorage } from './outbox-storage';
-import { OutboxView } from './outbox-view';
+import { withPending, type PendingMessage } from './pending-cache';
 import { queryKeys } from './queries';
 import { ReadMarker } from './read-marker';
+import { withReceipt, type RoomReceipts } from './receipts-cache';
 import { RecentMessages } from './recent-messages';
 import { withIncomingMessage, withoutRoom, withRoomRead } from './room-list-cache';
+import { sendMutationOptions, type SendDraft } from './send-mutation';
 import { TypingNotifier } from './typing-notifier';
 import { TypingTracker } from './typing-tracker';
 
@@ -16,62 +21,85 @@ export interface LiveSessionOptions {
   api: HttpApi;
   session: Session;
   userId: string;
+  username: string;
   queryClient: QueryClient;
   storage: Storage;
+  /** Browser hooks; absent in tests that drive the session without a window. */
+  window?: Pick<Window, 'addEventListener' | 'removeEventListener'>;
+  document?: Pick<Document, 'visibilityState' | 'addEventListener' | 'removeEventListener'>;
 }
 
 /**
  * Everything that lives as long as a signed-in user: the socket, the outbox, typing state, and the
- * binding of socket events onto the TanStack Query cache (rooms list and history pages).
+ * binding of socket events onto the TanStack Query cache (rooms, history pages, pending rows, receipts,
+ * members and presence). React components read the cache and call the methods here; they never touch the
+ * socket themselves.
  */
 export class LiveSession {
   readonly api: HttpApi;
   readonly userId: string;
+  readonly username: string;
   readonly socket: ChatSocket;
+  readonly drafts: DraftStore;
   readonly outbox: Outbox;
-  readonly outboxView: OutboxView;
   readonly typing: TypingTracker;
+  readonly notices = new Notices();
   readonly recent = new RecentMessages();
+  readonly sendOptions: ReturnType<typeof sendMutationOptions>;
+  readonly editOptions: ReturnType<typeof editMutationOptions>;
+  readonly deleteOptions: ReturnType<typeof deleteMutationOptions>;
+  readonly reactOptions: ReturnType<typeof reactMutationOptions>;
   private readonly notifier: TypingNotifier;
   private readonly reads: ReadMarker;
   private readonly qc: QueryClient;
   private readonly offs: (() => void)[] = [];
+  private readonly win: LiveSessionOptions['window'];
+  private readonly doc: LiveSessionOptions['document'];
   private activeRoomId: string | undefined;
 
   constructor(opts: LiveSessionOptions) {
     this.api = opts.api;
     this.userId = opts.userId;
+    this.username = opts.username;
+    this.drafts = new DraftStore(opts.storage, opts.userId);
     this.qc = opts.queryClient;
+    this.win = opts.window;
+    this.doc = opts.document;
     this.socket = new ChatSocket({ url: opts.url, auth: opts.session });
     this.outbox = new Outbox({
       storage: new LocalOutboxStorage(opts.storage, opts.userId),
-      send: (item) => this.socket.sendMessage(item),
+      // One attempt per call: the outbox decides when to try again (after reconnecting, paced, in order).
+      send: (item) => this.socket.sendMessage(item, { retries: 0 }),
     });
-    this.outboxView = new OutboxView(this.outbox);
     this.typing = new TypingTracker(opts.userId);
     this.notifier = new TypingNotifier((roomId, typing) => void this.socket.typing(roomId, typing).catch(() => undefined));
     this.reads = new ReadMarker((roomId, seq) => this.socket.markRead(roomId, seq));
+    this.sendOptions = sendMutationOptions({ queryClient: this.qc, outbox: this.outbox, onSent: (m) => this.onMessage(m) });
+    const deps = { queryClient: this.qc, socket: this.socket, userId: this.userId, onError: (text: string) => this.notices.show(text) };
+    this.editOptions = editMutationOptions(deps);
+    this.deleteOptions = deleteMutationOptions(deps);
+    this.reactOptions = reactMutationOptions(deps);
     this.bind();
+    this.restoreOutbox();
   }
 
   /** The room on screen: its messages count as read and do not raise its unread badge. */
   setActiveRoom(roomId: string | undefined): void {
     this.activeRoomId = roomId;
-    if (roomId === undefined) return;
-    const room = this.qc.getQueryData<RoomSummary[]>(queryKeys.rooms)?.find((r) => r.id === roomId);
-    if (room && room.unread > 0) this.markRead(roomId, room.lastSeq);
+    this.markActiveRead();
   }
 
-  send(roomId: string, content: string): void {
+  /** A new message from the composer: an id now, then the optimistic send mutation. */
+  newDraft(roomId: string, content: string, replyTo?: string): SendDraft {
     this.notifier.stop(roomId);
-    this.outbox.enqueue(roomId, content);
+    const draft: SendDraft = { id: crypto.randomUUID(), roomId, content, createdAt: new Date().toISOString() };
+    if (replyTo !== undefined) draft.replyTo = replyTo;
+    return draft;
   }
 
-  retry(id: string): void {
-    this.outbox.retry(id);
-  }
-
-  discard(id: string): void {
+  /** Forgets a failed message (the user chose not to retry it). */
+  discard(roomId: string, id: string): void {
+    this.qc.setQueryData<PendingMessage[]>(queryKeys.pending(roomId), (list) => (list ?? []).filter((p) => p.id !== id));
     this.outbox.discard(id);
   }
 
@@ -89,36 +117,66 @@ export class LiveSession {
     this.notifier.close();
     this.reads.close();
     this.typing.close();
-    this.outboxView.close();
+    this.notices.close();
     this.outbox.close();
     this.socket.close();
   }
 
-  /** After the SDK gave up (offline), e.g. from the banner's button or when the browser is back online. */
+  /** "Retry now", or the browser coming back online: cut any scheduled wait short. */
   reconnect = (): void => {
-    if (this.socket.connectionState === 'offline') this.socket.connect();
+    this.socket.connect();
   };
+
+  private markActiveRead(): void {
+    const roomId = this.activeRoomId;
+    if (roomId === undefined || this.doc?.visibilityState === 'hidden') return;
+    const room = this.qc.getQueryData<RoomSummary[]>(queryKeys.rooms)?.find((r) => r.id === roomId);
+    if (room && (room.unread > 0 || room.readSeq < room.lastSeq)) this.markRead(roomId, room.lastSeq);
+  }
 
   private bind(): void {
     const s = this.socket;
-    window.addEventListener('online', this.reconnect);
+    const onVisible = () => this.markActiveRead();
+    this.win?.addEventListener('online', this.reconnect);
+    this.doc?.addEventListener('visibilitychange', onVisible);
     this.offs.push(
-      () => window.removeEventListener('online', this.reconnect),
-      s.on('connection', (state) => this.outbox.setOnline(state === 'connected')),
+      () => this.win?.removeEventListener('online', this.reconnect),
+      () => this.doc?.removeEventListener('visibilitychange', onVisible),
+      s.on('status', () => {
+        this.outbox.setOnline(s.socket.connected);
+        // Presence events were missed while away: refresh the member lists (and their online dots).
+        if (s.connectionState === 'connected') void this.qc.invalidateQueries({ queryKey: queryKeys.allMembers });
+      }),
       s.on('message', (m) => this.onMessage(m)),
       s.on('messageUpdated', (m) => this.qc.setQueryData<HistoryData>(queryKeys.history(m.roomId), (d) => d && withUpdatedMessage(d, m))),
+      s.on('reaction', (r) => this.qc.setQueryData<HistoryData>(queryKeys.history(r.roomId), (d) => d && withReactions(d, r))),
+      s.on('receipt', (r) => this.onReceipt(r)),
       s.on('typing', (e) => this.typing.apply(e)),
+      s.on('presence', (p) => this.onPresence(p)),
       s.on('roomJoined', () => void this.qc.invalidateQueries({ queryKey: queryKeys.rooms })),
       s.on('roomLeft', (roomId) => {
         this.qc.setQueryData<RoomSummary[]>(queryKeys.rooms, (rooms) => rooms && withoutRoom(rooms, roomId));
         this.qc.removeQueries({ queryKey: queryKeys.history(roomId) });
       }),
-      s.on('memberJoined', (e) => void this.qc.invalidateQueries({ queryKey: queryKeys.members(e.roomId) })),
-      s.on('memberLeft', (e) => void this.qc.invalidateQueries({ queryKey: queryKeys.members(e.roomId) })),
-      // Our own messages arrive here too (the SDK delivers acked sends), so the optimistic row hands over
-      // to the stored one without a gap.
-      this.outbox.on('change', (item) => item.message && this.onMessage(item.message)),
+      s.on('memberJoined', (e) => this.onMember(e.roomId, e.member)),
+      s.on('memberUpdated', (e) => this.onMember(e.roomId, e.member)),
+      s.on('memberLeft', (e) => this.qc.setQueryData<Member[]>(queryKeys.members(e.roomId), (list) => list?.filter((m) => m.userId !== e.userId))),
+      s.on('synced', () => this.markActiveRead()),
     );
+  }
+
+  /** Messages restored from the outbox after a reload go through the same optimistic mutation as new ones. */
+  private restoreOutbox(): void {
+    for (const item of this.outbox.list()) {
+      const draft: SendDraft = { id: item.id, roomId: item.roomId, content: item.content, createdAt: new Date(item.createdAt).toISOString() };
+      if (item.replyTo !== undefined) draft.replyTo = item.replyTo;
+      if (item.state === 'failed') {
+        const row: PendingMessage = { ...draft, status: 'failed', ...(item.error ? { error: item.error } : {}) };
+        this.qc.setQueryData<PendingMessage[]>(queryKeys.pending(item.roomId), (list) => withPending(list ?? [], row));
+        continue;
+      }
+      new MutationObserver(this.qc, this.sendOptions).mutate(draft).catch(() => undefined /* shown as a failed row */);
+    }
   }
 
   private onMessage(m: Message): void {
@@ -131,6 +189,25 @@ export class LiveSession {
       if (next) this.qc.setQueryData(queryKeys.rooms, next);
       else void this.qc.invalidateQueries({ queryKey: queryKeys.rooms });
     }
-    if (m.roomId === this.activeRoomId && document.visibilityState === 'visible') this.reads.read(m.roomId, m.seq);
+    if (m.roomId === this.activeRoomId && this.doc?.visibilityState !== 'hidden') this.reads.read(m.roomId, m.seq);
+  }
+
+  private onReceipt(r: Receipt): void {
+    if (r.userId === this.userId) return;
+    this.qc.setQueryData<RoomReceipts>(queryKeys.receipts(r.roomId), (map) => withReceipt(map ?? {}, r));
+  }
+
+  private onPresence(p: Presence): void {
+    // One user's dot in every member list that shows them.
+    this.qc.setQueriesData<Member[]>({ queryKey: queryKeys.allMembers }, (list) =>
+      list?.some((m) => m.userId === p.userId && m.online !== p.online) ? list.map((m) => (m.userId === p.userId ? { ...m, online: p.online } : m)) : list,
+    );
+  }
+
+  private onMember(roomId: string, member: Member): void {
+    this.qc.setQueryData<Member[]>(queryKeys.members(roomId), (list) => {
+      if (!list) return list;
+      return list.some((m) => m.userId === member.userId) ? list.map((m) => (m.userId === member.userId ? member : m)) : [...list, member];
+    });
   }
 }

@@ -1,15 +1,26 @@
 import type { HttpApi } from '@chat/client';
 import type { HistoryResponse } from '@chat/protocol';
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
+import type { PendingMessage } from './pending-cache';
 import type { RecentMessages } from './recent-messages';
+import type { RoomReceipts } from './receipts-cache';
 
 export const queryKeys = {
   me: ['me'] as const,
   rooms: ['rooms'] as const,
   discover: (query: string) => ['discover', query] as const,
+  users: (query: string) => ['users', query] as const,
   members: (roomId: string) => ['members', roomId] as const,
+  allMembers: ['members'] as const,
   history: (roomId: string) => ['history', roomId] as const,
+  /** Optimistic rows of messages not yet acknowledged (written by the send mutation). */
+  pending: (roomId: string) => ['pending', roomId] as const,
+  /** Other members' delivered/read cursors, from `receipt` events. */
+  receipts: (roomId: string) => ['receipts', roomId] as const,
 };
+
+// Older history pages: the protocol's maximum, so scrolling back through a long room needs few requests.
+export const OLDER_PAGE_SIZE = 100;
 
 export const meQuery = (api: HttpApi) =>
   queryOptions({ queryKey: queryKeys.me, queryFn: async () => (await api.me()).user, staleTime: Infinity });
@@ -20,8 +31,31 @@ export const roomsQuery = (api: HttpApi) =>
 export const discoverQuery = (api: HttpApi, query: string) =>
   queryOptions({ queryKey: queryKeys.discover(query), queryFn: async () => (await api.discoverRooms(query)).rooms });
 
+export const usersQuery = (api: HttpApi, query: string) =>
+  queryOptions({ queryKey: queryKeys.users(query), queryFn: async () => (await api.searchUsers(query)).users, enabled: query.length > 0 });
+
+/** Members with their online flag; kept current by `presence` and `member:*` events. */
 export const membersQuery = (api: HttpApi, roomId: string) =>
-  queryOptions({ queryKey: queryKeys.members(roomId), queryFn: async () => (await api.members(roomId)).members, staleTime: 60_000 });
+  queryOptions({ queryKey: queryKeys.members(roomId), queryFn: async () => (await api.members(roomId)).members, staleTime: Infinity });
+
+/** Client-only cache entries: never fetched, written by mutations and socket events. */
+export const pendingQuery = (roomId: string) =>
+  queryOptions({
+    queryKey: queryKeys.pending(roomId),
+    queryFn: () => [] as PendingMessage[],
+    initialData: [] as PendingMessage[],
+    staleTime: Infinity,
+    gcTime: Infinity,
+  });
+
+export const receiptsQuery = (roomId: string) =>
+  queryOptions({
+    queryKey: queryKeys.receipts(roomId),
+    queryFn: () => ({}) as RoomReceipts,
+    initialData: {} as RoomReceipts,
+    staleTime: Infinity,
+    gcTime: Infinity,
+  });
 
 /**
  * History pages, newest first; the page param is the exclusive `before` cursor. The socket keeps the newest
@@ -33,7 +67,7 @@ export const historyQuery = (api: HttpApi, roomId: string, recent: RecentMessage
     queryKey: queryKeys.history(roomId),
     initialPageParam: undefined as number | undefined,
     queryFn: async ({ pageParam }): Promise<HistoryResponse> => {
-      if (pageParam !== undefined) return api.history(roomId, { before: pageParam });
+      if (pageParam !== undefined) return api.history(roomId, { before: pageParam, limit: OLDER_PAGE_SIZE });
       const page = await api.history(roomId);
       return { ...page, messages: recent.mergeInto(roomId, page.messages) };
     },

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { errorMessage } from '../chat/error-message';
 import { useAuth } from './auth-context';
 
@@ -34,9 +34,23 @@ export function AuthScreen() {
           <h1 className="text-2xl font-semibold">Chat</h1>
           <p className="text-sm text-slate-500">{signUp ? 'Create an account' : 'Sign in to continue'}</p>
         </div>
-        <Field label="Username" value={username} onChange={setUsername} autoComplete="username" />
-        {signUp && <Field label="Display name (optional)" value={displayName} onChange={setDisplayName} autoComplete="nickname" />}
-        <Field label="Password" type="password" value={password} onChange={setPassword} autoComplete={signUp ? 'new-password' : 'current-password'} />
+        <Field
+          label="Username"
+          value={username}
+          onChange={setUsername}
+          autoComplete="username"
+          autoFocus
+          hint={signUp ? '3–32 characters: lowercase letters, digits and _' : undefined}
+        />
+        {signUp && <Field label="Display name (optional)" value={displayName} onChange={setDisplayName} autoComplete="nickname" optional />}
+        <Field
+          label="Password"
+          type="password"
+          value={password}
+          onChange={setPassword}
+          autoComplete={signUp ? 'new-password' : 'current-password'}
+          hint={signUp ? 'At least 8 characters' : undefined}
+        />
         {error && (
           <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">
             {error}
@@ -60,7 +74,8 @@ export function AuthScreen() {
   );
 }
 
-function Field(props: { label: string; value: string; onChange: (v: string) => void; type?: string; autoComplete: string }) {
+function Field(props: { label: string; value: string; onChange: (v: string) => void; type?: string; autoComplete: string; autoFocus?: boolean; hint?: string; optional?: boolean }) {
+  const hintId = useId();
   return (
     <label className="block text-sm">
       <span className="mb-1 block font-medium text-slate-700">{props.label}</span>
@@ -68,9 +83,17 @@ function Field(props: { label: string; value: string; onChange: (v: string) => v
         type={props.type ?? 'text'}
         value={props.value}
         autoComplete={props.autoComplete}
+        autoFocus={props.autoFocus}
+        required={!props.optional}
+        aria-describedby={props.hint ? hintId : undefined}
         onChange={(e) => props.onChange(e.target.value)}
         className="w-full rounded-md border border-slate-300 px-3 py-2 outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-200"
       />
+      {props.hint && (
+        <span id={hintId} className="mt-1 block text-xs text-slate-500">
+          {props.hint}
+        </span>
+      )}
     </label>
   );
 }

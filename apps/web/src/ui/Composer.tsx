@@ -1,42 +1,111 @@
-import { useState, type KeyboardEvent } from 'react';
+import { LIMITS, type Message } from '@chat/protocol';
+import { useMutation } from '@tanstack/react-query';
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useLive } from './live-session-context';
 
-export function Composer({ roomId }: { roomId: string }) {
-  const live = useLive();
-  const [text, setText] = useState('');
-  const canSend = /\S/u.test(text);
+export type ComposerMode = { kind: 'reply'; message: Message } | { kind: 'edit'; message: Message } | undefined;
 
-  function send() {
+const codePoints = (s: string) => [...s].length;
+
+/**
+ * Enter sends, Shift+Enter starts a new line, Escape leaves reply/edit mode, ArrowUp in an empty box edits
+ * your last message. The text is kept per room (and across reloads) until it is sent.
+ */
+export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (m: ComposerMode) => void; lastOwn: Message | undefined }) {
+  const { roomId, mode, setMode } = props;
+  const live = useLive();
+  const send = useMutation(live.sendOptions);
+  const edit = useMutation(live.editOptions);
+  const [text, setText] = useState(() => live.drafts.get(roomId));
+  const box = useRef<HTMLTextAreaElement>(null);
+  const editing = mode?.kind === 'edit';
+  const length = codePoints(text);
+  const tooLong = length > LIMITS.contentMaxCodePoints;
+  const canSend = /\S/u.test(text) && !tooLong;
+
+  // Entering edit mode puts the message's text in the box; leaving it restores the room's draft.
+  useEffect(() => {
+    if (mode?.kind === 'edit') setText(mode.message.content);
+    else setText(live.drafts.get(roomId));
+    box.current?.focus();
+  }, [mode, live, roomId]);
+
+  function update(value: string) {
+    setText(value);
+    if (!editing) {
+      live.drafts.set(roomId, value);
+      if (value) live.typed(roomId);
+    }
+  }
+
+  function submit(e?: FormEvent) {
+    e?.preventDefault();
     if (!canSend) return;
-    live.send(roomId, text);
+    if (editing) {
+      if (text !== mode.message.content) edit.mutate({ roomId, id: mode.message.id, content: text });
+      setMode(undefined);
+      return;
+    }
+    send.mutate(live.newDraft(roomId, text, mode?.kind === 'reply' ? mode.message.id : undefined));
+    live.drafts.set(roomId, '');
     setText('');
+    if (mode) setMode(undefined);
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
     // isComposing: Enter that confirms an IME candidate must not send.
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
-      send();
+      submit();
+    } else if (e.key === 'Escape' && mode) {
+      e.preventDefault();
+      setMode(undefined);
+    } else if (e.key === 'ArrowUp' && text === '' && !mode && props.lastOwn) {
+      e.preventDefault();
+      setMode({ kind: 'edit', message: props.lastOwn });
     }
   }
 
   return (
-    <div className="flex items-end gap-2 border-t border-slate-200 bg-white p-3">
-      <textarea
-        value={text}
-        rows={Math.min(6, text.split('\n').length)}
-        onChange={(e) => {
-          setText(e.target.value);
-          if (e.target.value) live.typed(roomId);
-        }}
-        onKeyDown={onKeyDown}
-        placeholder="Write a message…"
-        aria-label="Message"
-        className="min-h-[42px] flex-1 resize-none rounded-lg border border-slate-300 px-3 py-2 outline-none focus:border-indigo-500"
-      />
-      <button onClick={send} disabled={!canSend} className="h-[42px] rounded-lg bg-indigo-600 px-4 font-medium text-white disabled:opacity-40">
-        Send
-      </button>
-    </div>
+    <form onSubmit={submit} className="border-t border-slate-200 bg-white px-3 pb-3 pt-2">
+      {mode && (
+        <div className="mb-2 flex items-center gap-2 rounded-md bg-slate-100 px-3 py-1.5 text-xs text-slate-600">
+          <span className="min-w-0 flex-1 truncate">
+            {mode.kind === 'reply' ? (
+              <>
+                Replying to <strong>{mode.message.senderName}</strong>: {mode.message.content}
+              </>
+            ) : (
+              'Editing your message — Enter saves, Escape cancels'
+            )}
+          </span>
+          <button type="button" onClick={() => setMode(undefined)} aria-label={mode.kind === 'reply' ? 'Cancel reply' : 'Cancel edit'} className="px-1 text-base leading-none">
+            ×
+          </button>
+        </div>
+      )}
+      <div className="flex items-end gap-2">
+        <textarea
+          ref={box}
+          value={text}
+          rows={Math.min(6, text.split('\n').length)}
+          onChange={(e) => update(e.target.value)}
+          onKeyDown={onKeyDown}
+          placeholder="Write a message…"
+          aria-label={editing ? 'Edit message' : 'Message'}
+          aria-describedby={tooLong ? `too-long-${roomId}` : undefined}
+          aria-invalid={tooLong}
+          className="min-h-[42px] flex-1 resize-none rounded-lg border border-slate-300 px-3 py-2 outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-100"
+        />
+        <button type="submit" disabled={!canSend} className="h-[42px] rounded-lg bg-indigo-600 px-4 font-medium text-white hover:bg-indigo-500 disabled:opacity-40">
+          {editing ? 'Save' : 'Send'}
+        </button>
+      </div>
+      {tooLong && (
+        <p id={`too-long-${roomId}`} className="mt-1 text-xs text-red-700">
+          Too long: {length} of {LIMITS.contentMaxCodePoints} characters.
+        </p>
+      )}
+    </form>
   );
 }

@@ -1,19 +1,32 @@
-import { connectionLabel } from '../chat/connection-label';
-import { useConnectionState } from './live-hooks';
+import { bannerFor } from '../chat/connection-banner';
+import { useConnectionStatus, useNow, useQueuedCount } from './live-hooks';
 import { useLive } from './live-session-context';
 
+const TONES = {
+  info: 'bg-sky-100 text-sky-900',
+  warning: 'bg-amber-100 text-amber-900',
+  error: 'bg-red-100 text-red-800',
+} as const;
+
+/** The connection as it is: connecting, reconnecting with the countdown to the next attempt, offline, draining. */
 export function ConnectionBanner() {
   const live = useLive();
-  const state = useConnectionState();
-  const label = connectionLabel(state);
-  if (!label) return null;
+  const status = useConnectionStatus();
+  const queued = useQueuedCount();
+  const now = useNow(status.retryAt !== undefined);
+  const banner = bannerFor(status, now, queued);
   return (
-    <div role="status" className={`px-4 py-1.5 text-center text-sm ${state === 'offline' ? 'bg-red-100 text-red-800' : 'bg-amber-100 text-amber-900'}`}>
-      {label}
-      {state === 'offline' && (
-        <button onClick={live.reconnect} className="ml-2 font-medium underline">
-          Retry now
-        </button>
+    // The live region stays mounted so screen readers announce changes, not just first appearances.
+    <div role="status" aria-live="polite" data-connection-state={status.state}>
+      {banner && (
+        <div className={`flex flex-wrap items-center justify-center gap-x-3 px-4 py-1.5 text-center text-sm ${TONES[banner.tone]}`}>
+          <span>{banner.text}</span>
+          {banner.canRetry && (
+            <button onClick={live.reconnect} className="font-medium underline underline-offset-2 focus:outline-none focus-visible:ring-2 focus-visible:ring-current">
+              Retry now
+            </button>
+          )}
+        </div>
       )}
     </div>
   );

@@ -1,98 +1,113 @@
-import type { OutboxItem } from '@chat/client';
-import type { Message } from '@chat/protocol';
-import { useInfiniteQuery } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useCallback, useMemo, useRef } from 'react';
 import { errorMessage } from '../chat/error-message';
 import { messagesOf } from '../chat/history-cache';
-import { historyQuery } from '../chat/queries';
-import { useOutboxItems } from './live-hooks';
+import { buildRows } from '../chat/message-rows';
+import { deliveryOf } from '../chat/message-status';
+import { historyQuery, membersQuery, pendingQuery, receiptsQuery } from '../chat/queries';
+import { withImpliedReads } from '../chat/receipts-cache';
+import { useConnectionStatus } from './live-hooks';
 import { useLive } from './live-session-context';
+import { PendingMessageRow, StoredMessageRow, type MessageActions } from './MessageRow';
+import { useWindowedList } from './use-windowed-list';
 
-export function MessageList({ roomId }: { roomId: string }) {
+// A typical one-line message with its padding; rows are measured once rendered.
+const ESTIMATED_ROW_PX = 60;
+
+/**
+ * The room's history, windowed: only rows near the viewport are in the DOM, so a room with 10,000 loaded
+ * messages scrolls like one with 50. Older pages load as the user scrolls up (or presses the button), and
+ * the view stays on what they were reading while a page is prepended above it.
+ */
+export function MessageList({ roomId, group, actions }: { roomId: string; group: boolean; actions: MessageActions }) {
   const live = useLive();
   const history = useInfiniteQuery(historyQuery(live.api, roomId, live.recent));
-  const messages = messagesOf(history.data);
-  const shown = new Set(messages.map((m) => m.id));
-  // An item leaves the outbox as its stored copy enters the history; hide it as soon as both exist.
-  const pending = useOutboxItems(roomId).filter((i) => !shown.has(i.id));
+  const pending = useQuery(pendingQuery(roomId)).data;
+  const receivedReceipts = useQuery(receiptsQuery(roomId)).data;
+  const members = useQuery(membersQuery(live.api, roomId));
+  const offline = useConnectionStatus().state !== 'connected';
+
+  const messages = useMemo(() => messagesOf(history.data), [history.data]);
+  const receipts = useMemo(() => withImpliedReads(receivedReceipts, messages, live.userId), [receivedReceipts, messages, live.userId]);
+  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+  const rows = useMemo(() => buildRows(messages, pending, live.userId), [messages, pending, live.userId]);
+  const keys = useMemo(() => rows.map((r) => r.key), [rows]);
+  const otherIds = useMemo(() => (members.data ?? []).filter((m) => m.userId !== live.userId).map((m) => m.userId), [members.data, live.userId]);
+
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = history;
+  const loadOlder = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const listRef = useRef<HTMLDivElement>(null);
+  const win = useWindowedList({ scrollRef, listRef, keys, estimate: ESTIMATED_ROW_PX, onNearTop: loadOlder });
+  const replyTarget = (m: { replyTo?: string }) => (m.replyTo ? byId.get(m.replyTo) : undefined);
 
   return (
-    // column-reverse keeps the view anchored at the newest message, also when older pages are prepended.
-    <div className="flex min-h-0 flex-1 flex-col-reverse overflow-y-auto bg-slate-50 px-4 py-3">
-      <div className="space-y-2">
-        {history.hasNextPage && (
-          <div className="text-center">
+    <div className="relative flex min-h-0 flex-1 flex-col">
+      <div
+        ref={scrollRef}
+        onScroll={win.onScroll}
+        role="log"
+        aria-label="Messages"
+        tabIndex={0}
+        className="min-h-0 flex-1 overflow-y-auto bg-slate-50 pb-3 focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-300"
+        data-testid="message-log"
+      >
+        <div className="py-2 text-center">
+          {hasNextPage ? (
             <button
-              onClick={() => void history.fetchNextPage()}
-              disabled={history.isFetchingNextPage}
+              onClick={loadOlder}
+              disabled={isFetchingNextPage}
               className="rounded-full bg-white px-3 py-1 text-xs text-slate-600 ring-1 ring-slate-200 hover:bg-slate-100 disabled:opacity-50"
             >
-              {history.isFetchingNextPage ? 'Loading…' : 'Load older messages'}
+              {isFetchingNextPage ? 'Loading older messages…' : 'Load older messages'}
             </button>
-          </div>
-        )}
-        {history.isPending && <p className="text-center text-sm text-slate-500">Loading messages…</p>}
-        {history.isError && <p className="text-center text-sm text-red-700">{errorMessage(history.error)}</p>}
-        {history.isSuccess && messages.length === 0 && pending.length === 0 && (
-          <p className="text-center text-sm text-slate-500">No messages yet. Say hello!</p>
-        )}
-        {messages.map((m) => (
-          <MessageRow key={m.id} message={m} own={m.senderId === live.userId} />
-        ))}
-        {pending.map((item) => (
-          <PendingRow key={item.id} item={item} />
-        ))}
-      </div>
-    </div>
-  );
-}
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-
-function MessageRow({ message, own }: { message: Message; own: boolean }) {
-  return (
-    <Bubble own={own} name={own ? 'You' : message.senderName} meta={timeFormat.format(new Date(message.createdAt))}>
-      {message.deleted ? <em className="text-slate-400">Message deleted</em> : message.content}
-    </Bubble>
-  );
-}
-
-function PendingRow({ item }: { item: OutboxItem }) {
-  const live = useLive();
-  const failed = item.state === 'failed';
-  const meta = failed ? (
-    <span className="text-red-600">
-      failed{item.error ? `: ${item.error.message}` : ''} ·{' '}
-      <button onClick={() => live.retry(item.id)} className="font-medium underline">
-        Retry
-      </button>{' '}
-      ·{' '}
-      <button onClick={() => live.discard(item.id)} className="underline">
-        Discard
-      </button>
-    </span>
-  ) : (
-    'sending…'
-  );
-  return (
-    <Bubble own name="You" meta={meta} dim={!failed}>
-      {item.content}
-    </Bubble>
-  );
-}
-
-function Bubble(props: { own: boolean; name: string; meta: ReactNode; dim?: boolean; children: ReactNode }) {
-  return (
-    <div className={`flex ${props.own ? 'justify-end' : 'justify-start'}`}>
-      <div
-        className={`max-w-[80%] rounded-2xl px-3 py-2 shadow-sm ${props.own ? 'bg-indigo-600 text-white' : 'bg-white ring-1 ring-slate-200'} ${props.dim ? 'opacity-60' : ''}`}
-      >
-        <div className={`mb-0.5 flex items-baseline gap-2 text-xs ${props.own ? 'text-indigo-100' : 'text-slate-500'}`}>
-          <span className="font-semibold">{props.name}</span>
-          <span>{props.meta}</span>
+          ) : (
+            history.isSuccess && messages.length > 0 && <p className="text-xs text-slate-400">This is the beginning of the conversation.</p>
+          )}
+          {history.isPending && <p className="text-sm text-slate-500">Loading messages…</p>}
+          {history.isError && <p className="text-sm text-red-700">{errorMessage(history.error)}</p>}
+          {history.isSuccess && rows.length === 0 && <p className="pt-8 text-sm text-slate-500">No messages yet. Say hello!</p>}
         </div>
-        <p className="whitespace-pre-wrap break-words">{props.children}</p>
+        <div ref={listRef}>
+          <div style={{ height: win.before }} aria-hidden />
+          {rows.slice(win.start, win.end).map((row) => (
+            <div key={row.key} ref={win.measure(row.key)} data-row={row.kind}>
+              {row.kind === 'day' ? (
+                <div className="flex items-center gap-3 px-4 pb-1 pt-4 text-xs font-medium text-slate-500" role="separator">
+                  <span className="h-px flex-1 bg-slate-200" />
+                  {row.label}
+                  <span className="h-px flex-1 bg-slate-200" />
+                </div>
+              ) : row.kind === 'message' ? (
+                <StoredMessageRow
+                  message={row.message}
+                  own={row.own}
+                  continued={row.continued}
+                  group={group}
+                  userId={live.userId}
+                  delivery={row.own && !row.message.deleted ? deliveryOf(row.message.seq, receipts, otherIds) : undefined}
+                  replyTarget={replyTarget(row.message)}
+                  actions={actions}
+                />
+              ) : (
+                <PendingMessageRow pending={row.pending} continued={row.continued} offline={offline} replyTarget={replyTarget(row.pending)} actions={actions} />
+              )}
+            </div>
+          ))}
+          <div style={{ height: win.after }} aria-hidden />
+        </div>
       </div>
+      {!win.atBottom && (
+        <button
+          onClick={win.scrollToBottom}
+          className="absolute bottom-3 right-4 rounded-full bg-indigo-600 px-3 py-1.5 text-xs font-medium text-white shadow-lg hover:bg-indigo-500"
+        >
+          Jump to latest ↓
+        </button>
+      )}
     </div>
   );
 }

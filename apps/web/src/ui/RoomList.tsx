@@ -1,10 +1,12 @@
 import type { RoomSummary } from '@chat/protocol';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../chat/error-message';
-import { roomsQuery } from '../chat/queries';
+import { membersQuery, roomsQuery } from '../chat/queries';
+import { otherMember, roomTitle } from '../chat/room-display';
 import { sortedRooms } from '../chat/room-list-cache';
 import { openRoom } from '../chat/room-route';
 import { useLive } from './live-session-context';
+import { PresenceDot } from './PresenceDot';
 
 export function RoomList({ activeRoomId }: { activeRoomId: string | undefined }) {
   const live = useLive();
@@ -12,7 +14,7 @@ export function RoomList({ activeRoomId }: { activeRoomId: string | undefined })
 
   if (rooms.isPending) return <p className="px-4 text-sm text-slate-500">Loading rooms…</p>;
   if (rooms.isError) return <p className="px-4 text-sm text-red-700">{errorMessage(rooms.error)}</p>;
-  if (rooms.data.length === 0) return <p className="px-4 text-sm text-slate-500">No rooms yet. Create one or browse public rooms.</p>;
+  if (rooms.data.length === 0) return <p className="px-4 text-sm text-slate-500">No rooms yet. Create one, browse public rooms, or message someone.</p>;
   return (
     <nav aria-label="Rooms" className="min-h-0 flex-1 overflow-y-auto">
       <ul>
@@ -25,22 +27,32 @@ export function RoomList({ activeRoomId }: { activeRoomId: string | undefined })
 }
 
 function RoomItem({ room, active }: { room: RoomSummary; active: boolean }) {
+  const live = useLive();
+  const direct = room.type === 'direct';
+  // Direct rooms show the other person and their presence; the member list of two is one small request.
+  const members = useQuery({ ...membersQuery(live.api, room.id), enabled: direct });
+  const other = direct ? otherMember(members.data, live.userId) : undefined;
+  const title = roomTitle(room, members.data, live.userId, live.username);
   const last = room.lastMessage;
+  const preview = last ? (last.deleted ? 'Message deleted' : `${last.senderId === live.userId ? 'You' : last.senderName}: ${last.content}`) : 'No messages yet';
   return (
     <li>
       <button
         onClick={() => openRoom(room.id)}
-        className={`flex w-full items-center gap-3 px-4 py-2.5 text-left ${active ? 'bg-indigo-50' : 'hover:bg-slate-50'}`}
+        aria-current={active ? 'page' : undefined}
+        className={`flex w-full items-center gap-3 px-4 py-2.5 text-left focus:outline-none focus-visible:bg-indigo-50 focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-400 ${active ? 'bg-indigo-50' : 'hover:bg-slate-50'}`}
       >
-        <div className="min-w-0 flex-1">
-          <div className="flex items-center gap-1.5">
-            <span className={`truncate ${room.unread > 0 ? 'font-semibold' : 'font-medium'}`}>{room.name}</span>
+        <span className="relative flex h-9 w-9 shrink-0 items-center justify-center rounded-full bg-slate-200 text-sm font-semibold uppercase text-slate-600">
+          <span aria-hidden>{direct ? title.slice(0, 1) : '#'}</span>
+          {direct && other && <PresenceDot online={other.online} className="absolute -bottom-0.5 -right-0.5" />}
+        </span>
+        <span className="min-w-0 flex-1">
+          <span className="flex items-center gap-1.5">
+            <span className={`truncate ${room.unread > 0 ? 'font-semibold' : 'font-medium'}`}>{title}</span>
             {room.type === 'private' && <span className="rounded bg-slate-100 px-1 text-[10px] uppercase text-slate-500">private</span>}
-          </div>
-          <p className="truncate text-sm text-slate-500">
-            {last ? (last.deleted ? 'Message deleted' : `${last.senderName}: ${last.content}`) : 'No messages yet'}
-          </p>
-        </div>
+          </span>
+          <span className="block truncate text-sm text-slate-500">{preview}</span>
+        </span>
         {room.unread > 0 && (
           <span aria-label={`${room.unread} unread`} className="rounded-full bg-indigo-600 px-2 py-0.5 text-xs font-semibold text-white">
             {room.unread > 99 ? '99+' : room.unread}

@@ -1,10 +1,16 @@
-import { useQuery } from '@tanstack/react-query';
-import { useEffect } from 'react';
-import { roomsQuery } from '../chat/queries';
+import type { Message, RoomSummary } from '@chat/protocol';
+import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { messagesOf } from '../chat/history-cache';
+import { historyQuery, membersQuery, roomsQuery } from '../chat/queries';
+import { otherMember, roomTitle } from '../chat/room-display';
 import { openRoom } from '../chat/room-route';
-import { Composer } from './Composer';
+import { Composer, type ComposerMode } from './Composer';
 import { useLive } from './live-session-context';
+import { MemberList } from './MemberList';
 import { MessageList } from './MessageList';
+import type { MessageActions } from './MessageRow';
+import { PresenceDot } from './PresenceDot';
 import { TypingIndicator } from './TypingIndicator';
 
 export function RoomView({ roomId }: { roomId: string }) {
@@ -17,24 +23,81 @@ export function RoomView({ roomId }: { roomId: string }) {
     return () => live.setActiveRoom(undefined);
   }, [live, roomId]);
 
+  if (!room) {
+    return (
+      <>
+        <RoomHeader />
+        <p className="m-auto text-sm text-slate-500">{rooms.isPending ? 'Loading…' : 'You are not a member of this room.'}</p>
+      </>
+    );
+  }
+  return <OpenRoom room={room} />;
+}
+
+function RoomHeader({ children }: { children?: ReactNode }) {
   return (
-    <>
-      <header className="flex items-center gap-3 border-b border-slate-200 bg-white px-4 py-3">
-        <button onClick={() => openRoom(undefined)} className="text-sm text-indigo-600 md:hidden" aria-label="Back to rooms">
-          ← Rooms
-        </button>
-        <h2 className="truncate font-semibold">{room ? `# ${room.name}` : rooms.isPending ? '' : 'Room not found'}</h2>
-        {room?.type === 'private' && <span className="rounded bg-slate-100 px-1 text-[10px] uppercase text-slate-500">private</span>}
-      </header>
-      {room || rooms.isPending ? (
-        <>
-          <MessageList roomId={roomId} />
-          <TypingIndicator roomId={roomId} />
-          <Composer roomId={roomId} />
-        </>
-      ) : (
-        <p className="m-auto text-sm text-slate-500">You are not a member of this room.</p>
-      )}
-    </>
+    <header className="flex items-center gap-3 border-b border-slate-200 bg-white px-4 py-3">
+      <button onClick={() => openRoom(undefined)} className="text-sm text-indigo-600 md:hidden" aria-label="Back to rooms">
+        ← Rooms
+      </button>
+      {children}
+    </header>
+  );
+}
+
+function OpenRoom({ room }: { room: RoomSummary }) {
+  const live = useLive();
+  const [mode, setMode] = useState<ComposerMode>();
+  const [showMembers, setShowMembers] = useState(false);
+  const members = useQuery(membersQuery(live.api, room.id));
+  const history = useInfiniteQuery({ ...historyQuery(live.api, room.id, live.recent), select: messagesOf });
+  const remove = useMutation(live.deleteOptions);
+  const react = useMutation(live.reactOptions);
+  const send = useMutation(live.sendOptions);
+  const direct = room.type === 'direct';
+  const other = direct ? otherMember(members.data, live.userId) : undefined;
+  const title = roomTitle(room, members.data, live.userId, live.username);
+  const lastOwn = useMemo(() => [...(history.data ?? [])].reverse().find((m: Message) => m.senderId === live.userId && !m.deleted), [history.data, live.userId]);
+
+  const actions = useMemo<MessageActions>(
+    () => ({
+      reply: (m) => setMode({ kind: 'reply', message: m }),
+      edit: (m) => setMode({ kind: 'edit', message: m }),
+      remove: (m) => remove.mutate({ roomId: m.roomId, id: m.id }),
+      react: (m, emoji, add) => react.mutate({ roomId: m.roomId, id: m.id, emoji, add }),
+      // The same id again: the outbox puts the failed item back in its place; the server stores it once.
+      retry: (p) => send.mutate({ id: p.id, roomId: p.roomId, content: p.content, createdAt: p.createdAt, ...(p.replyTo ? { replyTo: p.replyTo } : {}) }),
+      discard: (p) => live.discard(p.roomId, p.id),
+    }),
+    // The mutation objects change identity on every state change; their `mutate` functions are stable.
+    [remove.mutate, react.mutate, send.mutate, live],
+  );
+
+  return (
+    <div className="relative flex min-h-0 flex-1">
+      <div className="flex min-w-0 flex-1 flex-col">
+        <RoomHeader>
+          <div className="min-w-0 flex-1">
+            <h2 className="flex items-center gap-2 truncate font-semibold">
+              {direct ? other && <PresenceDot online={other.online} /> : <span aria-hidden>#</span>}
+              <span className="truncate">{title}</span>
+              {room.type === 'private' && <span className="rounded bg-slate-100 px-1 text-[10px] font-normal uppercase text-slate-500">private</span>}
+            </h2>
+            {direct && other && <p className="text-xs text-slate-500">{other.online ? 'online' : 'offline'}</p>}
+          </div>
+          <button
+            onClick={() => setShowMembers((s) => !s)}
+            aria-expanded={showMembers}
+            className="rounded-md px-2 py-1 text-sm text-slate-600 ring-1 ring-slate-200 hover:bg-slate-50"
+          >
+            Members{members.data ? ` (${members.data.length})` : ''}
+          </button>
+        </RoomHeader>
+        <MessageList roomId={room.id} group={!direct} actions={actions} />
+        <TypingIndicator roomId={room.id} />
+        <Composer key={room.id} roomId={room.id} mode={mode} setMode={setMode} lastOwn={lastOwn} />
+      </div>
+      {showMembers && <MemberList roomId={room.id} onClose={() => setShowMembers(false)} />}
+    </div>
   );
 }

@@ -3,36 +3,48 @@ import { useAuth } from './auth-context';
 import { DiscoverRooms } from './DiscoverRooms';
 import { NewRoomForm } from './NewRoomForm';
 import { RoomList } from './RoomList';
+import { UserSearch } from './UserSearch';
 
-type Panel = 'none' | 'create' | 'discover';
+type Panel = 'none' | 'create' | 'discover' | 'direct';
+
+const PANELS: { panel: Exclude<Panel, 'none'>; label: string }[] = [
+  { panel: 'create', label: 'New room' },
+  { panel: 'discover', label: 'Browse rooms' },
+  { panel: 'direct', label: 'Message someone' },
+];
 
 export function Sidebar({ displayName, activeRoomId }: { displayName: string; activeRoomId: string | undefined }) {
   const auth = useAuth();
   const [panel, setPanel] = useState<Panel>('none');
   const toggle = (p: Panel) => setPanel((cur) => (cur === p ? 'none' : p));
-  const tab = (p: Panel) => `flex-1 rounded-md px-2 py-1.5 text-sm font-medium ${panel === p ? 'bg-indigo-600 text-white' : 'bg-slate-100 text-slate-700 hover:bg-slate-200'}`;
+  const close = () => setPanel('none');
 
   return (
     <>
       <header className="flex items-center justify-between border-b border-slate-200 px-4 py-3">
         <div className="min-w-0">
           <h1 className="font-semibold">Chat</h1>
-          <p className="truncate text-xs text-slate-500">{displayName}</p>
+          <p className="truncate text-xs text-slate-500">Signed in as {displayName}</p>
         </div>
         <button onClick={() => void auth.signOut()} className="text-sm text-slate-500 hover:text-slate-800">
           Sign out
         </button>
       </header>
-      <div className="flex gap-2 px-4 py-3">
-        <button className={tab('create')} onClick={() => toggle('create')}>
-          New room
-        </button>
-        <button className={tab('discover')} onClick={() => toggle('discover')}>
-          Browse rooms
-        </button>
+      <div className="flex gap-1.5 px-4 py-3">
+        {PANELS.map(({ panel: p, label }) => (
+          <button
+            key={p}
+            onClick={() => toggle(p)}
+            aria-expanded={panel === p}
+            className={`flex-1 rounded-md px-1.5 py-1.5 text-xs font-medium sm:text-sm ${panel === p ? 'bg-indigo-600 text-white' : 'bg-slate-100 text-slate-700 hover:bg-slate-200'}`}
+          >
+            {label}
+          </button>
+        ))}
       </div>
-      {panel === 'create' && <NewRoomForm onDone={() => setPanel('none')} />}
-      {panel === 'discover' && <DiscoverRooms onJoined={() => setPanel('none')} />}
+      {panel === 'create' && <NewRoomForm onDone={close} />}
+      {panel === 'discover' && <DiscoverRooms onJoined={close} />}
+      {panel === 'direct' && <UserSearch onDone={close} />}
       <RoomList activeRoomId={activeRoomId} />
     </>
   );

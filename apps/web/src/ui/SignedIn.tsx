@@ -6,6 +6,7 @@ import { currentRoomId, subscribeRoute } from '../chat/room-route';
 import { useAuth } from './auth-context';
 import { ConnectionBanner } from './ConnectionBanner';
 import { LiveSessionContext } from './live-session-context';
+import { Notices } from './Notices';
 import { RoomView } from './RoomView';
 import { Sidebar } from './Sidebar';
 
@@ -15,6 +16,7 @@ export function SignedIn() {
   const me = useQuery(meQuery(auth.api));
   const [live, setLive] = useState<LiveSession>();
   const userId = me.data?.id;
+  const username = me.data?.username ?? '';
 
   useEffect(() => {
     if (!userId) return;
@@ -23,8 +25,11 @@ export function SignedIn() {
       api: auth.api,
       session: auth.session,
       userId,
+      username,
       queryClient,
       storage: window.localStorage,
+      window,
+      document,
     });
     setLive(session);
     return () => {
@@ -32,7 +37,7 @@ export function SignedIn() {
       // The next account on this tab must not see this one's rooms.
       queryClient.clear();
     };
-  }, [auth, queryClient, userId]);
+  }, [auth, queryClient, userId, username]);
 
   if (me.isError) {
     return (
@@ -57,6 +62,7 @@ function Shell({ displayName }: { displayName: string }) {
   return (
     <div className="flex h-dvh flex-col">
       <ConnectionBanner />
+      <Notices />
       <div className="flex min-h-0 flex-1">
         <aside className={`${roomId ? 'hidden md:flex' : 'flex'} w-full flex-col border-slate-200 bg-white md:w-80 md:border-r`}>
           <Sidebar displayName={displayName} activeRoomId={roomId} />

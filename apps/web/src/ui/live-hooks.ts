@@ -1,11 +1,12 @@
-import type { ConnectionState, OutboxItem } from '@chat/client';
-import { useCallback, useSyncExternalStore } from 'react';
+import type { ConnectionStatus } from '@chat/client';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import type { Notice } from '../chat/notices';
 import { useLive } from './live-session-context';
 
-export function useConnectionState(): ConnectionState {
+export function useConnectionStatus(): ConnectionStatus {
   const live = useLive();
-  const subscribe = useCallback((cb: () => void) => live.socket.on('connection', cb), [live]);
-  return useSyncExternalStore(subscribe, () => live.socket.connectionState);
+  const subscribe = useCallback((cb: () => void) => live.socket.on('status', cb), [live]);
+  return useSyncExternalStore(subscribe, () => live.socket.status);
 }
 
 export function useTypingUsers(roomId: string): readonly string[] {
@@ -14,7 +15,26 @@ export function useTypingUsers(roomId: string): readonly string[] {
   return useSyncExternalStore(subscribe, () => live.typing.typingIn(roomId));
 }
 
-export function useOutboxItems(roomId: string): readonly OutboxItem[] {
+/** Messages waiting in the outbox (queued or in flight), across rooms. */
+export function useQueuedCount(): number {
   const live = useLive();
-  return useSyncExternalStore(live.outboxView.subscribe, () => live.outboxView.itemsIn(roomId));
+  const subscribe = useCallback((cb: () => void) => live.outbox.on('change', cb), [live]);
+  return useSyncExternalStore(subscribe, () => live.outbox.list().filter((i) => i.state !== 'failed').length);
+}
+
+export function useNotices(): readonly Notice[] {
+  const live = useLive();
+  return useSyncExternalStore(live.notices.subscribe, live.notices.current);
+}
+
+/** The current time, re-read every `ms` while `active` (a countdown); frozen otherwise. */
+export function useNow(active: boolean, ms = 250): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    setNow(Date.now());
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [active, ms]);
+  return now;
 }

@@ -1,0 +1,226 @@
+import type { Message } from '@chat/protocol';
+import { memo, useState, type ReactNode } from 'react';
+import { errorMessage } from '../chat/error-message';
+import { deliveryLabel, type Delivery } from '../chat/message-status';
+import type { PendingMessage } from '../chat/pending-cache';
+import { QUICK_REACTIONS } from '../chat/reactions';
+import { MessageText } from './MessageText';
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+export interface MessageActions {
+  reply: (m: Message) => void;
+  edit: (m: Message) => void;
+  remove: (m: Message) => void;
+  react: (m: Message, emoji: string, add: boolean) => void;
+  retry: (p: PendingMessage) => void;
+  discard: (p: PendingMessage) => void;
+}
+
+/** ✓, ✓✓, blue ✓✓, a clock or an alert; the words are there for screen readers and as a tooltip. */
+export function Ticks({ delivery, group }: { delivery: Delivery; group: boolean }) {
+  const label = deliveryLabel(delivery, group);
+  const common = 'inline-flex items-center gap-1 text-[11px] leading-none';
+  switch (delivery.state) {
+    case 'sending':
+      return (
+        <span className={`${common} text-slate-400`} title={label} data-status="sending">
+          <svg aria-hidden viewBox="0 0 16 16" className="h-3.5 w-3.5" fill="none" stroke="currentColor" strokeWidth="1.6">
+            <circle cx="8" cy="8" r="6.2" />
+            <path d="M8 4.5V8l2.4 1.6" strokeLinecap="round" />
+          </svg>
+          <span className="sr-only">{label}</span>
+        </span>
+      );
+    case 'failed':
+      return (
+        <span className={`${common} font-semibold text-red-600`} title={label} data-status="failed">
+          <span aria-hidden className="flex h-3.5 w-3.5 items-center justify-center rounded-full bg-red-600 text-[10px] text-white">!</span>
+          {label}
+        </span>
+      );
+    case 'sent':
+      return (
+        <span className={`${common} text-slate-400`} title={label} data-status="sent">
+          <span aria-hidden>✓</span>
+          <span className="sr-only">{label}</span>
+        </span>
+      );
+    case 'delivered':
+      return (
+        <span className={`${common} text-slate-400`} title={label} data-status="delivered">
+          <span aria-hidden className="tracking-[-0.35em]">✓✓</span>
+          <span className="sr-only">{label}</span>
+        </span>
+      );
+    case 'read':
+      return (
+        <span className={`${common} text-sky-500`} title={label} data-status="read">
+          <span aria-hidden className="tracking-[-0.35em]">✓✓</span>
+          {group ? <span className="ml-1">{label}</span> : <span className="sr-only">{label}</span>}
+        </span>
+      );
+  }
+}
+
+function Quote({ target, own }: { target: Message | undefined; own: boolean }) {
+  return (
+    <div className={`mb-1 border-l-2 pl-2 text-xs ${own ? 'border-indigo-200 text-indigo-100' : 'border-slate-300 text-slate-500'}`}>
+      {target ? (
+        <>
+          <span className="font-semibold">{target.senderName}</span>{' '}
+          <span className="line-clamp-2">{target.deleted ? 'Message deleted' : target.content}</span>
+        </>
+      ) : (
+        <span>Reply to an earlier message</span>
+      )}
+    </div>
+  );
+}
+
+interface StoredProps {
+  message: Message;
+  own: boolean;
+  continued: boolean;
+  group: boolean;
+  userId: string;
+  delivery: Delivery | undefined;
+  replyTarget: Message | undefined;
+  actions: MessageActions;
+}
+
+export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own, continued, group, userId, delivery, replyTarget, actions }: StoredProps) {
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [picking, setPicking] = useState(false);
+  const meta = (
+    <>
+      <time dateTime={m.createdAt}>{timeFormat.format(new Date(m.createdAt))}</time>
+      {m.editedAt && !m.deleted && <span>(edited)</span>}
+      {own && delivery && <Ticks delivery={delivery} group={group} />}
+    </>
+  );
+  return (
+    <Bubble own={own} name={continued ? undefined : own ? 'You' : m.senderName} meta={meta} label={`${own ? 'You' : m.senderName}: ${m.deleted ? 'message deleted' : m.content}`}>
+      {m.replyTo && <Quote target={replyTarget} own={own} />}
+      <p className="whitespace-pre-wrap break-words" data-message-id={m.id}>
+        {m.deleted ? <em className={own ? 'text-indigo-200' : 'text-slate-400'}>Message deleted</em> : <MessageText text={m.content} linkClassName={own ? 'text-white' : 'text-indigo-700'} />}
+      </p>
+      {!m.deleted && (m.reactions?.length ?? 0) > 0 && (
+        <div className="mt-1 flex flex-wrap gap-1">
+          {m.reactions!.map((r) => {
+            const mine = r.userIds.includes(userId);
+            return (
+              <button
+                key={r.emoji}
+                onClick={() => actions.react(m, r.emoji, !mine)}
+                aria-pressed={mine}
+                aria-label={`${r.emoji} ${r.count}${mine ? ', including you' : ''}`}
+                className={`rounded-full px-1.5 py-0.5 text-xs ring-1 ${mine ? 'bg-indigo-100 text-indigo-900 ring-indigo-300' : 'bg-white text-slate-700 ring-slate-200'}`}
+              >
+                {r.emoji} {r.count}
+              </button>
+            );
+          })}
+        </div>
+      )}
+      {!m.deleted && (
+        <div className="pointer-events-none absolute -top-3 right-2 flex gap-0.5 rounded-md bg-white px-1 py-0.5 text-xs text-slate-600 opacity-0 shadow ring-1 ring-slate-200 group-focus-within:pointer-events-auto group-focus-within:opacity-100 group-hover:pointer-events-auto group-hover:opacity-100">
+          <ActionButton onClick={() => actions.reply(m)}>Reply</ActionButton>
+          <ActionButton onClick={() => setPicking((p) => !p)} expanded={picking}>
+            React
+          </ActionButton>
+          {own && <ActionButton onClick={() => actions.edit(m)}>Edit</ActionButton>}
+          {own &&
+            (confirmDelete ? (
+              <>
+                <ActionButton onClick={() => actions.remove(m)} danger>
+                  Delete?
+                </ActionButton>
+                <ActionButton onClick={() => setConfirmDelete(false)}>Keep</ActionButton>
+              </>
+            ) : (
+              <ActionButton onClick={() => setConfirmDelete(true)}>Delete</ActionButton>
+            ))}
+        </div>
+      )}
+      {picking && (
+        <div role="group" aria-label="Pick a reaction" className="mt-1 flex gap-1">
+          {QUICK_REACTIONS.map((emoji) => (
+            <button
+              key={emoji}
+              onClick={() => {
+                setPicking(false);
+                actions.react(m, emoji, !(m.reactions?.find((r) => r.emoji === emoji)?.userIds.includes(userId) ?? false));
+              }}
+              className="rounded bg-white px-1 text-base ring-1 ring-slate-200 hover:bg-slate-100"
+              aria-label={`React with ${emoji}`}
+            >
+              {emoji}
+            </button>
+          ))}
+        </div>
+      )}
+    </Bubble>
+  );
+});
+
+export const PendingMessageRow = memo(function PendingMessageRow(props: {
+  pending: PendingMessage;
+  continued: boolean;
+  offline: boolean;
+  replyTarget: Message | undefined;
+  actions: MessageActions;
+}) {
+  const { pending: p, actions } = props;
+  const failed = p.status === 'failed';
+  const meta = failed ? (
+    <span className="flex flex-wrap items-center gap-1.5">
+      <Ticks delivery={{ state: 'failed', readBy: 0, others: 0 }} group={false} />
+      {p.error && <span className="text-red-100">{errorMessage(p.error)}</span>}
+      <button onClick={() => actions.retry(p)} className="rounded bg-white px-1.5 font-semibold text-red-700">
+        Retry
+      </button>
+      <button onClick={() => actions.discard(p)} className="underline">
+        Discard
+      </button>
+    </span>
+  ) : (
+    <>
+      <span>{props.offline ? 'waiting for connection' : 'sending'}</span>
+      <Ticks delivery={{ state: 'sending', readBy: 0, others: 0 }} group={false} />
+    </>
+  );
+  return (
+    <Bubble own name={props.continued ? undefined : 'You'} meta={meta} dim={!failed} failed={failed} label={`You: ${p.content}`}>
+      {p.replyTo && <Quote target={props.replyTarget} own />}
+      <p className="whitespace-pre-wrap break-words" data-message-id={p.id}>
+        <MessageText text={p.content} linkClassName="text-white" />
+      </p>
+    </Bubble>
+  );
+});
+
+function ActionButton(props: { onClick: () => void; children: ReactNode; danger?: boolean; expanded?: boolean }) {
+  return (
+    <button
+      onClick={props.onClick}
+      aria-expanded={props.expanded}
+      className={`rounded px-1.5 py-0.5 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400 ${props.danger ? 'font-semibold text-red-600' : ''}`}
+    >
+      {props.children}
+    </button>
+  );
+}
+
+function Bubble(props: { own: boolean; name: string | undefined; meta: ReactNode; dim?: boolean; failed?: boolean; label: string; children: ReactNode }) {
+  const colors = props.failed ? 'bg-red-500 text-white' : props.own ? 'bg-indigo-600 text-white' : 'bg-white ring-1 ring-slate-200';
+  return (
+    <div className={`flex px-4 ${props.own ? 'justify-end' : 'justify-start'} ${props.name ? 'pt-2' : 'pt-0.5'}`}>
+      <article aria-label={props.label} className={`group relative max-w-[85%] rounded-2xl px-3 py-1.5 shadow-sm sm:max-w-[70%] ${colors} ${props.dim ? 'opacity-70' : ''}`}>
+        {props.name && <div className={`mb-0.5 text-xs font-semibold ${props.own ? 'text-indigo-100' : 'text-slate-600'}`}>{props.name}</div>}
+        {props.children}
+        <div className={`mt-0.5 flex items-center justify-end gap-1.5 text-[11px] ${props.own ? 'text-indigo-100' : 'text-slate-400'}`}>{props.meta}</div>
+      </article>
+    </div>
+  );
+}

@@ -1,0 +1,222 @@
+import { ChatSocket, HttpApi, Session } from '@chat/client';
+import type { Browser } from 'playwright-core';
+import { spawnNode, type NodeProcess } from '../../../packages/client/test/support/node-process';
+import { PASSWORD, bubble, composer, connectionState, createRoom, joinRoom, renderedTexts, roomHeading, send, signUp, statusOf, waitForStatus } from './support/app-driver';
+import { PHONE, launchBrowser, newUserPage } from './support/browser';
+import { ensureWebBuild } from './support/web-build';
+
+/**
+ * The built web app in Chromium against a real node (embedded mode, serving apps/web/dist like `pnpm
+ * start`), two users in two browser contexts. Waits are for what the screen shows, bounded by playwright's
+ * timeouts; nothing sleeps.
+ */
+
+const suffix = Math.random().toString(36).slice(2, 7);
+
+describe('web app in Chromium against one node', () => {
+  let node: NodeProcess;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const dist = ensureWebBuild();
+    [node, browser] = await Promise.all([spawnNode({ env: { WEB_DIST_DIR: dist, MESSAGES_PER_SECOND: '5000' } }), launchBrowser()]);
+  }, 240_000);
+  afterAll(async () => {
+    await browser?.close();
+    await node?.dispose();
+  });
+
+  test('two users sign up, create and join a room, chat both ways, and see typing, receipts and presence', async () => {
+    const alice = await newUserPage(browser);
+    const bob = await newUserPage(browser);
+    const a = alice.page;
+    const b = bob.page;
+    try {
+      await signUp(a, node.url, `alice_${suffix}`, 'Alice');
+      await signUp(b, node.url, `bob_${suffix}`, 'Bob');
+
+      const room = `Team ${suffix}`;
+      await createRoom(a, room);
+      await send(a, 'Hello from Alice');
+      await waitForStatus(a, 'Hello from Alice', 'sent');
+
+      await joinRoom(b, room);
+      await bubble(b, 'Hello from Alice').waitFor();
+
+      // Typing, then the message it announced; the indicator goes away with it.
+      await composer(b).pressSequentially('Hi Alice', { delay: 40 });
+      await a.getByText('Bob is typing…').waitFor();
+      await composer(b).press('Enter');
+      await bubble(a, 'Hi Alice').waitFor();
+      await a.getByText('Bob is typing…').waitFor({ state: 'detached' });
+
+      // Receipts: Bob has the room open, so Alice's next message goes sent → read ("read by everyone" of one).
+      await send(a, 'Are you reading this?');
+      await bubble(b, 'Are you reading this?').waitFor();
+      await waitForStatus(a, 'Are you reading this?', 'read');
+      expect(await bubble(a, 'Are you reading this?').getByText('Read by everyone').count()).toBe(1);
+      // Bob's own message was read by Alice, who had the room open when it arrived.
+      await waitForStatus(b, 'Hi Alice', 'read');
+
+      // Content is text, never HTML; links are http(s) only.
+      await send(b, '<b>bold?</b> see https://example.org/docs and javascript:alert(1)');
+      const msg = bubble(a, '<b>bold?</b> see https://example.org/docs and javascript:alert(1)');
+      await msg.waitFor();
+      expect(await msg.locator('b').count()).toBe(0);
+      expect(await msg.locator('a').evaluateAll((els) => els.map((e) => e.getAttribute('href')))).toEqual(['https://example.org/docs']);
+
+      // Both sides show every message once, in the same order.
+      const expected = ['Hello from Alice', 'Hi Alice', 'Are you reading this?', '<b>bold?</b> see https://example.org/docs and javascript:alert(1)'];
+      expect(await renderedTexts(a)).toEqual(expected);
+      expect(await renderedTexts(b)).toEqual(expected);
+
+      // Presence: Alice sees Bob online in the member list, then offline once his browser is gone.
+      await a.getByRole('button', { name: /^Members/ }).click();
+      const bobRow = a.getByRole('complementary', { name: 'Members' }).getByRole('listitem').filter({ hasText: 'Bob' });
+      await bobRow.getByRole('img', { name: 'online' }).waitFor();
+      await bob.context.close();
+      await bobRow.getByRole('img', { name: 'offline' }).waitFor({ timeout: 30_000 });
+      expect(alice.errors).toEqual([]);
+      expect(bob.errors).toEqual([]);
+    } finally {
+      await alice.context.close();
+      await bob.context.close();
+    }
+  }, 180_000);
+
+  test('a direct conversation through user search, at phone width, with the other person’s presence in the room list', async () => {
+    const carol = await newUserPage(browser, PHONE);
+    const dan = await newUserPage(browser, PHONE);
+    const c = carol.page;
+    const d = dan.page;
+    try {
+      await signUp(c, node.url, `carol_${suffix}`, 'Carol');
+      await signUp(d, node.url, `dan_${suffix}`, 'Dan');
+      await c.getByRole('button', { name: 'Message someone' }).click();
+      await c.getByLabel('Search people').fill(`dan_${suffix}`);
+      await c.getByRole('button', { name: /^Dan/ }).click();
+      await roomHeading(c, 'Dan').waitFor();
+      await send(c, 'Hi Dan, got a minute?');
+      await waitForStatus(c, 'Hi Dan, got a minute?', 'sent');
+
+      // Dan's list shows the new room under Carol's name, her presence and one unread message.
+      const item = d.getByRole('navigation', { name: 'Rooms' }).getByRole('button', { name: /Carol/ });
+      await item.waitFor();
+      await item.getByRole('img', { name: 'online' }).waitFor();
+      await item.getByLabel('1 unread').waitFor();
+      await item.click();
+      await bubble(d, 'Hi Dan, got a minute?').waitFor();
+      // Direct room: Carol's message goes to "read" (blue ticks, no count).
+      await waitForStatus(c, 'Hi Dan, got a minute?', 'read');
+      // At phone width the room replaces the list; the back button returns to it.
+      await d.getByRole('button', { name: 'Back to rooms' }).click();
+      await d.getByRole('navigation', { name: 'Rooms' }).waitFor();
+      expect(carol.errors).toEqual([]);
+      expect(dan.errors).toEqual([]);
+    } finally {
+      await carol.context.close();
+      await dan.context.close();
+    }
+  }, 180_000);
+
+  test('messages written while the socket is down survive a reload, keep their ids and are sent once, in order', async () => {
+    const erin = await newUserPage(browser);
+    const e = erin.page;
+    const anon = new HttpApi({ baseUrl: node.url });
+    const frankSession = new Session({ api: anon });
+    const frankName = `frank_${suffix}`;
+    await frankSession.register({ username: frankName, password: PASSWORD });
+    const frankApi = anon.withAuth(frankSession);
+    const frank = new ChatSocket({ url: node.url, auth: frankSession });
+    const got: string[] = [];
+    frank.on('message', (m) => got.push(m.content));
+    // The socket is cut (like a dead network) while HTTP still works, so the page itself can reload.
+    let blocked = false;
+    await erin.context.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      // Closing the server side fails the page's WebSocket at once, like a refused connection.
+      if (blocked) void server.close({ code: 4000, reason: 'blocked by the test' });
+    });
+    try {
+      await signUp(e, node.url, `erin_${suffix}`, 'Erin');
+      const room = `Outbox ${suffix}`;
+      await createRoom(e, room);
+      const { rooms } = await frankApi.discoverRooms(room);
+      await frankApi.joinRoom(rooms[0]!.id);
+      await send(e, 'before the cut');
+      await waitForStatus(e, 'before the cut', 'sent');
+
+      blocked = true;
+      // Drop the live connection: a reload under the block gets no socket at all.
+      await e.reload();
+      await roomHeading(e, room).waitFor();
+      await e.getByRole('status').getByText(/Retrying in|Reconnecting in/).waitFor();
+      for (const text of ['queued one', 'queued two', 'queued three']) await send(e, text);
+      for (const text of ['queued one', 'queued two', 'queued three']) await waitForStatus(e, text, 'sending');
+      await e.getByRole('status').getByText('3 messages will be sent when it is back.', { exact: false }).waitFor();
+      const idsBefore = await e.locator('p[data-message-id]').evaluateAll((els) => els.map((x) => x.getAttribute('data-message-id')));
+
+      // A reload while they wait: the outbox comes back from localStorage, same ids, same order, still pending.
+      await e.reload();
+      await roomHeading(e, room).waitFor();
+      for (const text of ['queued one', 'queued two', 'queued three']) await waitForStatus(e, text, 'sending');
+      expect(await e.locator('p[data-message-id]').evaluateAll((els) => els.map((x) => x.getAttribute('data-message-id')))).toEqual(idsBefore);
+
+      // The network is back; "Retry now" cuts the jittered wait short (unless the scheduled attempt won the race).
+      const retryNow = e.getByRole('button', { name: 'Retry now' });
+      await retryNow.waitFor();
+      blocked = false;
+      await retryNow.click({ timeout: 10_000 }).catch(async (err: unknown) => {
+        if ((await connectionState(e)) !== 'connected') throw err;
+      });
+      for (const text of ['queued one', 'queued two', 'queued three']) await waitForStatus(e, text, 'delivered');
+      expect(await connectionState(e)).toBe('connected');
+      expect(await e.locator('p[data-message-id]').evaluateAll((els) => els.map((x) => x.getAttribute('data-message-id')))).toEqual(idsBefore);
+      expect(await renderedTexts(e)).toEqual(['before the cut', 'queued one', 'queued two', 'queued three']);
+      // Frank got each exactly once, in order (sync after his own connect covers what preceded it).
+      const history = await frankApi.history(rooms[0]!.id, { after: 0 });
+      expect(history.messages.map((m) => m.content)).toEqual(['before the cut', 'queued one', 'queued two', 'queued three']);
+      expect(history.messages.map((m) => m.id)).toEqual(idsBefore);
+      expect(erin.errors).toEqual([]);
+    } finally {
+      frank.close();
+      await erin.context.close();
+    }
+  }, 180_000);
+
+  test('a message the server refuses shows "failed" with its reason, and Retry sends it with the same id', async () => {
+    const gina = await newUserPage(browser);
+    const g = gina.page;
+    const anon = new HttpApi({ baseUrl: node.url });
+    const owner = new Session({ api: anon });
+    await owner.register({ username: `owner_${suffix}`, password: PASSWORD });
+    const ownerApi = anon.withAuth(owner);
+    try {
+      const { room } = await ownerApi.createRoom({ name: `Moderated ${suffix}`, type: 'public' });
+      await signUp(g, node.url, `gina_${suffix}`, 'Gina');
+      await joinRoom(g, room.name);
+      const { users } = await ownerApi.searchUsers(`gina_${suffix}`);
+      await ownerApi.timeout(room.id, users[0]!.id, 600, 'cool down');
+
+      await send(g, 'can I talk?');
+      await waitForStatus(g, 'can I talk?', 'failed');
+      const row = bubble(g, 'can I talk?');
+      const id = await row.locator('p[data-message-id]').getAttribute('data-message-id');
+      await row.getByRole('button', { name: 'Retry' }).waitFor();
+
+      // Lift the timeout (a new, 1-second one replaces it), then retry until the server takes it (bounded).
+      await ownerApi.timeout(room.id, users[0]!.id, 1);
+      for (let attempt = 0; attempt < 20; attempt++) {
+        await row.getByRole('button', { name: 'Retry' }).click();
+        await row.locator('[data-status="failed"], [data-status="sent"], [data-status="delivered"], [data-status="read"]').first().waitFor();
+        if ((await statusOf(g, 'can I talk?')) !== 'failed') break;
+      }
+      expect(await statusOf(g, 'can I talk?')).not.toBe('failed');
+      const history = await ownerApi.history(room.id, { after: 0 });
+      expect(history.messages.map((m) => [m.id, m.content])).toEqual([[id, 'can I talk?']]);
+      expect(gina.errors).toEqual([]);
+    } finally {
+      await gina.context.close();
+    }
+  }, 180_000);
+});
