@@ -3,28 +3,34 @@ import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { Notice } from '../chat/notices';
 import { useLive } from './live-session-context';
 
+// Each store's snapshot doubles as its server snapshot, so components also render with react-dom/server
+// (the component tests render to markup in Node, where jsdom cannot run).
+
 export function useConnectionStatus(): ConnectionStatus {
   const live = useLive();
   const subscribe = useCallback((cb: () => void) => live.socket.on('status', cb), [live]);
-  return useSyncExternalStore(subscribe, () => live.socket.status);
+  const snapshot = () => live.socket.status;
+  return useSyncExternalStore(subscribe, snapshot, snapshot);
 }
 
 export function useTypingUsers(roomId: string): readonly string[] {
   const live = useLive();
   const subscribe = useCallback((cb: () => void) => live.typing.on('change', cb), [live]);
-  return useSyncExternalStore(subscribe, () => live.typing.typingIn(roomId));
+  const snapshot = () => live.typing.typingIn(roomId);
+  return useSyncExternalStore(subscribe, snapshot, snapshot);
 }
 
 /** Messages waiting in the outbox (queued or in flight), across rooms. */
 export function useQueuedCount(): number {
   const live = useLive();
   const subscribe = useCallback((cb: () => void) => live.outbox.on('change', cb), [live]);
-  return useSyncExternalStore(subscribe, () => live.outbox.list().filter((i) => i.state !== 'failed').length);
+  const snapshot = () => live.outbox.list().filter((i) => i.state !== 'failed').length;
+  return useSyncExternalStore(subscribe, snapshot, snapshot);
 }
 
 export function useNotices(): readonly Notice[] {
   const live = useLive();
-  return useSyncExternalStore(live.notices.subscribe, live.notices.current);
+  return useSyncExternalStore(live.notices.subscribe, live.notices.current, live.notices.current);
 }
 
 /** The current time, re-read every `ms` while `active` (a countdown); frozen otherwise. */
