@@ -6,22 +6,22 @@ import { toMessage, type MessageRow } from '../../views/message-view';
 
 type Reader = ReadonlyKysely<DB>;
 
+/** The columns of a wire message (with its sender's display name); the query must join `users`. */
+const MESSAGE_COLUMNS = [
+  'messages.id',
+  'messages.room_id',
+  'messages.seq',
+  'messages.sender_id',
+  'users.display_name as sender_name',
+  'messages.content',
+  'messages.reply_to',
+  'messages.created_at',
+  'messages.edited_at',
+  'messages.deleted_at',
+] as const;
+
 function messagesWithSender(db: Reader) {
-  return db
-    .selectFrom('messages')
-    .innerJoin('users', 'users.id', 'messages.sender_id')
-    .select([
-      'messages.id',
-      'messages.room_id',
-      'messages.seq',
-      'messages.sender_id',
-      'users.display_name as sender_name',
-      'messages.content',
-      'messages.reply_to',
-      'messages.created_at',
-      'messages.edited_at',
-      'messages.deleted_at',
-    ]);
+  return db.selectFrom('messages').innerJoin('users', 'users.id', 'messages.sender_id').select(MESSAGE_COLUMNS);
 }
 
 export async function reactionsOf(db: Reader, messageIds: readonly string[]): Promise<Map<string, ReactionSummary[]>> {
@@ -178,16 +178,7 @@ export async function searchMessages(
     .innerJoin('room_members as rm', (j) => j.onRef('rm.room_id', '=', 'messages.room_id').on('rm.user_id', '=', userId).on('rm.left_at', 'is', null))
     .innerJoin('users', 'users.id', 'messages.sender_id')
     .select([
-      'messages.id',
-      'messages.room_id',
-      'messages.seq',
-      'messages.sender_id',
-      'users.display_name as sender_name',
-      'messages.content',
-      'messages.reply_to',
-      'messages.created_at',
-      'messages.edited_at',
-      'messages.deleted_at',
+      ...MESSAGE_COLUMNS,
       sql<string>`ts_headline('simple', messages.content, plainto_tsquery('simple', ${q}), 'StartSel=<<, StopSel=>>, MaxFragments=2')`.as(
         'highlight',
       ),
