@@ -52,12 +52,17 @@ export function formatTable(table: ResultTable): string[] {
 
 /** Writes `.bench/<scenario>-<timestamp>.json` at the repository root (gitignored); returns its path. */
 export function writeReport(report: Report): string {
-  const dir = path.join(repoRoot(), '.bench');
+  const dir = benchDir();
   mkdirSync(dir, { recursive: true });
   const stamp = report.startedAt.replace(/[:.]/g, '-');
   const file = path.join(dir, `${report.scenario}-${stamp}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;
+}
+
+/** `.bench/` at the repository root (gitignored): reports, and logs kept with --keep-logs. */
+export function benchDir(): string {
+  return path.join(repoRoot(), '.bench');
 }
 
 /** The workspace root, wherever the command was started from (pnpm --filter runs in the package dir). */

@@ -199,6 +199,7 @@ export class DriverPool {
         deliverySameNode: new LogHistogram(),
         connect: new LogHistogram(),
         recovery: new LogHistogram(),
+        lateLiveAge: new LogHistogram(),
       },
       maxDriverUtilization: 0,
     };

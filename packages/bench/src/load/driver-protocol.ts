@@ -51,9 +51,15 @@ export interface DriverCounters {
   duplicateReleased: number;
   /** Messages received (live or by sync) at or below the delivered cursor the server had acknowledged. */
   resentAfterAck: number;
+  /** Of those, in a sync answer at or below the request's afterSeq: the server's fault. */
+  resentByServer: number;
+  /** Of those, asked for by the SDK from below the cursor it had already acknowledged. */
+  resentStaleRequest: number;
+  /** Of those, acknowledged (from live delivery) while the sync that also carried them was in flight. */
+  resentOverlap: number;
   /** Messages that arrived in sync answers. */
   syncedMessages: number;
-  /** `connect_error` events seen by clients, all causes. */
+  /** `connect_error` events seen by clients, all causes (transport failures keyed by their message). */
   connectErrors: number;
 }
 
@@ -84,6 +90,8 @@ export interface DriverStats {
     connect: HistogramJson;
     /** mark-recovery `since` → reconnected and synced. */
     recovery: HistogramJson;
+    /** Age (now − sent) of live copies that arrived after the same message was synced and acknowledged. */
+    lateLiveAge: HistogramJson;
   };
   /** Event-loop utilisation of the driver since the window opened: near 1 means the driver was the bottleneck. */
   eventLoopUtilization: number;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Message } from '@chat/protocol';
 import type { DriverCommand, DriverCounters, DriverMessage, DriverStats, Envelope, VerifyResult } from './driver-protocol';
-import { LoadClient, type LoadClientSink } from './load-client';
+import { LoadClient, type LoadClientSink, type ResendKind } from './load-client';
 import type { LoadUser } from './population';
 import { LogHistogram } from './log-histogram';
 import { SourceAgents } from './source-address';
@@ -28,6 +28,9 @@ function zeroCounters(): DriverCounters {
     duplicateLive: 0,
     duplicateReleased: 0,
     resentAfterAck: 0,
+    resentByServer: 0,
+    resentStaleRequest: 0,
+    resentOverlap: 0,
     syncedMessages: 0,
     connectErrors: 0,
   };
@@ -74,6 +77,7 @@ class Driver implements LoadClientSink {
       deliverySameNode: new LogHistogram(),
       connect: new LogHistogram(),
       recovery: new LogHistogram(),
+      lateLiveAge: new LogHistogram(),
     };
   }
 
@@ -93,8 +97,15 @@ class Driver implements LoadClientSink {
       (client.node === sent.node ? this.histograms.deliverySameNode : this.histograms.deliveryCrossNode).record(ms);
     }
   }
-  resentAfterAck(): void {
+  resentAfterAck(_client: LoadClient, via: ResendKind, m: Message): void {
     this.counters.resentAfterAck++;
+    if (via === 'sync-server') this.counters.resentByServer++;
+    else if (via === 'sync-stale') this.counters.resentStaleRequest++;
+    else if (via === 'sync-overlap') this.counters.resentOverlap++;
+    else {
+      const sent = parseContent(m.content);
+      if (sent) this.histograms.lateLiveAge.record(now() - sent.sentAt);
+    }
   }
   synced(_client: LoadClient, messages: number): void {
     this.counters.syncedMessages += messages;
@@ -260,6 +271,7 @@ class Driver implements LoadClientSink {
         deliverySameNode: this.histograms.deliverySameNode.toJSON(),
         connect: this.histograms.connect.toJSON(),
         recovery: this.histograms.recovery.toJSON(),
+        lateLiveAge: this.histograms.lateLiveAge.toJSON(),
       },
       eventLoopUtilization: performance.eventLoopUtilization(this.loopAtWindow).utilization,
     };

@@ -5,12 +5,15 @@ import type { LoadUser } from './population';
 
 /** The SDK's socket, with its sync answers and acknowledged delivery cursors visible to the benchmark. */
 class ObservedChatSocket extends ChatSocket {
-  onSyncAnswer: ((rooms: SyncRoomResult[]) => void) | undefined;
+  /** Called with the request, its answer, and what `beforeSync` returned when the request was made. */
+  onSyncAnswer: ((request: SyncRequest, rooms: SyncRoomResult[], before: number) => void) | undefined;
+  beforeSync: (() => number) | undefined;
   onDeliveredAck: ((roomId: string, seq: number) => void) | undefined;
 
   override async sync(request: SyncRequest): Promise<SyncRoomResult[]> {
+    const before = this.beforeSync?.() ?? 0;
     const rooms = await super.sync(request);
-    this.onSyncAnswer?.(rooms);
+    this.onSyncAnswer?.(request, rooms, before);
     return rooms;
   }
 
@@ -24,8 +27,14 @@ class ObservedChatSocket extends ChatSocket {
 export interface LoadClientSink {
   /** A live message:new (first copy or not), with what the content says about its sending. */
   live(client: LoadClient, message: Message, firstCopy: boolean): void;
-  /** A message at or below the delivered cursor the server had already acknowledged for this client. */
-  resentAfterAck(client: LoadClient): void;
+  /**
+   * A message at or below the delivered cursor the server had already acknowledged for this client:
+   * - `live`: a broadcast that arrived after the client had fetched the same message by sync and acked it;
+   * - `sync-server`: a sync answer with a seq at or below the request's afterSeq (the server's fault);
+   * - `sync-stale`: the SDK asked (afterSeq) from below the cursor it had already acknowledged;
+   * - `sync-overlap`: acknowledged (from live delivery) while the sync that also carried it was in flight.
+   */
+  resentAfterAck(client: LoadClient, via: ResendKind, message: Message): void;
   synced(client: LoadClient, messages: number): void;
   duplicateReleased(client: LoadClient): void;
   connectError(client: LoadClient, code: string): void;
@@ -33,6 +42,8 @@ export interface LoadClientSink {
   recovered(client: LoadClient): void;
   disconnected(client: LoadClient): void;
 }
+
+export type ResendKind = 'live' | 'sync-server' | 'sync-stale' | 'sync-overlap';
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -80,17 +91,23 @@ export class LoadClient {
       const first = !this.liveIds.has(m.id);
       this.liveIds.add(m.id);
       this.received.add(m.seq);
-      if (m.seq <= this.ackedCursor && m.roomId === user.roomId) sink.resentAfterAck(this);
+      if (first && m.seq <= this.ackedCursor && m.roomId === user.roomId) sink.resentAfterAck(this, 'live', m);
       sink.live(this, m, first);
     });
     socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
-      sink.connectError(this, err.data?.code ?? 'TRANSPORT');
+      // A refusal by the server carries its error code; anything else is the transport's own message.
+      sink.connectError(this, err.data?.code ?? `TRANSPORT: ${err.message}`);
     });
-    this.chat.onSyncAnswer = (rooms) => {
+    this.chat.beforeSync = () => this.ackedCursor;
+    this.chat.onSyncAnswer = (request, rooms, ackedAtRequest) => {
       let n = 0;
       for (const r of rooms) {
+        const afterSeq = request.rooms?.find((q) => q.roomId === r.roomId)?.afterSeq;
         for (const m of r.messages) {
-          if (r.roomId === user.roomId && m.seq <= this.ackedCursor) sink.resentAfterAck(this);
+          if (r.roomId === user.roomId && m.seq <= this.ackedCursor) {
+            const kind = afterSeq !== undefined && m.seq <= afterSeq ? 'sync-server' : m.seq <= ackedAtRequest ? 'sync-stale' : 'sync-overlap';
+            sink.resentAfterAck(this, kind, m);
+          }
           this.received.add(m.seq);
           n++;
         }

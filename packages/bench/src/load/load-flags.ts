@@ -17,12 +17,14 @@ export const TARGET_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   quick: { type: 'boolean' },
   url: { type: 'string' },
   'node-pids': { type: 'string' },
+  'keep-logs': { type: 'boolean' },
 };
 
 export const TARGET_USAGE = [
   '--quick                small and short: proves the path end to end; its numbers are noisy',
   '--url <entry>          use a running cluster (`pnpm cluster`) instead of starting one',
   '--node-pids <a,b,…>    with --url: PIDs of its nodes, to report their CPU and memory',
+  '--keep-logs            copy the cluster\'s logs to .bench/logs/ before stopping it',
 ];
 
 export function optionsFor(specs: readonly NumberFlag[], extra: NonNullable<ParseArgsConfig['options']> = {}): NonNullable<ParseArgsConfig['options']> {
@@ -49,10 +51,10 @@ export function readNumbers<K extends string>(flags: FlagValues, specs: readonly
   return out;
 }
 
-export function targetFlags(flags: FlagValues): { url: string | undefined; nodePids: number[] | undefined } {
+export function targetFlags(flags: FlagValues): { url: string | undefined; nodePids: number[] | undefined; keepLogs: boolean } {
   const url = typeof flags.url === 'string' ? flags.url : undefined;
   const pids = typeof flags['node-pids'] === 'string' ? flags['node-pids'].split(',').map((p) => Number(p.trim())) : undefined;
   if (pids?.some((p) => !Number.isInteger(p) || p <= 0)) throw new Error('--node-pids must be comma-separated PIDs');
   if (pids && !url) throw new Error('--node-pids goes with --url');
-  return { url, nodePids: pids };
+  return { url, nodePids: pids, keepLogs: flags['keep-logs'] === true };
 }

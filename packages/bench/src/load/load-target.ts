@@ -1,4 +1,7 @@
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { startCluster, type Cluster } from '@chat/testkit';
+import { benchDir } from '../report';
 import type { Cleanups } from '../cleanups';
 import type { ProcessGroup } from './process-usage';
 
@@ -29,6 +32,8 @@ export interface TargetOptions {
   url?: string;
   /** PIDs of that cluster's nodes, to report their CPU and memory. */
   nodePids?: number[];
+  /** Copy the cluster's logs (nodes, PostgreSQL, NGINX) under .bench/logs/ before stopping it. */
+  keepLogs?: boolean;
   cleanups: Cleanups;
   log(message: string): void;
 }
@@ -41,7 +46,10 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
   const env = { ...LOAD_ENV, ...opts.env };
   opts.log(`starting a cluster: PostgreSQL primary + replica, Redis, ${opts.nodes} node(s), NGINX${opts.env && Object.keys(opts.env).length > 0 ? ` (${Object.entries(opts.env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
   const cluster = await startCluster({ nodes: opts.nodes, env, timeoutMs: 120_000 });
-  const close = opts.cleanups.add('stop cluster', () => cluster.stop());
+  const close = opts.cleanups.add('stop cluster', async () => {
+    if (opts.keepLogs) keepLogs(cluster, opts.log);
+    await cluster.stop();
+  });
   opts.log(`cluster up: entry ${cluster.entryUrl}, nodes ${cluster.nodes.map((n) => `${n.id} pid ${n.pid}`).join(', ')}`);
   const groups: ProcessGroup[] = [
     ...cluster.nodes.map((node) => ({ name: node.id, pids: () => [node.pid] })),
@@ -49,4 +57,13 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     { name: 'nginx', pids: () => [cluster.nginx.pid] },
   ];
   return { url: cluster.entryUrl, cluster, groups, describe: `${opts.nodes} node(s) behind NGINX (started by this run)`, close };
+}
+
+function keepLogs(cluster: Cluster, log: (m: string) => void): void {
+  const dir = path.join(benchDir(), 'logs', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  for (const file of cluster.logFiles()) {
+    if (existsSync(file)) copyFileSync(file, path.join(dir, `${path.basename(path.dirname(file))}-${path.basename(file)}`));
+  }
+  log(`cluster logs kept in ${dir}`);
 }

@@ -40,7 +40,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   for (const adapter of adapters) {
     for (const nodes of [p.nodes, 1]) {
       log(`— ${adapter} adapter, ${nodes} node(s) —`);
-      const target = await openTarget({ nodes, env: { SOCKET_ADAPTER: adapter }, cleanups, log });
+      const target = await openTarget({ nodes, env: { SOCKET_ADAPTER: adapter }, keepLogs: flags['keep-logs'] === true, cleanups, log });
       const load = await ChatLoad.prepare(
         target,
         { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 } },
@@ -95,7 +95,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
 export const crossNodeScenario: Scenario = {
   name: 'cross-node',
   summary: 'cross-node delivery latency and deliveries/s on N nodes vs 1 node, with the sharded and the classic Redis adapter',
-  usage: ['--quick                small and short: proves the path end to end; its numbers are noisy', '--adapter <sharded|classic>   only one adapter (default: both)', ...usageFor(FLAGS)],
+  usage: ['--quick                small and short: proves the path end to end; its numbers are noisy', '--adapter <sharded|classic>   only one adapter (default: both)', '--keep-logs            copy each cluster\'s logs to .bench/logs/', ...usageFor(FLAGS)],
   options: optionsFor(FLAGS, { adapter: { type: 'string' } }),
   run,
 };

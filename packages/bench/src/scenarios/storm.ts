@@ -57,7 +57,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   if (flags.url !== undefined) throw new Error('storm kills and restarts the nodes, so it starts its own cluster: --url does not apply');
   const p = readNumbers(flags, FLAGS);
   if (p.rate / p.clients > 5) throw new Error('--rate is above 5 sends/s per client (the server allows 10/s per user)');
-  const target = await openTarget({ nodes: p.nodes, env: { DATABASE_POOL_MAX: String(p.poolMax) }, cleanups, log });
+  const target = await openTarget({ nodes: p.nodes, env: { DATABASE_POOL_MAX: String(p.poolMax) }, keepLogs: flags['keep-logs'] === true, cleanups, log });
   const cluster = target.cluster!;
   const load = await ChatLoad.create(
     target,
@@ -142,7 +142,10 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
     if (verify.lost > 0) failures.push(`${verify.lost} acknowledged deliveries lost: ${verify.examples.join('; ')}`);
     if ((storedDuplicates ?? 0) > 0) failures.push(`${storedDuplicates} messages stored twice`);
     if (final.counters.duplicateLive + final.counters.duplicateReleased > 0) failures.push(`${final.counters.duplicateLive} live redeliveries, ${final.counters.duplicateReleased} released twice by the SDK`);
-    if (final.counters.resentAfterAck > 0) failures.push(`${final.counters.resentAfterAck} messages sent again to clients that had acknowledged them`);
+    // The recovery path must never send back what a client had acknowledged when it asked.
+    const c = final.counters;
+    if (c.resentByServer > 0) failures.push(`${c.resentByServer} messages in sync answers at or below the requested afterSeq (server)`);
+    if (c.resentStaleRequest > 0) failures.push(`${c.resentStaleRequest} messages synced again because the SDK asked from below its acknowledged cursor`);
     if (final.counters.failed + final.counters.unsettled > 0) failures.push(`${final.counters.failed} sends failed, ${final.counters.unsettled} unanswered (${JSON.stringify(final.ackErrors)})`);
     for (const n of nodeStatus) if (n.pid === undefined || n.readyz !== 200) failures.push(`${n.id} not running and ready at the end (pid ${n.pid}, /readyz ${n.readyz})`);
     if (peaks && (peaks.primary > cap || peaks.replica > cap)) failures.push(`database connections above ${p.nodes} nodes × pool ${p.poolMax}: primary ${peaks.primary}, replica ${peaks.replica}`);
@@ -154,7 +157,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
       tables: [
         {
           title: `storm: ${p.clients} clients in rooms of ${p.roomSize} chatting at ${p.rate}/s on ${p.nodes} nodes; every node SIGKILLed and restarted`,
-          columns: ['clients', 'nodes back s', 'all synced s', 'recovery p50 s', 'p99 s', 'refused', 'peak refused/s', 'peak DB conns', 'cap', 'acked', 'lost', 'dup', 'resent', 'failed'],
+          columns: ['clients', 'nodes back s', 'all synced s', 'recovery p50 s', 'p99 s', 'refused', 'peak refused/s', 'peak DB conns', 'cap', 'acked', 'lost', 'dup', 'resent', 'overlap', 'failed'],
           rows: [
             [
               p.clients,
@@ -169,7 +172,8 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
               ackedTotal,
               verify.lost,
               (storedDuplicates ?? 0) + final.counters.duplicateLive + final.counters.duplicateReleased,
-              final.counters.resentAfterAck,
+              final.counters.resentByServer + final.counters.resentStaleRequest,
+              final.counters.resentOverlap + (final.counters.resentAfterAck - final.counters.resentByServer - final.counters.resentStaleRequest - final.counters.resentOverlap),
               final.counters.failed + final.counters.unsettled,
             ],
           ],
@@ -188,6 +192,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
         `RATE_LIMITED refusals per second from the kill (second 0 on): [${rejections.join(' ')}]`,
         `all connect_error causes during the run: ${JSON.stringify(final.connectErrorCodes)} (TRANSPORT: the node or NGINX upstream was down).`,
         `ack latency over the run incl. the outage: p50 ${ack.p50} ms, p99 ${ack.p99} ms, max ${ack.max} ms; delivery p50 ${delivery.p50} ms, p99 ${delivery.p99} ms.`,
+        `resent = messages delivered again although the client had acknowledged them when it asked: sync answers at or below the requested afterSeq (server: ${final.counters.resentByServer}) or syncs the SDK asked from below its acknowledged cursor (SDK: ${final.counters.resentStaleRequest}); must be 0. overlap = copies that crossed: acknowledged from live delivery while a sync carrying them was in flight (${final.counters.resentOverlap}), or live broadcasts arriving after the same message came by sync and was acknowledged (${final.counters.resentAfterAck - final.counters.resentByServer - final.counters.resentStaleRequest - final.counters.resentOverlap}, age p50 ${roundPercentiles(final.histograms.lateLiveAge.summary()).p50} ms).`,
         `missing before the final sync: ${verify.missingBeforeFinalSync}; messages fetched by sync: ${final.counters.syncedMessages}; sends skipped (client had 2 in flight): ${final.counters.skipped}.`,
         `peak DB connections = primary + replica client backends of the chat database (pg_stat_activity every 250 ms, ${peaks?.samples ?? 0} samples); cap = nodes × DATABASE_POOL_MAX per server.`,
         `nodes at the end: ${nodeStatus.map((n) => `${n.id} pid ${n.pid} /readyz ${n.readyz}`).join(', ')}; busiest driver event loop ${Math.round(final.maxDriverUtilization * 100)} %.`,
@@ -201,7 +206,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
 export const stormScenario: Scenario = {
   name: 'storm',
   summary: 'C chatting clients; every node SIGKILLed and restarted: time to 100% reconnected and synced, refusals, DB connections, lost = 0',
-  usage: ['--quick                small and short (200 clients on 2 nodes)', ...usageFor(FLAGS)],
+  usage: ['--quick                small and short (200 clients on 2 nodes)', '--keep-logs            copy the cluster\'s logs to .bench/logs/', ...usageFor(FLAGS)],
   options: optionsFor(FLAGS),
   run,
 };
