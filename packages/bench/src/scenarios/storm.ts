@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import type { Cluster } from '@chat/testkit';
+import { childPids, waitUntil, type Cluster } from '@chat/testkit';
 import { ChatLoad, roundPercentiles } from '../load/chat-load';
 import { optionsFor, readNumbers, usageFor } from '../load/load-flags';
 import { openTarget } from '../load/load-target';
@@ -53,8 +53,27 @@ async function killAndRestart(cluster: Cluster, log: (m: string) => void): Promi
   return { killedAt, upAt };
 }
 
+/**
+ * A network blip: NGINX's worker processes are SIGKILLed; the master starts new ones at once. Every
+ * client loses its connection at the same instant while every node stays up, so the whole herd comes
+ * back within its first backoff window (≤ 1 s) and meets the admission budgets head on.
+ */
+async function blipNginx(cluster: Cluster, log: (m: string) => void): Promise<{ killedAt: number; upAt: number }> {
+  const master = cluster.nginx.pid;
+  if (master === undefined) throw new Error('NGINX is not running');
+  const workers = childPids(master);
+  const killedAt = Date.now();
+  for (const pid of workers) process.kill(pid, 'SIGKILL');
+  await waitUntil(async () => childPids(master).some((pid) => !workers.includes(pid)), { description: 'NGINX to start new workers', timeoutMs: 30_000 });
+  const upAt = Date.now();
+  log(`NGINX workers ${workers.join(', ')} killed (SIGKILL); new workers after ${upAt - killedAt} ms`);
+  return { killedAt, upAt };
+}
+
 async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioResult> {
   if (flags.url !== undefined) throw new Error('storm kills and restarts the nodes, so it starts its own cluster: --url does not apply');
+  const mode = flags.mode ?? 'kill';
+  if (mode !== 'kill' && mode !== 'blip') throw new Error('--mode must be kill or blip');
   const p = readNumbers(flags, FLAGS);
   if (p.rate / p.clients > 5) throw new Error('--rate is above 5 sends/s per client (the server allows 10/s per user)');
   const target = await openTarget({ nodes: p.nodes, env: { DATABASE_POOL_MAX: String(p.poolMax) }, keepLogs: flags['keep-logs'] === true, cleanups, log });
@@ -83,7 +102,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
     const pool = load.pool;
     const startAt = Date.now() + 500;
     await pool.window(startAt, Number.MAX_SAFE_INTEGER);
-    log(`chatting at ${p.rate}/s for ${p.before} s, then every node is killed`);
+    log(`chatting at ${p.rate}/s for ${p.before} s, then ${mode === 'kill' ? 'every node is killed and restarted' : 'NGINX drops every connection'}`);
     const sending = pool.send({
       startAt,
       durationMs: (p.before + p.recoveryTimeout + p.after) * 1000 + 60_000,
@@ -98,7 +117,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
     load.sampler.resetPeaks();
     const markAt = Date.now();
     await pool.markRecovery(markAt);
-    const { killedAt, upAt } = await killAndRestart(cluster, log);
+    const { killedAt, upAt } = mode === 'kill' ? await killAndRestart(cluster, log) : await blipNginx(cluster, log);
 
     // Until every client is back and synced, or the deadline.
     const deadline = killedAt + p.recoveryTimeout * 1000;
@@ -156,8 +175,8 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
       rows: [],
       tables: [
         {
-          title: `storm: ${p.clients} clients in rooms of ${p.roomSize} chatting at ${p.rate}/s on ${p.nodes} nodes; every node SIGKILLed and restarted`,
-          columns: ['clients', 'nodes back s', 'all synced s', 'recovery p50 s', 'p99 s', 'refused', 'peak refused/s', 'peak DB conns', 'cap', 'acked', 'lost', 'dup', 'resent', 'overlap', 'failed'],
+          title: `storm: ${p.clients} clients in rooms of ${p.roomSize} chatting at ${p.rate}/s on ${p.nodes} nodes; ${mode === 'kill' ? 'every node SIGKILLed and restarted' : 'every connection dropped at NGINX (workers SIGKILLed), nodes up'}`,
+          columns: ['clients', mode === 'kill' ? 'nodes back s' : 'NGINX back s', 'all synced s', 'recovery p50 s', 'p99 s', 'refused', 'peak refused/s', 'peak DB conns', 'cap', 'acked', 'lost', 'dup', 'resent', 'overlap', 'failed'],
           rows: [
             [
               p.clients,
@@ -185,7 +204,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
         },
       ],
       ratios: [],
-      parameters: { ...p },
+      parameters: { ...p, mode },
       notes: [
         `initial connect: ${p.clients} clients in ${initialSeconds.toFixed(1)} s (admission: 100/s per node, 20/s per address), refusals ${JSON.stringify(initial.connectErrorCodes)}.`,
         `design target: 10,000 clients in ~25 s at 100 connections/s per node; this run: ${p.clients} clients in ${allRecovered ? recoverySeconds.toFixed(1) : '> ' + p.recoveryTimeout} s from the kill (${p.nodes} × 100/s would need ≥ ${(p.clients / (p.nodes * 100)).toFixed(1)} s once the nodes are back, ${((upAt - killedAt) / 1000).toFixed(1)} s after the kill).`,
@@ -206,7 +225,12 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
 export const stormScenario: Scenario = {
   name: 'storm',
   summary: 'C chatting clients; every node SIGKILLed and restarted: time to 100% reconnected and synced, refusals, DB connections, lost = 0',
-  usage: ['--quick                small and short (200 clients on 2 nodes)', '--keep-logs            copy the cluster\'s logs to .bench/logs/', ...usageFor(FLAGS)],
-  options: optionsFor(FLAGS),
+  usage: [
+    '--quick                small and short (200 clients on 2 nodes)',
+    '--mode <kill|blip>     kill: every node SIGKILLed and restarted (default); blip: NGINX drops every connection, nodes stay up',
+    '--keep-logs            copy the cluster\'s logs to .bench/logs/',
+    ...usageFor(FLAGS),
+  ],
+  options: optionsFor(FLAGS, { mode: { type: 'string' } }),
   run,
 };
