@@ -219,4 +219,154 @@ describe('web app in Chromium against one node', () => {
       await gina.context.close();
     }
   }, 180_000);
+
+  test('edit, reply, react and delete, seen on both sides', async () => {
+    const hana = await newUserPage(browser);
+    const ivan = await newUserPage(browser);
+    const h = hana.page;
+    const v = ivan.page;
+    try {
+      await signUp(h, node.url, `hana_${suffix}`, 'Hana');
+      await signUp(v, node.url, `ivan_${suffix}`, 'Ivan');
+      const room = `Edits ${suffix}`;
+      await createRoom(h, room);
+      await joinRoom(v, room);
+      await send(h, 'teh plan');
+      await bubble(v, 'teh plan').waitFor();
+
+      // ArrowUp in the empty composer edits the last own message; Enter saves.
+      await composer(h).press('ArrowUp');
+      const editBox = h.getByRole('textbox', { name: 'Edit message' });
+      await editBox.fill('the plan');
+      await editBox.press('Enter');
+      await bubble(v, 'the plan').getByText('(edited)').waitFor();
+
+      // Ivan replies (the quote shows what he answers) and Hana reacts to the reply.
+      await bubble(v, 'the plan').hover();
+      await bubble(v, 'the plan').getByRole('button', { name: 'Reply' }).click();
+      await send(v, 'sounds good');
+      await bubble(h, 'sounds good').getByText('the plan').waitFor();
+      await bubble(h, 'sounds good').hover();
+      await bubble(h, 'sounds good').getByRole('button', { name: 'React' }).click();
+      await h.getByRole('button', { name: 'React with 👍' }).click();
+      await bubble(v, 'sounds good').getByRole('button', { name: '👍 1' }).waitFor();
+
+      // Hana deletes her message: a tombstone on both sides, the reply keeps its place.
+      await bubble(h, 'the plan').hover();
+      await bubble(h, 'the plan').getByRole('button', { name: 'Delete' }).click();
+      await h.getByRole('button', { name: 'Delete?' }).click();
+      await v.getByRole('log', { name: 'Messages' }).getByText('Message deleted').first().waitFor();
+      expect(await bubble(v, 'the plan').count()).toBe(0);
+      expect(await renderedTexts(v)).toEqual(['Message deleted', 'sounds good']);
+      expect(hana.errors).toEqual([]);
+      expect(ivan.errors).toEqual([]);
+    } finally {
+      await hana.context.close();
+      await ivan.context.close();
+    }
+  }, 180_000);
+
+  test('a room with 10,000 messages: older pages load on scroll-up, the view stays put, the DOM stays small', async () => {
+    const anon = new HttpApi({ baseUrl: node.url });
+    const writer = new Session({ api: anon });
+    await writer.register({ username: `writer_${suffix}`, password: PASSWORD });
+    const { room } = await anon.withAuth(writer).createRoom({ name: `Archive ${suffix}`, type: 'public' });
+    const socket = new ChatSocket({ url: node.url, auth: writer, deliveredDebounceMs: 0 });
+    const total = 10_000;
+    try {
+      // 200 sends in flight at a time: the node's group commit writes them in batches.
+      for (let start = 1; start <= total; start += 200) {
+        await Promise.all(Array.from({ length: Math.min(200, total - start + 1) }, (_, i) => socket.send(room.id, `archived ${start + i}`).ack));
+      }
+    } finally {
+      socket.close();
+    }
+
+    const reader = await newUserPage(browser);
+    const r = reader.page;
+    try {
+      await signUp(r, node.url, `reader_${suffix}`, 'Reader');
+      await joinRoom(r, room.name);
+      await bubble(r, `archived ${total}`).waitFor();
+      const log = r.getByRole('log', { name: 'Messages' });
+      const numbers = async () => (await renderedTexts(r)).map((t) => Number(t.replace('archived ', '')));
+
+      // Where a message's row is, relative to the top of the viewport (undefined if it is not rendered).
+      const offsetOf = (text: string) =>
+        log.evaluate((el, t) => {
+          const p = [...el.querySelectorAll('p[data-message-id]')].find((x) => x.textContent === t);
+          return p ? p.closest('[data-row]')!.getBoundingClientRect().top - el.getBoundingClientRect().top : undefined;
+        }, text);
+
+      // Older pages are held at the network until the test has noted what is on screen, so "before" and
+      // "after" are two settled states, not a race with the response.
+      let release: () => void = () => {};
+      let gate = Promise.resolve();
+      await r.route(/\/api\/rooms\/[^/]+\/messages\?.*before=/, async (route) => {
+        await gate;
+        await route.continue();
+      });
+      const settled = () => r.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+
+      // Scroll to the top until the beginning of the room (bounded: 10,000 / 100 per page + slack).
+      let pagesLoaded = 0;
+      for (; pagesLoaded < 120; pagesLoaded++) {
+        if ((await log.getByText('This is the beginning of the conversation.').count()) > 0) break;
+        gate = new Promise<void>((resolve) => (release = resolve));
+        await log.evaluate((el) => el.scrollTo({ top: 0 }));
+        await log.getByRole('button', { name: 'Loading older messages…' }).waitFor();
+        await settled();
+        // The message at the top of the viewport, and where its row is on screen.
+        const top = await log.evaluate((el) => {
+          const box = el.getBoundingClientRect();
+          const p = [...el.querySelectorAll('p[data-message-id]')].find((x) => x.getBoundingClientRect().top >= box.top)!;
+          return { text: p.textContent!, offset: p.closest('[data-row]')!.getBoundingClientRect().top - box.top };
+        });
+        release();
+        // The page above arrives and is rendered above it: older rows appear, and the row that was being read
+        // stays where it was on screen (the list anchors on it instead of jumping to the new top).
+        await r.waitForFunction(
+          ([text]) => {
+            const first = document.querySelector('[role="log"] p[data-message-id]');
+            return first !== null && Number(first.textContent!.replace('archived ', '')) < Number(text!.replace('archived ', '')) - 10;
+          },
+          [top.text],
+          { timeout: 30_000 },
+        );
+        await r
+          .waitForFunction(
+            ([text, offset]) => {
+              const el = document.querySelector('[role="log"]')!;
+              const p = [...el.querySelectorAll('p[data-message-id]')].find((x) => x.textContent === text);
+              // The row keeps its place; its content may get shorter (its sender's name moves to an older row).
+              return p !== undefined && Math.abs(p.closest('[data-row]')!.getBoundingClientRect().top - el.getBoundingClientRect().top - Number(offset)) <= 2;
+            },
+            [top.text, String(top.offset)] as const,
+            { timeout: 10_000 },
+          )
+          .catch(async (err: Error) => {
+            throw new Error(`page ${pagesLoaded + 1}: "${top.text}" was ${top.offset}px below the top, now ${await offsetOf(top.text)}px: ${err.message}`);
+          });
+        const shown = await numbers();
+        // Always a window: a bounded number of rows in the DOM, consecutive and ascending.
+        expect(shown.length).toBeLessThan(80);
+        expect(shown).toEqual(shown.map((_, i) => shown[0]! + i));
+      }
+      expect(pagesLoaded).toBeGreaterThanOrEqual(99);
+      await log.evaluate((el) => el.scrollTo({ top: 0 }));
+      await bubble(r, 'archived 1').waitFor();
+      const first = await numbers();
+      expect(first).toEqual(Array.from({ length: first.length }, (_, i) => i + 1));
+
+      // Back to the newest message in one jump: still a window, ending at message 10,000.
+      await r.getByRole('button', { name: 'Jump to latest ↓' }).click();
+      await bubble(r, `archived ${total}`).waitFor();
+      const last = await numbers();
+      expect(last.at(-1)).toBe(total);
+      expect(last.length).toBeLessThan(80);
+      expect(reader.errors).toEqual([]);
+    } finally {
+      await reader.context.close();
+    }
+  }, 300_000);
 });

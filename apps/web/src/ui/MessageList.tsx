@@ -13,6 +13,7 @@ import { useWindowedList } from './use-windowed-list';
 
 // A typical one-line message with its padding; rows are measured once rendered.
 const ESTIMATED_ROW_PX = 60;
+const isMessageKey = (key: string) => !key.startsWith('day:');
 
 /**
  * The room's history, windowed: only rows near the viewport are in the DOM, so a room with 10,000 loaded
@@ -41,7 +42,7 @@ export function MessageList({ roomId, group, actions }: { roomId: string; group:
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
-  const win = useWindowedList({ scrollRef, listRef, keys, estimate: ESTIMATED_ROW_PX, onNearTop: loadOlder });
+  const win = useWindowedList({ scrollRef, listRef, keys, estimate: ESTIMATED_ROW_PX, onNearTop: loadOlder, anchorable: isMessageKey });
   const replyTarget = (m: { replyTo?: string }) => (m.replyTo ? byId.get(m.replyTo) : undefined);
 
   return (
@@ -52,6 +53,8 @@ export function MessageList({ roomId, group, actions }: { roomId: string; group:
         role="log"
         aria-label="Messages"
         tabIndex={0}
+        // The browser's own scroll anchoring would fight ours (it moves scrollTop when rows above change).
+        style={{ overflowAnchor: 'none' }}
         className="min-h-0 flex-1 overflow-y-auto bg-slate-50 pb-3 focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-300"
         data-testid="message-log"
       >

@@ -56,7 +56,8 @@ export function ensureWebBuild(): string {
   try {
     if (isFresh()) return WEB_DIST;
     const vite = path.join(WEB, 'node_modules/vite/bin/vite.js');
-    const res = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: WEB, encoding: 'utf8', timeout: 170_000 });
+    // jest sets NODE_ENV=test, which would make Vite bundle React's development build.
+    const res = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: WEB, encoding: 'utf8', timeout: 170_000, env: { ...process.env, NODE_ENV: 'production' } });
     if (res.status !== 0) throw new Error(`web build failed (${res.status ?? res.signal}):\n${res.stdout}\n${res.stderr}`);
     return WEB_DIST;
   } finally {
