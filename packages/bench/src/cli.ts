@@ -38,9 +38,11 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const startedAt = new Date().toISOString();
+  // Other work on a shared box skews every number: the load before the run is part of the result.
+  const loadAtStart = machineInfo().loadAverage;
   try {
     const result = await scenario.run({ flags: values, cleanups, log });
-    const report = { scenario: scenario.name, startedAt, flags: values, machine: machineInfo(), result };
+    const report = { scenario: scenario.name, startedAt, flags: values, machine: { ...machineInfo(), loadAtStart }, result };
     console.log(formatReport(report));
     console.log(`\nwritten: ${writeReport(report)}`);
     return result.failures.length > 0 ? 1 : 0;

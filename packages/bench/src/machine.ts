@@ -8,6 +8,8 @@ export interface MachineInfo {
   platform: string;
   /** 1, 5 and 15 minute load averages when the report was written: other work on the box skews the numbers. */
   loadAverage: number[];
+  /** The same when the run started (set by the CLI). */
+  loadAtStart?: number[];
 }
 
 /** What the numbers were measured on: they mean little without it. */

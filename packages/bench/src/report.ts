@@ -29,7 +29,7 @@ export function formatReport(report: Report): string {
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const m = report.machine;
   return [
-    `machine: ${m.cpus} × ${m.cpuModel}, ${m.totalMemoryGiB} GiB, Node ${m.node}, ${m.platform}, load ${m.loadAverage.join(' ')}`,
+    `machine: ${m.cpus} × ${m.cpuModel}, ${m.totalMemoryGiB} GiB, Node ${m.node}, ${m.platform}, load ${m.loadAtStart ? `${m.loadAtStart.join(' ')} at start, ` : ''}${m.loadAverage.join(' ')} at end`,
     `parameters: ${JSON.stringify(report.result.parameters)}`,
     '',
     ...(rows.length > 0 ? [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''] : []),

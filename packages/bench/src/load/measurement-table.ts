@@ -85,5 +85,5 @@ export const LATENCY_NOTES = [
   'sent/s is the offered open-loop rate; acked/s and deliv/s count messages sent inside the window that were acknowledged / delivered live to other members.',
   'lost = acknowledged messages some member never received, live or through sync (after a settle time and a final sync); dup = stored twice + delivered twice on the wire + released twice by the SDK.',
   'failed = sends that never got an ok ack (after the SDK retries) or were unanswered at the deadline; skipped = sends not started because the client had too many in flight (overload).',
-  'nodes CPU% = sum over node processes (100 = one core) during the window, from /proc/<pid>/stat; MiB = their summed RSS at the end of the window.',
+  'nodes CPU% = sum over node processes (100 = one core) during the window, from /proc/<pid>/stat; MiB = their summed RSS at the end of the window. "whole machine" is every process on the box (/proc/stat): what exceeds the listed groups belongs to other work sharing the machine.',
 ];

@@ -77,7 +77,7 @@ export async function createLoadPopulation(opts: PopulationOptions): Promise<Loa
       );
       return room.id;
     });
-    await mapLimit(opts.users, 16, async (i) => {
+    await mapLimit(opts.users, 32, async (i) => {
       if (i % opts.roomSize === 0) return; // the owner is a member already
       const user = registered[i]!;
       await withRetries(`join user ${i}`, () =>

@@ -28,6 +28,21 @@ function readStat(pid: number): Stat | undefined {
   };
 }
 
+/** CPU ticks the whole machine spent busy (all cores, every process, steal included), from /proc/stat. */
+function machineBusyTicks(): number {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    const n = fields.map(Number);
+    // user nice system idle iowait irq softirq steal …: busy = all but idle and iowait.
+    return n[0]! + n[1]! + n[2]! + n[5]! + n[6]! + n[7]!;
+  } catch {
+    return 0;
+  }
+}
+
+/** The name of the pseudo-group that holds the whole machine's CPU use (every process, ours and others'). */
+export const MACHINE_GROUP = 'whole machine';
+
 /** Parent → children over every process now running. */
 function childrenMap(): Map<number, number[]> {
   const children = new Map<number, number[]>();
@@ -77,12 +92,14 @@ export class ProcessSampler {
   private readonly usage = new Map<string, GroupUsage>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private first = true;
+  private lastMachineTicks = 0;
 
   constructor(
     private readonly groups: ProcessGroup[],
     intervalMs = 1000,
   ) {
     for (const g of groups) this.usage.set(g.name, { cpuSeconds: 0, rssBytes: 0, peakRssBytes: 0 });
+    this.usage.set(MACHINE_GROUP, { cpuSeconds: 0, rssBytes: 0, peakRssBytes: 0 });
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();
@@ -108,6 +125,10 @@ export class ProcessSampler {
       u.rssBytes = rss;
       u.peakRssBytes = Math.max(u.peakRssBytes, rss);
     }
+    const machine = this.usage.get(MACHINE_GROUP)!;
+    const ticks = machineBusyTicks();
+    if (!this.first) machine.cpuSeconds += (ticks - this.lastMachineTicks) / TICKS_PER_SECOND;
+    this.lastMachineTicks = ticks;
     this.first = false;
   }
 
