@@ -1,6 +1,7 @@
 import { ChatLoad, type Measurement } from '../load/chat-load';
 import { optionsFor, readNumbers, usageFor } from '../load/load-flags';
 import { openTarget } from '../load/load-target';
+import { MACHINE_GROUP } from '../load/process-usage';
 import { correctnessFailures, LATENCY_COLUMNS, LATENCY_NOTES, latencyRow, nodeUsage } from '../load/measurement-table';
 import type { Ratio, Scenario, ScenarioContext, ScenarioResult } from '../scenario';
 import { CHAT_LOAD_FLAGS } from './fanout';
@@ -11,7 +12,14 @@ const FLAGS = [
   { key: 'duration', flag: 'duration', full: 15, quick: 5, help: 'measured seconds per run' },
   { key: 'nodes', flag: 'nodes', full: 4, quick: 2, integer: true, min: 2, help: 'nodes of the multi-node runs (compared with 1 node)' },
   { key: 'rate', flag: 'rate', full: 200, quick: 50, help: 'total sends per second, the same in every run' },
+  { key: 'repeat', flag: 'repeat', full: 1, quick: 1, integer: true, min: 1, help: 'rounds of every run, interleaved; ratios use the medians' },
 ] as const;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 const ADAPTERS = ['sharded', 'classic'] as const;
 type Adapter = (typeof ADAPTERS)[number];
@@ -28,6 +36,11 @@ function cpuMsPerDelivery(m: Measurement): number {
   return m.deliveriesPerSecond > 0 ? Math.round(((cpuSecondsPerSecond * 1000) / m.deliveriesPerSecond) * 1000) / 1000 : Number.NaN;
 }
 
+/** CPU of every process on the box in the window (ours and other work sharing it), 200 = both cores. */
+function machineCpu(m: Measurement): number {
+  return m.usage[MACHINE_GROUP]?.cpuPercent ?? Number.NaN;
+}
+
 async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioResult> {
   if (flags.url !== undefined) throw new Error('cross-node starts its own clusters (1 and N nodes, each adapter): --url does not apply');
   const p = readNumbers(flags, FLAGS);
@@ -37,36 +50,46 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const adapters = onlyAdapter ? [onlyAdapter as Adapter] : [...ADAPTERS];
 
   const results: RunResult[] = [];
-  for (const adapter of adapters) {
-    for (const nodes of [p.nodes, 1]) {
-      log(`— ${adapter} adapter, ${nodes} node(s) —`);
-      const target = await openTarget({ nodes, env: { SOCKET_ADAPTER: adapter }, keepLogs: flags['keep-logs'] === true, cleanups, log });
-      const load = await ChatLoad.prepare(
-        target,
-        { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 } },
-        cleanups,
-        log,
-      );
-      const m = await load.measure(
-        { rate: p.rate, warmupMs: p.warmup * 1000, durationMs: p.duration * 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 },
-        log,
-      );
-      results.push({ adapter, nodes, m });
-      await load.close();
-      await target.close();
-    }
+  // Interleaved (N nodes, then 1 node, each adapter in turn, round after round) so that a change in other
+  // work on a shared machine hits every configuration alike instead of one of them.
+  const plan = Array.from({ length: p.repeat }, () => [p.nodes, 1].flatMap((nodes) => adapters.map((adapter) => ({ adapter, nodes })))).flat();
+  for (const [i, { adapter, nodes }] of plan.entries()) {
+    log(`— run ${i + 1}/${plan.length}: ${adapter} adapter, ${nodes} node(s) —`);
+    const target = await openTarget({ nodes, env: { SOCKET_ADAPTER: adapter }, keepLogs: flags['keep-logs'] === true, cleanups, log });
+    const load = await ChatLoad.prepare(
+      target,
+      { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 } },
+      cleanups,
+      log,
+    );
+    const m = await load.measure(
+      { rate: p.rate, warmupMs: p.warmup * 1000, durationMs: p.duration * 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 },
+      log,
+    );
+    results.push({ adapter, nodes, m });
+    await load.close();
+    await target.close();
   }
 
   const ratios: Ratio[] = [];
   const notes: string[] = [];
   for (const adapter of adapters) {
-    const multi = results.find((r) => r.adapter === adapter && r.nodes === p.nodes)!.m;
-    const single = results.find((r) => r.adapter === adapter && r.nodes === 1)!.m;
+    const multi = results.filter((r) => r.adapter === adapter && r.nodes === p.nodes).map((r) => r.m);
+    const single = results.filter((r) => r.adapter === adapter && r.nodes === 1).map((r) => r.m);
+    const ratio = (a: (m: Measurement) => number, b: (m: Measurement) => number) => median(multi.map(a)) / median(single.map(b));
     ratios.push(
-      { label: `${adapter}: cross-node delivery p50, ${p.nodes} nodes / 1 node`, value: multi.deliveryCrossNode.p50 / single.delivery.p50 },
-      { label: `${adapter}: cross-node delivery p99, ${p.nodes} nodes / 1 node`, value: multi.deliveryCrossNode.p99 / single.delivery.p99 },
-      { label: `${adapter}: deliveries/s, ${p.nodes} nodes / 1 node`, value: multi.deliveriesPerSecond / single.deliveriesPerSecond },
-      { label: `${adapter}: node CPU per delivery, ${p.nodes} nodes / 1 node`, value: cpuMsPerDelivery(multi) / cpuMsPerDelivery(single) },
+      { label: `${adapter}: cross-node delivery p50, ${p.nodes} nodes / 1 node`, value: ratio((m) => m.deliveryCrossNode.p50, (m) => m.delivery.p50) },
+      { label: `${adapter}: cross-node delivery p99, ${p.nodes} nodes / 1 node`, value: ratio((m) => m.deliveryCrossNode.p99, (m) => m.delivery.p99) },
+      { label: `${adapter}: deliveries/s, ${p.nodes} nodes / 1 node`, value: ratio((m) => m.deliveriesPerSecond, (m) => m.deliveriesPerSecond) },
+      { label: `${adapter}: node CPU per delivery, ${p.nodes} nodes / 1 node`, value: ratio(cpuMsPerDelivery, cpuMsPerDelivery) },
+    );
+  }
+  if (adapters.length === 2) {
+    const at = (adapter: Adapter, f: (m: Measurement) => number) => median(results.filter((r) => r.adapter === adapter && r.nodes === p.nodes).map((r) => f(r.m)));
+    ratios.push(
+      { label: `${p.nodes} nodes: classic / sharded cross-node delivery p50`, value: at('classic', (m) => m.deliveryCrossNode.p50) / at('sharded', (m) => m.deliveryCrossNode.p50) },
+      { label: `${p.nodes} nodes: classic / sharded cross-node delivery p99`, value: at('classic', (m) => m.deliveryCrossNode.p99) / at('sharded', (m) => m.deliveryCrossNode.p99) },
+      { label: `${p.nodes} nodes: classic / sharded node CPU per delivery`, value: at('classic', cpuMsPerDelivery) / at('sharded', cpuMsPerDelivery) },
     );
   }
   for (const r of results) {
@@ -80,8 +103,8 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
     tables: [
       {
         title: `cross-node: ${p.users} users in rooms of ${p.roomSize} at ${p.rate} sends/s; delivery latency = cross-node deliveries on ${p.nodes} nodes, all deliveries on 1 node`,
-        columns: LATENCY_COLUMNS,
-        rows: results.map((r) => latencyRow(`${r.adapter} ${r.nodes} node${r.nodes > 1 ? 's' : ''}`, r.m, r.nodes > 1 ? 'cross' : 'all')),
+        columns: [...LATENCY_COLUMNS, 'CPU ms/deliv', 'machine CPU%'],
+        rows: results.map((r) => [...latencyRow(`${r.adapter} ${r.nodes} node${r.nodes > 1 ? 's' : ''}`, r.m, r.nodes > 1 ? 'cross' : 'all'), cpuMsPerDelivery(r.m), machineCpu(r.m)]),
       },
     ],
     ratios,
