@@ -1,154 +1,246 @@
 /**
- * Drives the built app in Chromium end to end and saves screenshots to docs/screenshots/.
- * Two users sign up, A creates a public room, B discovers and joins it, they chat both ways.
+ * Drives the built app in Chromium through the main screens and saves each at desktop and phone width to
+ * docs/screenshots/ (`<screen>-desktop.png`, `<screen>-phone.png`).
  *
- *   PORT=3123 DATA_DIR=$(mktemp -d) pnpm --filter @chat/server start   # serves apps/web/dist
- *   BASE_URL=http://127.0.0.1:3123 pnpm --filter @chat/web exec tsx scripts/screenshots.ts
+ *   pnpm --filter @chat/web build && pnpm --filter @chat/web screenshots
+ *
+ * Without BASE_URL it starts its own node (embedded mode, a temporary data directory) serving
+ * apps/web/dist, and stops it by PID at the end. With BASE_URL it uses that server instead.
  */
-import { mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import { HttpApi, Session } from '@chat/client';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:3123';
-const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../../..');
+const OUT = path.join(REPO, 'docs/screenshots');
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
-const suffix = Date.now().toString(36).slice(-5);
+const PASSWORD = 'correct horse battery';
+const suffix = Date.now().toString(36).slice(-4);
 
 function step(msg: string): void {
   console.log(`• ${msg}`);
 }
 
-/** One screenshot per viewport, the page resized in place so both show the same state. */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const [label, size] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A node as `pnpm start` runs it, on a temporary data directory; resolves once /readyz answers. */
+async function startNode(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'chat-screens-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
+    cwd: REPO,
+    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEB_DIST_DIR: path.join(REPO, 'apps/web/dist') },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error('the node exited before it was ready');
+    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
+    if (Date.now() > deadline) throw new Error('the node was not ready within 120 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One screenshot per width; the page is resized in place so both show the same state. */
+async function shoot(page: Page, name: string, opts: { phoneFirst?: boolean } = {}): Promise<void> {
+  // No hover toolbar from the last click in the picture.
+  await page.mouse.move(0, DESKTOP.height - 1);
+  const sizes = [['desktop', DESKTOP], ['phone', PHONE]] as const;
+  for (const [label, size] of opts.phoneFirst ? [...sizes].reverse() : sizes) {
     await page.setViewportSize(size);
-    await page.waitForTimeout(150);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const file = path.join(OUT, `${name}-${label}.png`);
     await page.screenshot({ path: file });
-    console.log(`  saved ${path.relative(process.cwd(), file)}`);
+    console.log(`  saved ${path.relative(REPO, file)}`);
   }
   await page.setViewportSize(DESKTOP);
 }
 
-async function signUp(page: Page, username: string, displayName: string): Promise<void> {
-  await page.goto(BASE);
+async function signUp(page: Page, base: string, username: string, displayName: string): Promise<void> {
+  await page.goto(base);
   await page.getByRole('button', { name: 'No account yet? Sign up' }).click();
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Display name (optional)').fill(displayName);
-  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign up', exact: true }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
+const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
+const bubble = (page: Page, text: string) =>
+  page.getByRole('log', { name: 'Messages' }).locator('article').filter({ has: page.locator('p[data-message-id]', { hasText: text }) });
+
 async function send(page: Page, text: string): Promise<void> {
-  const box = page.getByLabel('Message');
-  await box.fill(text);
-  await box.press('Enter');
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+  await bubble(page, text).locator('[data-status]:not([data-status="sending"])').first().waitFor();
 }
 
-/** A message bubble whose text is exactly `text`, once acknowledged (no "sending…" beside it). */
-async function seeMessage(page: Page, text: string): Promise<void> {
-  await page.locator('p', { hasText: text }).last().waitFor();
-  await page.waitForFunction(() => ![...document.querySelectorAll('span')].some((s) => s.textContent === 'sending…'), undefined, { timeout: 30_000 });
+async function openRoom(page: Page, name: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Rooms' }).getByRole('button', { name: new RegExp(name) }).click();
+  await page.getByRole('heading', { level: 2 }).filter({ hasText: name }).waitFor();
 }
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
+  const node = process.env.BASE_URL ? undefined : await startNode();
+  const base = process.env.BASE_URL ?? node!.url;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+  const contexts: BrowserContext[] = [];
+  const newPage = async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    return { context, page };
+  };
   try {
-    const a = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-    const b = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-    for (const p of [a, b]) p.on('pageerror', (err) => console.error('page error:', err.message));
+    const { page: a, context: aContext } = await newPage();
+    const { page: b } = await newPage();
+    const { page: c } = await newPage();
 
-    step('sign-in screen, and a clear error for a wrong password');
-    await a.goto(BASE);
+    step('sign in, with a clear error; sign up');
+    await a.goto(base);
     await a.getByLabel('Username').fill('nobody_here');
     await a.getByLabel('Password').fill('wrong password');
     await a.getByRole('button', { name: 'Sign in', exact: true }).click();
-    const alert = await a.getByRole('alert').textContent();
-    console.log(`  error shown: ${alert}`);
+    await a.getByRole('alert').waitFor();
     await shoot(a, 'sign-in-error');
-    await a.goto(BASE);
-    await a.getByLabel('Username').fill('alice');
-    await shoot(a, 'sign-in');
+    await a.getByRole('button', { name: 'No account yet? Sign up' }).click();
+    await shoot(a, 'sign-up');
 
-    step('two users sign up');
-    await signUp(a, `alice_${suffix}`, 'Alice');
-    await signUp(b, `bob_${suffix}`, 'Bob');
-
-    step('A creates a public room');
-    const roomName = `General ${suffix}`;
+    step('three people; Alice creates a room, the others join');
+    await signUp(a, base, `alice_${suffix}`, 'Alice Martin');
+    await signUp(b, base, `bob_${suffix}`, 'Bob Chen');
+    await signUp(c, base, `carol_${suffix}`, 'Carol Diaz');
+    const room = `Design review ${suffix}`;
     await a.getByRole('button', { name: 'New room' }).click();
-    await a.getByLabel('Room name').fill(roomName);
+    await a.getByLabel('Room name').fill(room);
     await a.getByRole('button', { name: 'Create' }).click();
-    await a.getByRole('heading', { name: `# ${roomName}` }).waitFor();
-    await send(a, 'Hello from Alice! Anyone here?');
-    await seeMessage(a, 'Hello from Alice! Anyone here?');
+    await a.getByRole('heading', { level: 2 }).filter({ hasText: room }).waitFor();
+    for (const p of [b, c]) {
+      await p.getByRole('button', { name: 'Browse rooms' }).click();
+      await p.getByLabel('Search public rooms').fill(suffix);
+      if (p === c) {
+        await p.getByRole('listitem').filter({ hasText: room }).waitFor();
+        await shoot(p, 'browse-rooms');
+      }
+      await p.getByRole('listitem').filter({ hasText: room }).getByRole('button', { name: 'Join' }).click();
+      await p.getByRole('heading', { level: 2 }).filter({ hasText: room }).waitFor();
+    }
 
-    step('B discovers and joins it, and sees the history');
-    await b.getByRole('button', { name: 'Browse rooms' }).click();
-    await b.getByLabel('Search public rooms').fill(suffix);
-    await b.getByRole('listitem').filter({ hasText: roomName }).getByRole('button', { name: 'Join' }).click();
-    await b.getByRole('heading', { name: `# ${roomName}` }).waitFor();
-    await seeMessage(b, 'Hello from Alice! Anyone here?');
-
-    step('typing indicator, then messages both ways');
-    await b.getByLabel('Message').pressSequentially('Hi Alice', { delay: 30 });
-    await a.getByText('Bob is typing…').waitFor();
-    console.log('  A sees "Bob is typing…"');
-    await b.getByLabel('Message').press('Enter');
-    await seeMessage(a, 'Hi Alice');
-    await a.getByText('Bob is typing…').waitFor({ state: 'detached' });
-    const box = a.getByLabel('Message');
-    await box.fill('Two lines:');
-    await box.press('Shift+Enter');
-    await box.pressSequentially('<b>this is text, not HTML</b>');
-    await box.press('Enter');
-    await seeMessage(b, '<b>this is text, not HTML</b>');
-    if ((await b.locator('p b').count()) > 0) throw new Error('message content was rendered as HTML');
-    await send(b, 'Great to be here — ünïcödé too.');
-    await seeMessage(a, 'Great to be here — ünïcödé too.');
-
-    step('B goes back to the list; a new message raises its unread badge');
-    // The phone layout's back button; on desktop the list is always beside the room.
-    await b.setViewportSize(PHONE);
-    await b.getByRole('button', { name: 'Back to rooms' }).click();
-    await b.setViewportSize(DESKTOP);
-    await send(a, 'See you at the standup.');
-    await seeMessage(a, 'See you at the standup.');
-    await b.getByLabel('1 unread').waitFor();
-    await b.getByText('Alice: See you at the standup.').waitFor();
-    console.log('  B sees the unread badge and the last message');
-    await shoot(b, 'room-list');
-
-    step('room view');
+    step('a conversation: replies, an edit, a reaction, a link, a deleted message, receipts, typing');
+    await send(a, 'Morning! The new onboarding flow is up for review.');
+    await send(b, 'Looks great. One question about step 3: https://example.org/specs/onboarding#step-3');
+    await bubble(a, 'One question about step 3').hover();
+    await bubble(a, 'One question about step 3').getByRole('button', { name: 'Reply' }).click();
+    await send(a, 'Good catch, I will split it in two.');
+    await send(c, 'I can pair on that this afternon');
+    await composer(c).press('ArrowUp');
+    await c.getByRole('textbox', { name: 'Edit message' }).fill('I can pair on that this afternoon');
+    await c.getByRole('textbox', { name: 'Edit message' }).press('Enter');
+    await bubble(a, 'this afternoon').getByText('(edited)').waitFor();
+    await bubble(b, 'Good catch').hover();
+    await bubble(b, 'Good catch').getByRole('button', { name: 'React' }).click();
+    await b.getByRole('button', { name: 'React with 👍' }).click();
+    await send(b, 'oops, wrong room');
+    await bubble(b, 'oops, wrong room').hover();
+    await bubble(b, 'oops, wrong room').getByRole('button', { name: 'Delete' }).click();
+    await b.getByRole('button', { name: 'Delete?' }).click();
+    await send(a, 'Thanks both! Notes are in the doc.');
+    await bubble(a, 'Thanks both!').locator('[data-status="read"]').waitFor();
+    await composer(b).pressSequentially('On it', { delay: 40 });
+    await a.getByText('Bob Chen is typing…').waitFor();
     await shoot(a, 'room-view');
 
-    step('a message the server refuses shows "failed" with retry');
-    await send(a, 'x'.repeat(4001));
-    await a.getByText(/failed/).waitFor();
-    await a.getByRole('button', { name: 'Retry' }).waitFor();
-    await a.getByRole('button', { name: 'Discard' }).click();
+    step('members with presence');
+    await a.getByRole('button', { name: /^Members/ }).click();
+    await a.getByRole('complementary', { name: 'Members' }).getByRole('img', { name: 'online' }).first().waitFor();
+    await shoot(a, 'members');
+    await a.getByRole('complementary', { name: 'Members' }).getByRole('button', { name: 'Close' }).click();
+    await composer(b).fill('');
 
-    step('history pages: 60 messages, then B reloads and loads older ones');
-    for (let i = 1; i <= 60; i++) await send(a, `burst ${i}`);
-    await seeMessage(a, 'burst 60');
-    await b.reload();
-    await b.getByRole('button', { name: roomName }).click();
-    await seeMessage(b, 'burst 60');
-    if ((await b.getByText('Hello from Alice! Anyone here?').count()) !== 0) throw new Error('expected only the newest page');
-    await b.getByRole('button', { name: 'Load older messages' }).click();
-    await b.getByText('Hello from Alice! Anyone here?').waitFor();
-    console.log('  older page loaded');
+    step('a direct conversation, and the room list with unread badges and presence');
+    await a.evaluate(() => (window.location.hash = ''));
+    await b.getByRole('button', { name: 'Message someone' }).click();
+    await b.getByLabel('Search people').fill(`alice_${suffix}`);
+    await b.getByRole('button', { name: /^Alice Martin/ }).click();
+    await b.getByRole('heading', { level: 2 }).filter({ hasText: 'Alice Martin' }).waitFor();
+    await send(b, 'Got a minute after lunch?');
+    await send(c, 'Pushed the split version, have a look when you can.');
+    await a.getByRole('navigation', { name: 'Rooms' }).getByLabel('1 unread').first().waitFor();
+    await shoot(a, 'room-list', { phoneFirst: true });
+    await openRoom(a, 'Bob Chen');
+    await send(a, 'Sure, 2pm?');
+    await shoot(a, 'direct');
+
+    step('the connection is lost: the banner counts down, a message waits for the connection');
+    let hold = false;
+    await aContext.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      if (hold) void server.close({ code: 4000, reason: 'held' });
+    });
+    hold = true;
+    await a.reload();
+    await a.getByRole('status').getByText(/Retrying in|Reconnecting in/).waitFor();
+    await composer(a).fill('2pm works, see you there');
+    await composer(a).press('Enter');
+    await bubble(a, '2pm works').getByText('waiting for connection').waitFor();
+    await shoot(a, 'reconnecting');
+    hold = false;
+    await a.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
+    await bubble(a, '2pm works').locator('[data-status="read"], [data-status="delivered"], [data-status="sent"]').first().waitFor({ timeout: 60_000 });
+
+    step('a message the server refuses: failed, with the reason and Retry');
+    const anon = new HttpApi({ baseUrl: base });
+    const owner = new Session({ api: anon });
+    await owner.login({ username: `alice_${suffix}`, password: PASSWORD });
+    const ownerApi = anon.withAuth(owner);
+    const { rooms } = await ownerApi.listRooms();
+    const review = rooms.find((r) => r.name === room)!;
+    const { users } = await ownerApi.searchUsers(`carol_${suffix}`);
+    await ownerApi.timeout(review.id, users[0]!.id, 600, 'cooling down');
+    await openRoom(c, room);
+    await composer(c).fill('Can we also revisit the colours?');
+    await composer(c).press('Enter');
+    await bubble(c, 'revisit the colours').locator('[data-status="failed"]').waitFor();
+    await shoot(c, 'failed-message');
+    await ownerApi.timeout(review.id, users[0]!.id, 1);
 
     console.log('all steps passed');
   } finally {
+    for (const context of contexts) await context.close().catch(() => undefined);
     await browser.close();
+    await node?.stop();
   }
 }
 

@@ -17,14 +17,17 @@ export interface MessageActions {
   discard: (p: PendingMessage) => void;
 }
 
-/** ✓, ✓✓, blue ✓✓, a clock or an alert; the words are there for screen readers and as a tooltip. */
+/**
+ * ✓, ✓✓, blue ✓✓, a clock or an alert; the words are there for screen readers and as a tooltip. Only our
+ * own messages carry ticks, so the colours are chosen for the indigo (or red, when failed) bubble.
+ */
 export function Ticks({ delivery, group }: { delivery: Delivery; group: boolean }) {
   const label = deliveryLabel(delivery, group);
   const common = 'inline-flex items-center gap-1 text-[11px] leading-none';
   switch (delivery.state) {
     case 'sending':
       return (
-        <span className={`${common} text-slate-400`} title={label} data-status="sending">
+        <span className={`${common} text-indigo-200`} title={label} data-status="sending">
           <svg aria-hidden viewBox="0 0 16 16" className="h-3.5 w-3.5" fill="none" stroke="currentColor" strokeWidth="1.6">
             <circle cx="8" cy="8" r="6.2" />
             <path d="M8 4.5V8l2.4 1.6" strokeLinecap="round" />
@@ -34,28 +37,28 @@ export function Ticks({ delivery, group }: { delivery: Delivery; group: boolean 
       );
     case 'failed':
       return (
-        <span className={`${common} font-semibold text-red-600`} title={label} data-status="failed">
-          <span aria-hidden className="flex h-3.5 w-3.5 items-center justify-center rounded-full bg-red-600 text-[10px] text-white">!</span>
+        <span className={`${common} font-semibold text-white`} title={label} data-status="failed">
+          <span aria-hidden className="flex h-3.5 w-3.5 items-center justify-center rounded-full bg-white text-[10px] text-red-600">!</span>
           {label}
         </span>
       );
     case 'sent':
       return (
-        <span className={`${common} text-slate-400`} title={label} data-status="sent">
+        <span className={`${common} text-indigo-200`} title={label} data-status="sent">
           <span aria-hidden>✓</span>
           <span className="sr-only">{label}</span>
         </span>
       );
     case 'delivered':
       return (
-        <span className={`${common} text-slate-400`} title={label} data-status="delivered">
+        <span className={`${common} text-indigo-200`} title={label} data-status="delivered">
           <span aria-hidden className="tracking-[-0.35em]">✓✓</span>
           <span className="sr-only">{label}</span>
         </span>
       );
     case 'read':
       return (
-        <span className={`${common} text-sky-500`} title={label} data-status="read">
+        <span className={`${common} font-semibold text-cyan-300`} title={label} data-status="read">
           <span aria-hidden className="tracking-[-0.35em]">✓✓</span>
           {group ? <span className="ml-1">{label}</span> : <span className="sr-only">{label}</span>}
         </span>
