@@ -130,6 +130,8 @@ async function main(): Promise<void> {
 
     step('sign in, with a clear error; sign up');
     await a.goto(base);
+    await a.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    await shoot(a, 'sign-in');
     await a.getByLabel('Username').fill('nobody_here');
     await a.getByLabel('Password').fill('wrong password');
     await a.getByRole('button', { name: 'Sign in', exact: true }).click();
