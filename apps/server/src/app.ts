@@ -121,6 +121,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const reads = new ReadYourWrites(db, {
     onRead: (target) => metrics.dbReads.inc({ target: target.name }),
     onError: (err) => app.log.warn({ err }, 'could not read the primary WAL position'),
+    share: (userIds, lsn) => {
+      if (redis) io.serverSideEmit('reads:fence', [...userIds], lsn.toString());
+    },
   });
   const socketEvents = new SocketEvents(app.log, (event, outcome, socket) => {
     metrics.socketEvents.inc({ event, outcome });
@@ -130,6 +133,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.decorate('config', config);
   app.decorate('db', db);
   app.decorate('reads', reads);
+  if (redis) io.on('reads:fence', (userIds, lsn) => reads.applyFence(userIds, BigInt(lsn)));
   app.decorate('io', io);
   app.decorate('socketEvents', socketEvents);
   let detachAdapter: (() => void) | undefined;

@@ -5,33 +5,41 @@
 import { randomUUID } from 'node:crypto';
 import { createDatabase } from '@chat/db';
 import type { HistoryResponse, Message, RoomSummary } from '@chat/protocol';
-import { createTestDatabase, startPostgres, waitUntil, type PostgresCluster, type TestDatabase } from '@chat/testkit';
+import { createTestDatabase, startPostgres, testServices, waitUntil, type PostgresCluster, type TestDatabase } from '@chat/testkit';
 import { buildApp, loadConfig } from '../src/index';
 import { connectRaw, createRoom, http, joinRoom, registerUser, type RawSocket, type TestNode, type TestUser } from './support/harness';
 
 let pg: PostgresCluster;
 let database: TestDatabase;
 let node: TestNode;
+/** A second node on the same database and Redis, for fences that must cross nodes. */
+let other: TestNode;
 
 beforeAll(async () => {
   pg = await startPostgres({ replica: true });
   database = await createTestDatabase({ primaryUrl: pg.primaryUrl, replicaUrl: pg.replicaUrl });
-  const config = loadConfig({
+  const env = {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: '0',
-    NODE_ID: 'replica-test',
+    REDIS_URL: testServices().redisUrl,
     JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
     DATABASE_URL: database.url,
     DATABASE_REPLICA_URLS: database.replicaUrl!,
     DATABASE_REPLICA_PROBE_INTERVAL_MS: '100',
     DATABASE_POOL_MAX: '5',
-  });
-  const app = await buildApp({ ...config, webDistDir: undefined, argon2: { memoryCost: 4096, timeCost: 1, parallelism: 1 } });
-  node = { app, url: await app.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
+  };
+  const start = async (nodeId: string): Promise<TestNode> => {
+    const config = loadConfig({ ...env, NODE_ID: nodeId });
+    const app = await buildApp({ ...config, webDistDir: undefined, argon2: { memoryCost: 4096, timeCost: 1, parallelism: 1 } });
+    return { app, url: await app.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
+  };
+  node = await start('replica-test-a');
+  other = await start('replica-test-b');
 }, 90_000);
 
 afterAll(async () => {
   await node?.close();
+  await other?.close();
   await pg?.resumeReplay().catch(() => undefined);
   await pg?.stop();
 });
@@ -93,6 +101,30 @@ test('with replay paused, the writer still reads its own messages and cursors; o
     await pg.resumeReplay();
   }
   socket.close();
+});
+
+test('with replay paused, a user admitted by someone else on another node sees the room as soon as they are told', async () => {
+  const { owner, roomId, socket } = await roomWithSocket();
+  const bob = await registerUser(other, 'rr');
+  const { socket: bobSocket } = await connectRaw(other, bob.accessToken);
+  await database.waitForReplicaCatchUp();
+  await pg.pauseReplay();
+  try {
+    const told = new Promise<{ room: { id: string } }>((resolve) => bobSocket.once('room:joined', resolve));
+    // The owner invites bob through node a; bob's socket and his HTTP calls are on node b.
+    const invite = await http(node.url, 'POST', `/api/rooms/${roomId}/invites`, { token: owner.accessToken, body: { userId: bob.user.id } });
+    expect(invite.status).toBe(200);
+    expect((await told).room.id).toBe(roomId);
+    const rooms = await http<{ rooms: RoomSummary[] }>(other.url, 'GET', '/api/rooms', { token: bob.accessToken });
+    expect(rooms.body.rooms.map((r) => r.id)).toContain(roomId);
+    const members = await http<{ members: { userId: string }[] }>(other.url, 'GET', `/api/rooms/${roomId}/members`, { token: bob.accessToken });
+    expect(members.status).toBe(200);
+    expect(members.body.members.map((m) => m.userId)).toContain(bob.user.id);
+  } finally {
+    await pg.resumeReplay();
+  }
+  socket.close();
+  bobSocket.close();
 });
 
 test('a stopped replica does not fail reads, and reads return to it once it is back', async () => {

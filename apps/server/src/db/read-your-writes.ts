@@ -26,6 +26,8 @@ export class ReadYourWrites {
       ttlMs?: number;
       onRead?: (target: RoutedTarget<ReadonlyKysely<DB>>) => void;
       onError?: (err: unknown) => void;
+      /** Tells the other nodes about a fence (see `fence`). */
+      share?: (userIds: readonly string[], lsn: Lsn) => void;
     } = {},
   ) {
     this.sweeper = setInterval(() => this.sweep(), this.ttl).unref();
@@ -41,6 +43,39 @@ export class ReadYourWrites {
     this.marks.set(userId, { lsn: undefined, at: Date.now() });
     this.pending.add(userId);
     this.fetch();
+  }
+
+  /**
+   * For a write made by someone else that `userIds` will be told about (a membership change): fetches the
+   * primary's position now and marks those users here and — through `share` — on every other node, before
+   * the caller announces the change. Redis delivers the fence before the announcement that follows it on the
+   * same connection, so a user who hears "you joined" and lists their rooms on another node sees the room.
+   */
+  async fence(userIds: readonly string[]): Promise<void> {
+    if (this.db.kind === 'pglite' || this.db.reads.health().length === 0 || userIds.length === 0) return;
+    const at = Date.now();
+    for (const user of userIds) this.marks.set(user, { lsn: undefined, at });
+    let lsn: Lsn | undefined;
+    try {
+      lsn = await this.db.reads.primaryLsn();
+    } catch (err) {
+      this.options.onError?.(err);
+      return; // the local marks stay unknown (primary) until they expire
+    }
+    if (lsn === undefined) return;
+    this.applyFence(userIds, lsn);
+    this.options.share?.(userIds, lsn);
+  }
+
+  /** A fence from another node: these users read nothing older than `lsn` until the mark expires. */
+  applyFence(userIds: readonly string[], lsn: Lsn): void {
+    const at = Date.now();
+    for (const user of userIds) {
+      const mark = this.marks.get(user);
+      // An unknown local position means "primary": it stays the stricter of the two.
+      if (mark && mark.lsn === undefined && this.pending.has(user)) continue;
+      this.marks.set(user, { lsn: mark?.lsn !== undefined && mark.lsn > lsn ? mark.lsn : lsn, at });
+    }
   }
 
   /** Where `userId`'s next read goes. */

@@ -18,6 +18,8 @@ export interface SocketData {
 export interface InterServerEvents {
   /** A session was revoked: refuse its access tokens on HTTP at once on every node. */
   'session:revoked': (sessionId: string) => void;
+  /** Read-your-writes fence: these users must read nothing older than this primary WAL position. */
+  'reads:fence': (userIds: string[], lsn: string) => void;
   /** A timeout was set in a room: drop the cached timeouts of that room so sends see it at once. */
   'moderation:timeouts': (roomId: string) => void;
 }

@@ -115,7 +115,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
   /** The member as the response shows them; announced to the room and their sockets when just admitted. */
   async function admittedMember(roomId: string, userId: string, admitted: Room | undefined) {
     const member = await membership.memberView(roomId, userId, await online(userId));
-    if (admitted) membership.announceJoin(admitted, member);
+    if (admitted) await membership.announceJoin(admitted, member);
     return { member };
   }
 
@@ -211,7 +211,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
       await trx.updateTable('room_members').set({ left_at: new Date() }).where('room_id', '=', roomId).where('user_id', '=', userId).execute();
       await recordAudit(trx, { roomId, actorId, action: 'member.kick', targetUserId: userId });
     });
-    membership.announceLeave(roomId, userId);
+    await membership.announceLeave(roomId, userId);
     return reply.status(204).send();
   });
 
@@ -245,7 +245,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
       });
       return target !== undefined;
     });
-    if (removed) membership.announceLeave(roomId, userId);
+    if (removed) await membership.announceLeave(roomId, userId);
     return reply.status(204).send();
   });
 

@@ -11,6 +11,8 @@ export class Membership {
   constructor(
     private readonly db: Database,
     private readonly io: ChatServer,
+    /** Read-your-writes for the user a change is about, on every node, before they are told (ReadYourWrites.fence). */
+    private readonly fence: (userIds: readonly string[]) => Promise<void>,
   ) {}
 
   /** NOT_FOUND for a room the user cannot see (none, private or direct), FORBIDDEN for a public one. */
@@ -33,13 +35,15 @@ export class Membership {
   }
 
   /** Joins the user's live sockets (all nodes) to the room and tells everyone concerned. */
-  announceJoin(room: Room, member: Member): void {
+  async announceJoin(room: Room, member: Member): Promise<void> {
+    await this.fence([member.userId]);
     this.io.in(userChannel(member.userId)).socketsJoin(roomChannel(room.id));
     this.io.to(userChannel(member.userId)).emit('room:joined', { room });
     this.io.to(roomChannel(room.id)).except(userChannel(member.userId)).emit('member:joined', { roomId: room.id, member });
   }
 
-  announceLeave(roomId: string, userId: string): void {
+  async announceLeave(roomId: string, userId: string): Promise<void> {
+    await this.fence([userId]);
     this.io.in(userChannel(userId)).socketsLeave(roomChannel(roomId));
     this.io.to(userChannel(userId)).emit('room:left', { roomId });
     this.io.to(roomChannel(roomId)).emit('member:left', { roomId, userId });

@@ -27,7 +27,7 @@ const ROOM_COLUMNS = ['id', 'name', 'type', 'created_at'] as const;
 
 async function rooms(app: FastifyInstance): Promise<void> {
   const { db } = app;
-  const membership = new Membership(db, app.io);
+  const membership = new Membership(db, app.io, (userIds) => app.reads.fence(userIds));
   app.decorate('membership', membership);
   const auth = { preHandler: app.authenticate };
 
@@ -69,7 +69,7 @@ async function rooms(app: FastifyInstance): Promise<void> {
       await trx.insertInto('room_members').values({ room_id: row.id, user_id: userId, role: 'owner' }).execute();
       return toRoom(row);
     });
-    membership.announceJoin(room, await membership.memberView(room.id, userId, true));
+    await membership.announceJoin(room, await membership.memberView(room.id, userId, true));
     return reply.status(201).send({ room });
   });
 
@@ -100,8 +100,8 @@ async function rooms(app: FastifyInstance): Promise<void> {
     });
     if (created) {
       const online = await app.presenceOf([me.userId, otherId]);
-      membership.announceJoin(created, await membership.memberView(created.id, me.userId, online.get(me.userId) ?? false));
-      membership.announceJoin(created, await membership.memberView(created.id, otherId, online.get(otherId) ?? false));
+      await membership.announceJoin(created, await membership.memberView(created.id, me.userId, online.get(me.userId) ?? false));
+      await membership.announceJoin(created, await membership.memberView(created.id, otherId, online.get(otherId) ?? false));
       return reply.status(201).send({ room: created });
     }
     const existing = await db.primary.selectFrom('rooms').select(ROOM_COLUMNS).where('direct_key', '=', directKey).executeTakeFirstOrThrow();
@@ -166,7 +166,7 @@ async function rooms(app: FastifyInstance): Promise<void> {
       });
     }
     const view = toRoom(room);
-    membership.announceJoin(view, await membership.memberView(roomId, userId, (await app.presenceOf([userId])).get(userId) ?? false));
+    await membership.announceJoin(view, await membership.memberView(roomId, userId, (await app.presenceOf([userId])).get(userId) ?? false));
     return reply.status(200).send({ room: view });
   });
 
@@ -181,7 +181,7 @@ async function rooms(app: FastifyInstance): Promise<void> {
       .where('left_at', 'is', null)
       .executeTakeFirst();
     if (res.numUpdatedRows === 0n) throw await membership.accessError(roomId);
-    membership.announceLeave(roomId, userId);
+    await membership.announceLeave(roomId, userId);
     return reply.status(204).send();
   });
 
