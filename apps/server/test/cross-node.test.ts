@@ -171,7 +171,7 @@ test('drain: readiness turns 503, clients are told server:draining and lose the 
     const watcher = await connectRaw(b, alice.accessToken);
     const told = clients.map((c) => nextEvent(c.socket, 'server:draining'));
     const reasons = clients.map((c) => new Promise<string>((resolve) => c.socket.once('disconnect', resolve)));
-    // A send in flight when the drain starts is still acknowledged and stored.
+    // A send in flight when the drain starts is still committed and delivered.
     const inFlight = clients[0]!.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'in flight' });
     const delivered = nextEvent(watcher.socket, 'message:new', (m) => m.content === 'in flight');
     const draining = drain(a.app, { windowMs: 500 });
@@ -183,7 +183,13 @@ test('drain: readiness turns 503, clients are told server:draining and lose the 
     for (const h of hints) expect(h.reconnectInMs).toBeLessThanOrEqual(500);
     expect(await Promise.all(reasons)).toEqual(Array(5).fill('transport close'));
     await draining;
-    expect(await inFlight).toMatchObject({ ok: true });
+    // The sender's transport may be closed (its random slot) before the ack reaches it — a client then
+    // retries with the same id — but the commit itself finishes and is delivered.
+    const outcome = await inFlight.then(
+      (ack) => (ack.ok ? 'acked' : ack.error.code),
+      (err: Error) => err.message,
+    );
+    expect(['acked', 'socket has been disconnected']).toContain(outcome);
     await delivered;
     watcher.socket.close();
   } finally {
