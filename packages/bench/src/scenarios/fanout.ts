@@ -17,7 +17,7 @@ export const CHAT_LOAD_FLAGS = [
   { key: 'settle', flag: 'settle', full: 10, quick: 5, min: 0, help: 'seconds deliveries may take after the last ack' },
 ] as const;
 
-const FANOUT_FLAGS = [...CHAT_LOAD_FLAGS, { key: 'rate', flag: 'rate', full: 500, quick: 50, help: 'total sends per second (T)' }] as const;
+const FANOUT_FLAGS = [...CHAT_LOAD_FLAGS, { key: 'rate', flag: 'rate', full: 100, quick: 50, help: 'total sends per second (T)' }] as const;
 
 async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioResult> {
   const p = readNumbers(flags, FANOUT_FLAGS);
