@@ -3,7 +3,8 @@
 // restarted, (b) Redis is restarted, (c) a node is drained with SIGTERM and started again. Clients reconnect
 // and retry unacknowledged sends with the same id. After healing: every acknowledged id is in history exactly
 // once, seq is gapless, and every client holds the full set through live delivery plus sync. Each scenario
-// prints acked / lost / duplicated / indeterminate counts.
+// prints acked / lost / duplicated / indeterminate counts. The same cluster also shows a membership change and
+// presence crossing nodes through NGINX.
 import { describeClusterLogs, startCluster, waitUntil, type Cluster, type ClusterNode } from '@chat/testkit';
 import type { AuthResponse, HistoryResponse, Message } from '@chat/protocol';
 import { JepsenClient } from './support/jepsen-client';
@@ -192,3 +193,58 @@ test('(c) a node is drained with SIGTERM and started again', async () => {
     await node.restart();
   });
 }, 240_000);
+
+test('through NGINX: a membership change made through one node reaches a socket on another without a reconnect; presence crosses nodes', async () => {
+  const owner = await register('owner');
+  const guest = await register('guest');
+  const room = await api<{ room: { id: string } }>('POST', '/api/rooms', owner.accessToken, { name: 'membership', type: 'private' });
+  const roomId = room.body.room.id;
+  // Two hosts that ip_hash puts on different nodes.
+  let ownerClient: JepsenClient | undefined;
+  let guestClient: JepsenClient | undefined;
+  try {
+    for (let k = 40; k < 60 && !guestClient; k++) {
+      ownerClient ??= new JepsenClient(cluster.entryUrl, '127.0.40.1', owner.accessToken, roomId);
+      await waitUntil(async () => ownerClient!.nodes.length > 0, { description: 'owner connected' });
+      const candidate = new JepsenClient(cluster.entryUrl, `127.0.${k + 1}.1`, guest.accessToken, roomId);
+      await waitUntil(async () => candidate.nodes.length > 0, { description: 'guest connected' });
+      if (candidate.nodes[0] !== ownerClient.nodes[0]) guestClient = candidate;
+      else candidate.close();
+    }
+    expect(guestClient).toBeDefined();
+    const g = guestClient!;
+    const o = ownerClient!;
+    // The owner invites the guest through the owner's node; the guest's socket lives on another node.
+    const joined = new Promise<{ room: { id: string } }>((resolve) => g.socket.once('room:joined', resolve));
+    const ownerNode = cluster.nodes.find((n) => n.id === o.nodes[0])!;
+    const invite = await fetch(`${ownerNode.url}/api/rooms/${roomId}/invites`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.accessToken}` },
+      body: JSON.stringify({ userId: guest.user.id }),
+    });
+    expect(invite.status).toBe(200);
+    expect((await joined).room.id).toBe(roomId);
+    // Without reconnecting, the guest's socket is in the room now: it receives and may send.
+    const sent = await o.send('welcome across nodes', Date.now() + 15_000);
+    expect(sent.message).toBeDefined();
+    await waitUntil(async () => g.received.has(sent.id), { description: 'the guest to receive the message live' });
+    expect(g.reconnects).toBe(0);
+    const reply = await g.send('thanks', Date.now() + 15_000);
+    expect(reply.message).toBeDefined();
+    await waitUntil(async () => o.received.has(reply.id), { description: 'the owner to receive the reply' });
+    // Presence: the owner's node answers for a user connected on another node.
+    const state = (await o.socket.emitWithAck('presence:get', { userIds: [guest.user.id] })) as { ok: true; presence: { online: boolean }[] };
+    expect(state.presence[0]?.online).toBe(true);
+    const offline = new Promise<{ userId: string; online: boolean }>((resolve) =>
+      o.socket.on('presence', (p) => {
+        if (p.userId === guest.user.id && !p.online) resolve(p);
+      }),
+    );
+    g.close();
+    guestClient = undefined;
+    expect(await offline).toMatchObject({ userId: guest.user.id, online: false });
+  } finally {
+    ownerClient?.close();
+    guestClient?.close();
+  }
+}, 120_000);
