@@ -21,6 +21,8 @@ export interface ChatLoadOptions {
   connectPerSecond: number;
   connectTimeoutMs: number;
   ack: { timeoutMs: number; retries: number };
+  /** Delivery receipts as the SDK sends them by default (one per room every 500 ms); false: none. */
+  receipts?: boolean;
 }
 
 export interface MeasureOptions {
@@ -92,7 +94,7 @@ export class ChatLoad {
     const users = await createLoadPopulation({ url: target.url, users: options.users, roomSize: options.roomSize, sources: options.sources, log });
     const pool = await DriverPool.start(options.drivers, log);
     const stopPool = cleanups.add('stop load drivers', () => pool.stop());
-    await pool.init(target.url, expand(users, options.socketsPerUser, options.sources), options.ack);
+    await pool.init(target.url, expand(users, options.socketsPerUser, options.sources), options.ack, options.receipts ?? true);
     const load = new ChatLoad(target, pool, options, stopPool);
     cleanups.add('stop process sampler', async () => load.sampler.stop());
     return load;

@@ -52,6 +52,7 @@ function parseContent(text: string): { sentAt: number; node: string; client: num
 class Driver implements LoadClientSink {
   private url = '';
   private ack = { timeoutMs: 10_000, retries: 5 };
+  private receipts = true;
   private users: LoadUser[] = [];
   private clients: LoadClient[] = [];
   private readonly agents = new SourceAgents('websocket');
@@ -137,6 +138,7 @@ class Driver implements LoadClientSink {
     this.url = cmd.url;
     this.users = cmd.clients;
     this.ack = { timeoutMs: cmd.ackTimeoutMs, retries: cmd.ackRetries };
+    this.receipts = cmd.receipts ?? true;
     return this.users.length;
   }
 
@@ -146,7 +148,7 @@ class Driver implements LoadClientSink {
     const begin = now();
     for (let i = this.clients.length; i < this.users.length; i++) {
       const user = this.users[i]!;
-      const client = new LoadClient(user, this.url, this.agents.for(user.source), this.ack, this);
+      const client = new LoadClient(user, this.url, this.agents.for(user.source), this.ack, this, this.receipts);
       this.clients.push(client);
       client.start();
       if (interval > 0) await sleep(begin + (i + 1) * interval - now());

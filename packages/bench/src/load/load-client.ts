@@ -76,6 +76,7 @@ export class LoadClient {
     agent: Agent,
     ack: NonNullable<ChatSocketOptions['ack']>,
     private readonly sink: LoadClientSink,
+    receipts = true,
   ) {
     this.chat = new ObservedChatSocket({
       url,
@@ -84,6 +85,7 @@ export class LoadClient {
       forceNew: true,
       autoConnect: false,
       ack,
+      ...(receipts ? {} : { deliveredDebounceMs: 0 }),
     });
     const socket = this.chat.socket;
     socket.on('message:new', (m) => {

@@ -11,8 +11,8 @@ const FLAGS = [
   { key: 'users', flag: 'users', full: 400, quick: 60, integer: true, min: 2, help: 'users, one socket each' },
   { key: 'duration', flag: 'duration', full: 15, quick: 5, help: 'measured seconds per run' },
   { key: 'nodes', flag: 'nodes', full: 4, quick: 2, integer: true, min: 2, help: 'nodes of the multi-node runs (compared with 1 node)' },
-  { key: 'rate', flag: 'rate', full: 200, quick: 50, help: 'total sends per second, the same in every run' },
-  { key: 'repeat', flag: 'repeat', full: 1, quick: 1, integer: true, min: 1, help: 'rounds of every run, interleaved; ratios use the medians' },
+  { key: 'rate', flag: 'rate', full: 50, quick: 50, help: 'total sends per second, the same in every run (below saturation)' },
+  { key: 'repeat', flag: 'repeat', full: 2, quick: 1, integer: true, min: 1, help: 'rounds of every run, interleaved; ratios use the medians' },
 ] as const;
 
 const median = (values: number[]) => {

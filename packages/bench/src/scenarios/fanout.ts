@@ -26,7 +26,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const target = await openTarget({ nodes: p.nodes, ...targetFlags(flags), cleanups, log });
   const load = await ChatLoad.prepare(
     target,
-    { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 } },
+    { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 }, receipts: flags['no-receipts'] !== true },
     cleanups,
     log,
   );
@@ -41,7 +41,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
       usageTable('resources during the window', m),
     ],
     ratios: [],
-    parameters: { ...p, target: target.describe },
+    parameters: { ...p, receipts: flags['no-receipts'] !== true, target: target.describe },
     notes: [
       ...LATENCY_NOTES,
       `clients per node: ${JSON.stringify(m.nodes)}; busiest load driver event loop ${Math.round(m.maxDriverUtilization * 100)} % busy.`,
@@ -55,7 +55,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
 export const fanoutScenario: Scenario = {
   name: 'fanout',
   summary: 'U users in rooms of S at T sends/s for D s: ack and delivery latency, deliveries/s, lost, duplicates, node CPU and RSS',
-  usage: [...TARGET_USAGE, ...usageFor(FANOUT_FLAGS)],
-  options: optionsFor(FANOUT_FLAGS),
+  usage: [...TARGET_USAGE, '--no-receipts          clients send no delivery receipts (the SDK sends one per room every 500 ms, each fanned out as `receipt`)', ...usageFor(FANOUT_FLAGS)],
+  options: optionsFor(FANOUT_FLAGS, { 'no-receipts': { type: 'boolean' } }),
   run,
 };
