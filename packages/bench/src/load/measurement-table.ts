@@ -1,5 +1,6 @@
 import type { ResultTable } from '../scenario';
 import type { Measurement } from './chat-load';
+import { MACHINE_GROUP } from './process-usage';
 
 const f1 = (n: number) => (Number.isFinite(n) ? Math.round(n * 10) / 10 : Number.NaN);
 
@@ -65,8 +66,13 @@ export function usageTable(title: string, m: Measurement): ResultTable {
   return {
     title,
     columns: ['process', 'CPU % (100 = 1 core)', 'RSS MiB', 'peak RSS MiB'],
-    rows: Object.entries(m.usage).map(([name, u]) => [name, u.cpuPercent, u.rssMiB, u.peakRssMiB]),
+    rows: usageRows(m.usage),
   };
+}
+
+/** Rows of a usage table; the whole machine has a CPU figure but no memory of its own. */
+export function usageRows(usage: Measurement['usage']): (string | number)[][] {
+  return Object.entries(usage).map(([name, u]) => (name === MACHINE_GROUP ? [name, u.cpuPercent, '-', '-'] : [name, u.cpuPercent, u.rssMiB, u.peakRssMiB]));
 }
 
 /** Failures a measurement proves: lost or duplicated acknowledged messages, failed sends. */

@@ -1,7 +1,7 @@
 import { ChatLoad, roundPercentiles } from '../load/chat-load';
 import { optionsFor, readNumbers, targetFlags, TARGET_USAGE, usageFor } from '../load/load-flags';
 import { openTarget, type LoadTarget } from '../load/load-target';
-import type { GroupUsage } from '../load/process-usage';
+import { MACHINE_GROUP, type GroupUsage } from '../load/process-usage';
 import { sampleSum } from '../prometheus-text';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
 
@@ -81,7 +81,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
       {
         title: 'memory per process group, before and after',
         columns: ['process', 'RSS MiB before', 'RSS MiB after', 'heap MiB before', 'heap MiB after'],
-        rows: Object.keys(after).map((name) => [
+        rows: Object.keys(after).filter((name) => name !== MACHINE_GROUP).map((name) => [
           name,
           Math.round(before[name]!.rssBytes / MiB),
           Math.round(after[name]!.rssBytes / MiB),

@@ -4,6 +4,7 @@ import { ChatLoad, roundPercentiles } from '../load/chat-load';
 import type { ConnectionPeaks, DbConnectionPoller } from '../load/db-connections';
 import { optionsFor, readNumbers, usageFor } from '../load/load-flags';
 import { openTarget } from '../load/load-target';
+import { usageRows } from '../load/measurement-table';
 import { usageBetween } from '../load/process-usage';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
 
@@ -236,7 +237,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
         ...phases.map((ph) => ({
           title: `resources during "${ph.mode}", from the outage to full recovery`,
           columns: ['process', 'CPU % (100 = 1 core)', 'RSS MiB', 'peak RSS MiB'],
-          rows: Object.entries(ph.usage).map(([name, u]) => [name, u.cpuPercent, u.rssMiB, u.peakRssMiB]),
+          rows: usageRows(ph.usage),
         })),
       ],
       ratios: [],
