@@ -32,7 +32,7 @@ export function optionsFor(specs: readonly NumberFlag[], extra: NonNullable<Pars
 }
 
 export function usageFor(specs: readonly NumberFlag[]): string[] {
-  return specs.map((s) => `--${s.flag} <${s.full}${s.quick !== s.full ? `; quick ${s.quick}` : ''}>`.padEnd(34) + s.help);
+  return specs.map((s) => `${`--${s.flag} <${s.full}${s.quick !== s.full ? `; quick ${s.quick}` : ''}>`.padEnd(33)} ${s.help}`);
 }
 
 /** The numbers of a run: each flag's value, or its default for a full or a quick run. */

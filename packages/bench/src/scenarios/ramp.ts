@@ -10,7 +10,7 @@ const FLAGS = [
   { key: 'users', flag: 'users', full: 1000, quick: 60, integer: true, min: 2, help: 'users, one socket each (caps the rate at 5/s per user)' },
   { key: 'warmup', flag: 'warmup', full: 3, quick: 1, min: 0, help: 'seconds of sending before each step\'s window' },
   { key: 'duration', flag: 'duration', full: 10, quick: 4, help: 'measured seconds per step' },
-  { key: 'start', flag: 'start', full: 50, quick: 25, help: 'first rate (sends/s); doubles every step' },
+  { key: 'start', flag: 'start', full: 10, quick: 25, help: 'first rate (sends/s); doubles every step' },
   { key: 'maxSteps', flag: 'max-steps', full: 10, quick: 3, integer: true, min: 1, help: 'steps at most' },
   { key: 'p99Ms', flag: 'p99-ms', full: 100, quick: 100, help: 'the delivery p99 a rate must stay under' },
 ] as const;
