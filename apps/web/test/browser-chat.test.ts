@@ -204,13 +204,16 @@ describe('web app in Chromium against one node', () => {
       const id = await row.locator('p[data-message-id]').getAttribute('data-message-id');
       await row.getByRole('button', { name: 'Retry' }).waitFor();
 
-      // Lift the timeout (a new, 1-second one replaces it), then retry until the server takes it (bounded).
+      // Lift the timeout (a new, 1-second one replaces it; seconds must be positive), then retry until the
+      // server takes it. The rule is time-based, so attempts are spaced by a poll interval (bounded: 40 × 250 ms).
       await ownerApi.timeout(room.id, users[0]!.id, 1);
-      for (let attempt = 0; attempt < 20; attempt++) {
+      for (let attempt = 0; attempt < 40; attempt++) {
+        if ((await statusOf(g, 'can I talk?')) !== 'failed') break;
         await row.getByRole('button', { name: 'Retry' }).click();
         await row.locator('[data-status="failed"], [data-status="sent"], [data-status="delivered"], [data-status="read"]').first().waitFor();
-        if ((await statusOf(g, 'can I talk?')) !== 'failed') break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
+      await row.locator('[data-status="sent"], [data-status="delivered"], [data-status="read"]').first().waitFor();
       expect(await statusOf(g, 'can I talk?')).not.toBe('failed');
       const history = await ownerApi.history(room.id, { after: 0 });
       expect(history.messages.map((m) => [m.id, m.content])).toEqual([[id, 'can I talk?']]);
