@@ -156,7 +156,8 @@ function createPostgresDatabase(config: PostgresDatabaseConfig): Database {
     },
     maxLagSeconds: config.replicaMaxLagSeconds ?? 5,
     probeIntervalMs: config.replicaProbeIntervalMs ?? 500,
-    onProbeError: (name, err) => logger.error({ err, replica: name }, 'replica probe failed; reads skip it'),
+    // The message only: under a storm a slow probe is expected, and a stack per probe would flood the log.
+    onProbeError: (name, err) => logger.error({ err: err instanceof Error ? err.message : String(err), target: name }, 'replica probe failed; reads skip it'),
   });
 
   markDown = (name) => router.markDown(name);
