@@ -1,4 +1,5 @@
 import { sql, type DB, type Kysely, type Transaction } from '@chat/db';
+import { advanceOwnCursors, allocateSeqBlocks } from '@chat/server';
 
 export interface BenchMessage {
   id: string;
@@ -9,10 +10,9 @@ export interface BenchMessage {
 
 /**
  * The statements apps/server/src/features/messages/group-commit.ts (`writeBatch`) runs for a batch of
- * fresh messages without replies, replicated here because the writer is not part of @chat/server's public
- * API and a deep import is not allowed. Keep in step with that file: lock the rooms in id order, look for
- * already stored ids, allocate a seq block per room, one multi-row INSERT, move the senders' own cursors.
- * (The reply-target query is skipped there too when no message replies.)
+ * fresh messages without replies: lock the rooms in id order, look for already stored ids, allocate a seq
+ * block per room and move the senders' own cursors (both through @chat/server's own exported statements),
+ * one multi-row INSERT. (The reply-target query is skipped there too when no message replies.)
  */
 export async function writeLikeGroupCommit(trx: Transaction<DB>, messages: BenchMessage[]): Promise<void> {
   const roomIds = [...new Set(messages.map((m) => m.roomId))].sort();
@@ -27,13 +27,7 @@ export async function writeLikeGroupCommit(trx: Transaction<DB>, messages: Bench
 
   const perRoom = new Map<string, number>();
   for (const m of messages) perRoom.set(m.roomId, (perRoom.get(m.roomId) ?? 0) + 1);
-  const allocated = await sql<{ id: string; last_seq: number }>`
-    update rooms as r set last_seq = r.last_seq + v.k
-    from (values ${sql.join([...perRoom].map(([id, k]) => sql`(${id}, ${k}::bigint)`))}) as v(id, k)
-    where r.id = v.id
-    returning r.id, r.last_seq`.execute(trx);
-  const next = new Map<string, number>();
-  for (const a of allocated.rows) next.set(a.id, Number(a.last_seq) - perRoom.get(a.id)! + 1);
+  const next = await allocateSeqBlocks(trx, perRoom);
 
   const values = messages.map((m) => {
     const seq = next.get(m.roomId)!;
@@ -42,13 +36,7 @@ export async function writeLikeGroupCommit(trx: Transaction<DB>, messages: Bench
   });
   await trx.insertInto('messages').values(values).returning(['id', 'created_at']).execute();
 
-  const own = new Map<string, { roomId: string; userId: string; seq: number }>();
-  for (const v of values) own.set(`${v.room_id}\u0000${v.sender_id}`, { roomId: v.room_id, userId: v.sender_id, seq: v.seq });
-  await sql`
-    update room_members as m
-    set delivered_seq = greatest(m.delivered_seq, v.seq), read_seq = greatest(m.read_seq, v.seq)
-    from (values ${sql.join([...own.values()].map((c) => sql`(${c.roomId}, ${c.userId}, ${c.seq}::bigint)`))}) as v(room_id, user_id, seq)
-    where m.room_id = v.room_id and m.user_id = v.user_id`.execute(trx);
+  await advanceOwnCursors(trx, values);
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { DB, Database } from '@chat/db';
-import { sql } from '@chat/db';
 import { ChatError } from '@chat/protocol';
 import type { Transaction } from 'kysely';
 import type { MessageRow } from '../../views/message-view';
+import { advanceOwnCursors, allocateSeqBlocks } from './write-statements';
 
 export interface SendRequest {
   id: string;
@@ -170,13 +170,7 @@ async function writeBatch(trx: Transaction<DB>, reqs: SendRequest[]): Promise<Ou
     // 4. Allocate a contiguous block of seq per room, in submission order.
     const perRoom = new Map<string, number>();
     for (const f of fresh) perRoom.set(f.req.roomId, (perRoom.get(f.req.roomId) ?? 0) + 1);
-    const allocated = await sql<{ id: string; last_seq: number }>`
-      update rooms as r set last_seq = r.last_seq + v.k
-      from (values ${sql.join([...perRoom].map(([id, k]) => sql`(${id}, ${k}::bigint)`))}) as v(id, k)
-      where r.id = v.id
-      returning r.id, r.last_seq`.execute(trx);
-    const next = new Map<string, number>();
-    for (const a of allocated.rows) next.set(a.id, Number(a.last_seq) - perRoom.get(a.id)! + 1);
+    const next = await allocateSeqBlocks(trx, perRoom);
 
     // 5. One multi-row INSERT.
     const values = fresh.map(({ req }) => {
@@ -188,13 +182,7 @@ async function writeBatch(trx: Transaction<DB>, reqs: SendRequest[]): Promise<Ou
     const createdAt = new Map(inserted.map((r) => [r.id, r.created_at]));
 
     // 6. A member's own message moves their delivered and read cursors to it.
-    const ownCursor = new Map<string, { roomId: string; userId: string; seq: number }>();
-    for (const v of values) ownCursor.set(`${v.room_id}\u0000${v.sender_id}`, { roomId: v.room_id, userId: v.sender_id, seq: v.seq });
-    await sql`
-      update room_members as m
-      set delivered_seq = greatest(m.delivered_seq, v.seq), read_seq = greatest(m.read_seq, v.seq)
-      from (values ${sql.join([...ownCursor.values()].map((c) => sql`(${c.roomId}, ${c.userId}, ${c.seq}::bigint)`))}) as v(room_id, user_id, seq)
-      where m.room_id = v.room_id and m.user_id = v.user_id`.execute(trx);
+    await advanceOwnCursors(trx, values);
 
     fresh.forEach(({ index, req }, i) => {
       const v = values[i]!;
