@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { createDatabase, type Database } from '@chat/db';
-import { ChatError, LIMITS } from '@chat/protocol';
+import { CLIENT_EVENT_TABLE, ChatError, LIMITS } from '@chat/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
@@ -42,17 +42,6 @@ declare module 'fastify' {
     clientAddress: (req: IncomingMessage) => string;
   }
 }
-
-/** Client events that change what a later read by the same user must see. */
-const WRITE_EVENTS: ReadonlySet<string> = new Set([
-  'message:send',
-  'message:edit',
-  'message:delete',
-  'reaction:add',
-  'reaction:remove',
-  'message:delivered',
-  'message:read',
-]);
 
 export interface AppOverrides {
   /** An already open database (tests share one PGlite across apps to restart a node on the same data). */
@@ -127,7 +116,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const socketEvents = new SocketEvents(app.log, (event, outcome, socket) => {
     metrics.socketEvents.inc({ event, outcome });
-    if (outcome === 'ok' && WRITE_EVENTS.has(event)) reads.noteWrite(socket.data.userId);
+    // A write the sender's next read must see (read-your-writes), as the protocol's event table says.
+    if (outcome === 'ok' && CLIENT_EVENT_TABLE[event].writes) reads.noteWrite(socket.data.userId);
   });
 
   app.decorate('config', config);

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import {
   CLIENT_EVENTS,
-  CLIENT_EVENT_SCHEMAS,
+  CLIENT_EVENT_TABLE,
   ERROR_CODES,
   ERROR_STATUS,
   ErrorObjectSchema,
+  HTTP_ROUTES,
   LIMITS,
   type ClientEventName,
   type ErrorCode,
   type HistoryResponse,
+  type HttpRouteName,
   type Message,
 } from '@chat/protocol';
 import fc from 'fast-check';
@@ -111,7 +113,7 @@ const LEAK = /"stack"|\n\s+at |\bat \S+ \(|node_modules|\.[jt]s:\d+|\bselect\b[\
 
 /** Asserts one acknowledgement against the schema verdict; returns the ack. */
 function checkAck(event: ClientEventName, wire: unknown, ack: unknown): { ok: boolean; message?: Message } {
-  const verdict = CLIENT_EVENT_SCHEMAS[event].safeParse(wire);
+  const verdict = CLIENT_EVENT_TABLE[event].payload.safeParse(wire);
   const label = { event, payload: JSON.stringify(wire)?.slice(0, 300) };
   expect({ ...label, isObject: typeof ack === 'object' && ack !== null }).toEqual({ ...label, isObject: true });
   const a = ack as { ok: unknown; error?: unknown; message?: Message };
@@ -167,7 +169,7 @@ function checkHttp(label: string, path: string, res: HttpOutcome): void {
   expect(text).not.toMatch(LEAK);
 }
 
-// --- the HTTP routes of PROTOCOL.md -----------------------------------------------------------------
+// --- the HTTP routes of the protocol (HTTP_ROUTES, docs/PROTOCOL.md) ----------------------------------
 
 type Field = fc.Arbitrary<unknown>;
 interface Route {
@@ -177,37 +179,35 @@ interface Route {
   body?: Record<string, Field>;
   query?: Record<string, Field>;
 }
+type Fields = Pick<Route, 'body' | 'query'>;
 
 const anyId = fc.oneof(fc.uuid(), fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/));
 const seqText = fc.oneof(fc.nat().map(String), badNumber.map(String), oddString);
 
-const ROUTES: Route[] = [
-  { method: 'POST', path: '/api/auth/register', body: { username: fc.stringMatching(/^[a-z0-9_]{3,32}$/), password: fc.string({ minLength: 8, maxLength: 20 }), displayName: fc.string() } },
-  { method: 'POST', path: '/api/auth/login', body: { username: fc.string(), password: fc.string() } },
-  { method: 'POST', path: '/api/auth/refresh', body: { refreshToken: fc.string() } },
-  { method: 'POST', path: '/api/auth/logout', body: { refreshToken: fc.string() } },
-  { method: 'GET', path: '/api/me' },
-  { method: 'GET', path: '/api/users', query: { query: fc.string() } },
-  { method: 'GET', path: '/api/rooms' },
-  { method: 'POST', path: '/api/rooms', body: { name: fc.string({ maxLength: 100 }), type: fc.constantFrom('public', 'private', 'direct') } },
-  { method: 'POST', path: '/api/rooms/direct', body: { userId: anyId } },
-  { method: 'GET', path: '/api/rooms/discover', query: { query: fc.string() } },
-  { method: 'POST', path: '/api/rooms/:roomId/join' },
-  { method: 'POST', path: '/api/rooms/:roomId/leave' },
-  { method: 'GET', path: '/api/rooms/:roomId/members' },
-  { method: 'GET', path: '/api/rooms/:roomId/messages', query: { before: seqText, after: seqText, limit: seqText } },
-  { method: 'GET', path: '/api/search', query: { q: fc.string(), roomId: anyId } },
-  { method: 'POST', path: '/api/rooms/:roomId/invites', body: { userId: anyId } },
-  { method: 'GET', path: '/api/rooms/:roomId/join-requests' },
-  { method: 'POST', path: '/api/rooms/:roomId/join-requests/:userId/approve' },
-  { method: 'POST', path: '/api/rooms/:roomId/join-requests/:userId/reject' },
-  { method: 'PATCH', path: '/api/rooms/:roomId/members/:userId', body: { role: fc.constantFrom('owner', 'admin', 'member', 'god') } },
-  { method: 'DELETE', path: '/api/rooms/:roomId/members/:userId' },
-  { method: 'POST', path: '/api/rooms/:roomId/bans', body: { userId: anyId, reason: fc.string() } },
-  { method: 'DELETE', path: '/api/rooms/:roomId/bans/:userId' },
-  { method: 'POST', path: '/api/rooms/:roomId/timeouts', body: { userId: anyId, seconds: fc.integer(), reason: fc.string() } },
-  { method: 'GET', path: '/api/rooms/:roomId/audit-log', query: { before: seqText, limit: seqText } },
-];
+/** Valid-ish fields of the routes that take a body or a query; the routes themselves come from the protocol's table. */
+const FIELDS: Partial<Record<HttpRouteName, Fields>> = {
+  register: { body: { username: fc.stringMatching(/^[a-z0-9_]{3,32}$/), password: fc.string({ minLength: 8, maxLength: 20 }), displayName: fc.string() } },
+  login: { body: { username: fc.string(), password: fc.string() } },
+  refresh: { body: { refreshToken: fc.string() } },
+  logout: { body: { refreshToken: fc.string() } },
+  searchUsers: { query: { query: fc.string() } },
+  createRoom: { body: { name: fc.string({ maxLength: 100 }), type: fc.constantFrom('public', 'private', 'direct') } },
+  directRoom: { body: { userId: anyId } },
+  discoverRooms: { query: { query: fc.string() } },
+  history: { query: { before: seqText, after: seqText, limit: seqText } },
+  search: { query: { q: fc.string(), roomId: anyId } },
+  invite: { body: { userId: anyId } },
+  setRole: { body: { role: fc.constantFrom('owner', 'admin', 'member', 'god') } },
+  ban: { body: { userId: anyId, reason: fc.string() } },
+  timeout: { body: { userId: anyId, seconds: fc.integer(), reason: fc.string() } },
+  auditLog: { query: { before: seqText, limit: seqText } },
+};
+
+// Every route of the API. The operations routes (/healthz, /readyz, /metrics) answer outside the error table:
+// /readyz's 503 names the failing dependency instead of carrying an error body.
+const ROUTES: Route[] = (Object.entries(HTTP_ROUTES) as [HttpRouteName, (typeof HTTP_ROUTES)[HttpRouteName]][])
+  .filter(([, route]) => route.path.startsWith('/api/'))
+  .map(([name, route]) => ({ method: route.method, path: route.path, ...FIELDS[name] }));
 
 describe.each(BACKENDS)('bad input on %s', (backend) => {
   let home: DataHome;

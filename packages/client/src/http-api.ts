@@ -1,27 +1,20 @@
 import {
-  AuditLogResponseSchema,
-  AuthResponseSchema,
   ChatError,
-  DiscoverResponseSchema,
-  HistoryResponseSchema,
+  HTTP_ROUTES,
   HttpErrorBodySchema,
-  JoinRequestResponseSchema,
-  JoinRequestsResponseSchema,
-  MeResponseSchema,
-  MembersResponseSchema,
-  RoomListResponseSchema,
-  RoomResponseSchema,
-  SearchResponseSchema,
-  TokensResponseSchema,
-  UserSearchResponseSchema,
+  routePath,
+  type AuditLogResponse,
   type AuthResponse,
   type CreateRoomBody,
   type DiscoverResponse,
   type ErrorCode,
   type HistoryResponse,
-  type JoinRequestResponse,
+  type HttpRoute,
+  type JoinRequestsResponse,
+  type JoinResponse,
   type LoginBody,
   type MeResponse,
+  type MemberResponse,
   type MembersResponse,
   type RegisterBody,
   type Role,
@@ -34,11 +27,9 @@ import {
 import { chatErrorFrom } from './chat-errors';
 import type { TokenProvider } from './tokens';
 
-/** Success bodies without an exported type in the protocol are typed from their schemas. */
-export type JoinRequestsResponse = ReturnType<typeof JoinRequestsResponseSchema.parse>;
-export type AuditLogResponse = ReturnType<typeof AuditLogResponseSchema.parse>;
+export type { AuditLogResponse, JoinRequestsResponse };
 /** `POST /rooms/:id/join`: a public room is joined at once, a private one answers a pending request. */
-export type JoinResult = RoomResponse | JoinRequestResponse;
+export type JoinResult = JoinResponse;
 
 export interface HttpApiOptions {
   /** Origin (and optional path prefix) of the server or NGINX, without `/api`. */
@@ -49,19 +40,16 @@ export interface HttpApiOptions {
   auth?: TokenProvider;
 }
 
-interface Parser<T> {
-  parse(value: unknown): T;
-}
-
-interface RequestSpec<T> {
-  body?: unknown;
+interface RequestInput {
+  params?: Record<string, string>;
   query?: Record<string, string | number | undefined>;
-  schema?: Parser<T>;
-  /** Account routes carry no bearer token and are never retried after a refresh. */
-  anonymous?: boolean;
+  body?: unknown;
 }
 
 // Statuses that carry no protocol body (NGINX pages, gateways) still map onto the protocol's codes.
+/** The success body of a route, as its response schema parses it; nothing for a route answering 204. */
+type Answer<R extends HttpRoute> = R extends { response: infer S extends HttpRoute['response'] & object } ? ReturnType<S['parse']> : void;
+
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'VALIDATION',
   401: 'UNAUTHORIZED',
@@ -75,9 +63,7 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   504: 'UNAVAILABLE',
 };
 
-const seg = encodeURIComponent;
-
-/** Every route of PROTOCOL.md's HTTP API, typed by the protocol and checked against its response schemas. */
+/** Every route of the protocol's HTTP API (`HTTP_ROUTES`, docs/PROTOCOL.md), typed and checked by its schemas. */
 export class HttpApi {
   private readonly baseUrl: string;
   private readonly fetchFn: typeof fetch;
@@ -97,109 +83,109 @@ export class HttpApi {
 
   // Accounts.
   register(body: RegisterBody): Promise<AuthResponse> {
-    return this.request('POST', '/auth/register', { body, schema: AuthResponseSchema, anonymous: true });
+    return this.request(HTTP_ROUTES.register, { body });
   }
   login(body: LoginBody): Promise<AuthResponse> {
-    return this.request('POST', '/auth/login', { body, schema: AuthResponseSchema, anonymous: true });
+    return this.request(HTTP_ROUTES.login, { body });
   }
   refresh(refreshToken: string): Promise<TokensResponse> {
-    return this.request('POST', '/auth/refresh', { body: { refreshToken }, schema: TokensResponseSchema, anonymous: true });
+    return this.request(HTTP_ROUTES.refresh, { body: { refreshToken } });
   }
   logout(refreshToken: string): Promise<void> {
-    return this.request('POST', '/auth/logout', { body: { refreshToken }, anonymous: true });
+    return this.request(HTTP_ROUTES.logout, { body: { refreshToken } });
   }
   me(): Promise<MeResponse> {
-    return this.request('GET', '/me', { schema: MeResponseSchema });
+    return this.request(HTTP_ROUTES.me);
   }
   searchUsers(query: string): Promise<UserSearchResponse> {
-    return this.request('GET', '/users', { query: { query }, schema: UserSearchResponseSchema });
+    return this.request(HTTP_ROUTES.searchUsers, { query: { query } });
   }
 
   // Rooms.
   listRooms(): Promise<RoomListResponse> {
-    return this.request('GET', '/rooms', { schema: RoomListResponseSchema });
+    return this.request(HTTP_ROUTES.listRooms);
   }
   createRoom(body: CreateRoomBody): Promise<RoomResponse> {
-    return this.request('POST', '/rooms', { body, schema: RoomResponseSchema });
+    return this.request(HTTP_ROUTES.createRoom, { body });
   }
   directRoom(userId: string): Promise<RoomResponse> {
-    return this.request('POST', '/rooms/direct', { body: { userId }, schema: RoomResponseSchema });
+    return this.request(HTTP_ROUTES.directRoom, { body: { userId } });
   }
   discoverRooms(query = ''): Promise<DiscoverResponse> {
-    return this.request('GET', '/rooms/discover', { query: { query }, schema: DiscoverResponseSchema });
+    return this.request(HTTP_ROUTES.discoverRooms, { query: { query } });
   }
   joinRoom(roomId: string): Promise<JoinResult> {
-    const schema: Parser<JoinResult> = {
-      parse: (v) => (typeof v === 'object' && v !== null && 'joinRequest' in v ? JoinRequestResponseSchema.parse(v) : RoomResponseSchema.parse(v)),
-    };
-    return this.request('POST', `/rooms/${seg(roomId)}/join`, { schema });
+    return this.request(HTTP_ROUTES.joinRoom, { params: { roomId } });
   }
   leaveRoom(roomId: string): Promise<void> {
-    return this.request('POST', `/rooms/${seg(roomId)}/leave`, {});
+    return this.request(HTTP_ROUTES.leaveRoom, { params: { roomId } });
   }
   members(roomId: string): Promise<MembersResponse> {
-    return this.request('GET', `/rooms/${seg(roomId)}/members`, { schema: MembersResponseSchema });
+    return this.request(HTTP_ROUTES.members, { params: { roomId } });
   }
   history(roomId: string, page: { before?: number; after?: number; limit?: number } = {}): Promise<HistoryResponse> {
-    return this.request('GET', `/rooms/${seg(roomId)}/messages`, { query: page, schema: HistoryResponseSchema });
+    return this.request(HTTP_ROUTES.history, { params: { roomId }, query: page });
   }
   search(q: string, roomId?: string): Promise<SearchResponse> {
-    return this.request('GET', '/search', { query: { q, roomId }, schema: SearchResponseSchema });
+    return this.request(HTTP_ROUTES.search, { query: { q, roomId } });
   }
 
   // Moderation (owner/admin).
-  invite(roomId: string, userId: string): Promise<void> {
-    return this.request('POST', `/rooms/${seg(roomId)}/invites`, { body: { userId } });
+  invite(roomId: string, userId: string): Promise<MemberResponse> {
+    return this.request(HTTP_ROUTES.invite, { params: { roomId }, body: { userId } });
   }
   joinRequests(roomId: string): Promise<JoinRequestsResponse> {
-    return this.request('GET', `/rooms/${seg(roomId)}/join-requests`, { schema: JoinRequestsResponseSchema });
+    return this.request(HTTP_ROUTES.joinRequests, { params: { roomId } });
   }
-  approveJoinRequest(roomId: string, userId: string): Promise<void> {
-    return this.request('POST', `/rooms/${seg(roomId)}/join-requests/${seg(userId)}/approve`, {});
+  approveJoinRequest(roomId: string, userId: string): Promise<MemberResponse> {
+    return this.request(HTTP_ROUTES.approveJoinRequest, { params: { roomId, userId } });
   }
   rejectJoinRequest(roomId: string, userId: string): Promise<void> {
-    return this.request('POST', `/rooms/${seg(roomId)}/join-requests/${seg(userId)}/reject`, {});
+    return this.request(HTTP_ROUTES.rejectJoinRequest, { params: { roomId, userId } });
   }
-  setRole(roomId: string, userId: string, role: Exclude<Role, 'owner'>): Promise<void> {
-    return this.request('PATCH', `/rooms/${seg(roomId)}/members/${seg(userId)}`, { body: { role } });
+  setRole(roomId: string, userId: string, role: Exclude<Role, 'owner'>): Promise<MemberResponse> {
+    return this.request(HTTP_ROUTES.setRole, { params: { roomId, userId }, body: { role } });
   }
   kick(roomId: string, userId: string): Promise<void> {
-    return this.request('DELETE', `/rooms/${seg(roomId)}/members/${seg(userId)}`, {});
+    return this.request(HTTP_ROUTES.kick, { params: { roomId, userId } });
   }
   ban(roomId: string, userId: string, reason?: string): Promise<void> {
-    return this.request('POST', `/rooms/${seg(roomId)}/bans`, { body: { userId, reason } });
+    return this.request(HTTP_ROUTES.ban, { params: { roomId }, body: { userId, reason } });
   }
   unban(roomId: string, userId: string): Promise<void> {
-    return this.request('DELETE', `/rooms/${seg(roomId)}/bans/${seg(userId)}`, {});
+    return this.request(HTTP_ROUTES.unban, { params: { roomId, userId } });
   }
   timeout(roomId: string, userId: string, seconds: number, reason?: string): Promise<void> {
-    return this.request('POST', `/rooms/${seg(roomId)}/timeouts`, { body: { userId, seconds, reason } });
+    return this.request(HTTP_ROUTES.timeout, { params: { roomId }, body: { userId, seconds, reason } });
   }
   auditLog(roomId: string, page: { before?: number; limit?: number } = {}): Promise<AuditLogResponse> {
-    return this.request('GET', `/rooms/${seg(roomId)}/audit-log`, { query: page, schema: AuditLogResponseSchema });
+    return this.request(HTTP_ROUTES.auditLog, { params: { roomId }, query: page });
   }
 
   /**
    * One request; an authenticated one answered `UNAUTHORIZED` refreshes the token once and is retried once
-   * (a second refusal is final, so a revoked session cannot loop).
+   * (a second refusal is final, so a revoked session cannot loop). Routes without a token (accounts) are
+   * never retried after a refresh.
    */
-  private async request<T = void>(method: string, path: string, spec: RequestSpec<T>): Promise<T> {
-    if (spec.anonymous || !this.auth) return this.send(method, path, spec, undefined);
+  private async request<R extends HttpRoute>(route: R, input: RequestInput = {}): Promise<Answer<R>> {
+    if (!route.auth || !this.auth) return this.send(route, input, undefined);
     const token = this.auth.getAccessToken();
     try {
-      return await this.send(method, path, spec, token);
+      return await this.send(route, input, token);
     } catch (err) {
       if (!(err instanceof ChatError) || err.code !== 'UNAUTHORIZED') throw err;
       await this.auth.refresh(token);
-      return this.send(method, path, spec, this.auth.getAccessToken());
+      return this.send(route, input, this.auth.getAccessToken());
     }
   }
 
-  private async send<T>(method: string, path: string, spec: RequestSpec<T>, token: string | undefined): Promise<T> {
-    const url = new URL(`${this.baseUrl}/api${path}`);
-    for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+  private async send<R extends HttpRoute>(route: R, input: RequestInput, token: string | undefined): Promise<Answer<R>> {
+    const { method } = route;
+    const path = routePath(route, input.params);
+    const url = new URL(`${this.baseUrl}${path}`);
+    for (const [k, v] of Object.entries(input.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    if (input.body !== undefined) headers['content-type'] = 'application/json';
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
 
     let res: Response;
@@ -207,7 +193,7 @@ export class HttpApi {
       res = await this.fetchFn(url.toString(), {
         method,
         headers,
-        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        body: input.body === undefined ? undefined : JSON.stringify(input.body),
       });
     } catch (err) {
       throw new ChatError('UNAVAILABLE', `network error: ${err instanceof Error ? err.message : String(err)}`);
@@ -236,9 +222,9 @@ export class HttpApi {
       throw err;
     }
 
-    if (!spec.schema) return undefined as T;
+    if (!route.response) return undefined as Answer<R>;
     try {
-      return spec.schema.parse(json);
+      return route.response.parse(json) as Answer<R>;
     } catch (err) {
       // Drift between server and protocol is a bug worth surfacing loudly, not data to render.
       throw new ChatError('INTERNAL', `response of ${method} ${path} does not match the protocol`, {

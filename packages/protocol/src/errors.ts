@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The error codes of PROTOCOL.md with their HTTP statuses. */
+/** The error codes of docs/PROTOCOL.md with their HTTP statuses. */
 export const ERROR_STATUS = {
   VALIDATION: 400,
   UNAUTHORIZED: 401,

@@ -111,6 +111,7 @@ export const TimeoutBodySchema = z.object({
   reason: z.string().max(LIMITS.reasonMax).optional(),
 });
 export const JoinRequestsResponseSchema = z.object({ joinRequests: z.array(JoinRequestSchema) });
+export type JoinRequestsResponse = z.infer<typeof JoinRequestsResponseSchema>;
 export const AuditLogQuerySchema = z.object({
   before: z.coerce.number().int().positive().optional(),
   limit: z.coerce
@@ -121,6 +122,16 @@ export const AuditLogQuerySchema = z.object({
     .default(LIMITS.historyDefaultLimit),
 });
 export const AuditLogResponseSchema = z.object({ entries: z.array(AuditEntrySchema), hasMore: z.boolean() });
+export type AuditLogResponse = z.infer<typeof AuditLogResponseSchema>;
 
 export const ReadyResponseSchema = z.object({ status: z.literal('ready'), node: z.string() });
 export type ReadyResponse = z.infer<typeof ReadyResponseSchema>;
+
+export const MemberResponseSchema = z.object({ member: MemberSchema });
+export type MemberResponse = z.infer<typeof MemberResponseSchema>;
+
+/** `POST /rooms/:roomId/join`: a public room is joined at once (200), a private one answers a pending request (202). */
+export const JoinResponseSchema = z.union([RoomResponseSchema, JoinRequestResponseSchema]);
+export type JoinResponse = z.infer<typeof JoinResponseSchema>;
+
+export const HealthResponseSchema = z.object({ status: z.literal('ok') });

@@ -1,4 +1,4 @@
-/** Numeric limits of PROTOCOL.md, in one place so server, client and tests agree. */
+/** Numeric limits of docs/PROTOCOL.md, in one place so server, client and tests agree. */
 export const LIMITS = {
   /** Unicode code points of message content. */
   contentMaxCodePoints: 4000,

@@ -1,2 +1,2 @@
-/** The wire protocol version of PROTOCOL.md. Sent in `hello.protocol`. */
+/** The wire protocol version of docs/PROTOCOL.md. Sent in `hello.protocol`. */
 export const PROTOCOL_VERSION = 1 as const;

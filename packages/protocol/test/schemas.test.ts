@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   CLIENT_EVENTS,
-  CLIENT_EVENT_SCHEMAS,
+  CLIENT_EVENT_TABLE,
   ChatError,
   ContentSchema,
   ERROR_STATUS,
@@ -108,7 +108,8 @@ describe('limits above the maximum are capped, not rejected', () => {
 
 describe('catalog', () => {
   test('every client event has a schema', () => {
-    expect(Object.keys(CLIENT_EVENT_SCHEMAS).sort()).toEqual([...CLIENT_EVENTS].sort());
+    expect(Object.keys(CLIENT_EVENT_TABLE).sort()).toEqual([...CLIENT_EVENTS].sort());
+    for (const event of CLIENT_EVENTS) expect(typeof CLIENT_EVENT_TABLE[event].payload.safeParse).toBe('function');
   });
 
   test('error codes and statuses match PROTOCOL.md', () => {

@@ -17,7 +17,7 @@ export type AdapterKind = 'classic' | 'sharded';
  * Publisher and subscriber are connections of their own (a subscribed connection can do nothing else),
  * each with an `error` listener: without one an unreachable Redis would crash the node. ioredis reconnects
  * and re-subscribes by itself after a Redis restart; broadcasts published meanwhile are lost, which clients
- * repair through `sync` on a seq gap (PROTOCOL.md guarantees).
+ * repair through `sync` on a seq gap (docs/PROTOCOL.md, Guarantees).
  */
 export function attachRedisAdapter(io: ChatServer, redis: Redis, kind: AdapterKind, log: FastifyBaseLogger): () => void {
   const pub = redis.duplicate();

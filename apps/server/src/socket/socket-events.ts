@@ -1,9 +1,19 @@
-import { CLIENT_EVENT_SCHEMAS, ChatError, type Ack, type ClientEventName, type ClientEventPayload, type ErrorObject } from '@chat/protocol';
+import {
+  CLIENT_EVENT_TABLE,
+  ChatError,
+  type Ack,
+  type ClientEventAck,
+  type ClientEventName,
+  type ClientEventPayload,
+  type ErrorObject,
+} from '@chat/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import { rejectUnstorableText, toErrorObject, validationError } from '../errors';
 import type { ChatSocket } from './types';
 
-export type EventHandler<E extends ClientEventName> = (socket: ChatSocket, payload: ClientEventPayload<E>) => Promise<object | void>;
+/** What a handler answers: the fields of its event's acknowledgement (nothing for events that answer only `ok`). */
+type AckFieldsOf<E extends ClientEventName> = object extends ClientEventAck<E> ? ClientEventAck<E> | void : ClientEventAck<E>;
+export type EventHandler<E extends ClientEventName> = (socket: ChatSocket, payload: ClientEventPayload<E>) => Promise<AckFieldsOf<E>>;
 export type ConnectStep = (socket: ChatSocket) => Promise<void>;
 export type ConnectedHook = (socket: ChatSocket) => void | Promise<void>;
 /** Runs on `disconnecting`, with the socket rooms it was in (Socket.IO empties them before `disconnect`). */
@@ -84,7 +94,7 @@ export class SocketEvents {
     ack: (r: Ack) => void,
   ): Promise<void> {
     let response: Ack;
-    const parsed = CLIENT_EVENT_SCHEMAS[event].safeParse(payload);
+    const parsed = CLIENT_EVENT_TABLE[event].payload.safeParse(payload);
     if (!parsed.success) {
       response = { ok: false, error: validationError(parsed.error).toJSON() };
     } else {

@@ -1,16 +1,7 @@
-import {
-  ChatError,
-  LIMITS,
-  LoginBodySchema,
-  LogoutBodySchema,
-  RefreshBodySchema,
-  RegisterBodySchema,
-  UserSearchQuerySchema,
-  userChannel,
-} from '@chat/protocol';
+import { ChatError, HTTP_ROUTES, LIMITS, sessionChannel, userChannel } from '@chat/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { parseInput } from '../../errors';
+import { route } from '../../http/route';
 import { Accounts } from './accounts';
 import { Tokens, type AccessClaims } from './tokens';
 import { toUser } from './user-view';
@@ -24,9 +15,6 @@ declare module 'fastify' {
     user: AccessClaims;
   }
 }
-
-/** The Socket.IO room of every socket opened with one session's tokens: logout disconnects it. */
-export const sessionChannel = (sessionId: string): string => `session:${sessionId}`;
 
 function bearer(header: string | undefined): string | undefined {
   if (!header) return undefined;
@@ -71,14 +59,10 @@ async function auth(app: FastifyInstance): Promise<void> {
     request.user = claims;
   });
 
-  app.post('/api/auth/register', async (request, reply) => {
-    await limit(registerPerIp, request.ip);
-    const body = parseInput(RegisterBodySchema, request.body);
-    return reply.status(201).send(await accounts.register(body));
-  });
+  // Registration counts malformed attempts too: the budget is taken before the body is parsed.
+  route(app, HTTP_ROUTES.register, async ({ body }) => accounts.register(body), { preHandler: (request) => limit(registerPerIp, request.ip) });
 
-  app.post('/api/auth/login', async (request) => {
-    const body = parseInput(LoginBodySchema, request.body);
+  route(app, HTTP_ROUTES.login, async ({ body }, request) => {
     const userKey = `${body.username}|${request.ip}`;
     await limit(loginPerIp, request.ip);
     await limit(loginPerUser, userKey);
@@ -89,8 +73,7 @@ async function auth(app: FastifyInstance): Promise<void> {
     return result;
   });
 
-  app.post('/api/auth/refresh', async (request) => {
-    const body = parseInput(RefreshBodySchema, request.body);
+  route(app, HTTP_ROUTES.refresh, async ({ body }, request) => {
     const result = await accounts.refresh(body.refreshToken);
     if (result.revokedSessionId) {
       request.log.warn({ sessionId: result.revokedSessionId }, 'refresh token reuse: session revoked');
@@ -100,15 +83,13 @@ async function auth(app: FastifyInstance): Promise<void> {
     return result.tokens;
   });
 
-  app.post('/api/auth/logout', async (request, reply) => {
-    const body = parseInput(LogoutBodySchema, request.body);
+  route(app, HTTP_ROUTES.logout, async ({ body }) => {
     const sessionId = await accounts.logout(body.refreshToken);
     if (!sessionId && !tokens.parseRefresh(body.refreshToken)) throw new ChatError('UNAUTHORIZED', 'invalid refresh token');
     if (sessionId) revokeSession(sessionId);
-    return reply.status(204).send();
   });
 
-  app.get('/api/me', { preHandler: app.authenticate }, async (request) => {
+  route(app, HTTP_ROUTES.me, async (_input, request) => {
     const row = await app.db.primary
       .selectFrom('users')
       .select(['id', 'username', 'display_name', 'created_at'])
@@ -118,8 +99,7 @@ async function auth(app: FastifyInstance): Promise<void> {
     return { user: toUser(row) };
   });
 
-  app.get('/api/users', { preHandler: app.authenticate }, async (request) => {
-    const { query } = parseInput(UserSearchQuerySchema, request.query);
+  route(app, HTTP_ROUTES.searchUsers, async ({ query: { query } }, request) => {
     const prefix = query.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
     const rows = await app.reads
       .reader(request.user.userId)

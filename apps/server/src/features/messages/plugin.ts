@@ -1,17 +1,8 @@
-import {
-  ChatError,
-  HistoryQuerySchema,
-  LIMITS,
-  RoomParamsSchema,
-  SearchQuerySchema,
-  roomChannel,
-  type Message,
-  type SyncRoomResult,
-} from '@chat/protocol';
+import { ChatError, HTTP_ROUTES, LIMITS, roomChannel, roomIdsOf, type Message, type SyncRoomResult } from '@chat/protocol';
 import { asReadonly } from '@chat/db';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { parseInput } from '../../errors';
+import { route } from '../../http/route';
 import type { ChatSocket } from '../../socket/types';
 import { toMessage } from '../../views/message-view';
 import { CursorWriter } from './cursor-writer';
@@ -149,9 +140,7 @@ async function messages(app: FastifyInstance): Promise<void> {
   app.socketEvents.on('sync', async (socket, request) => {
     const userId = socket.data.userId;
     const limit = request.limit ?? LIMITS.syncDefaultLimit;
-    const requested =
-      request.rooms ??
-      [...socket.rooms].filter((r) => r.startsWith('room:')).map((r) => ({ roomId: r.slice('room:'.length), afterSeq: undefined }));
+    const requested = request.rooms ?? roomIdsOf(socket.rooms).map((roomId) => ({ roomId, afterSeq: undefined }));
     // Naming any room the caller does not belong to fails the whole call.
     for (const r of requested) await requireRoom(socket, r.roomId);
     if (requested.length === 0) return { rooms: [] };
@@ -200,9 +189,7 @@ async function messages(app: FastifyInstance): Promise<void> {
   app.socketEvents.on('message:delivered', (socket, { roomId, seq }) => moveCursor(socket, roomId, seq, 'delivered'));
   app.socketEvents.on('message:read', (socket, { roomId, seq }) => moveCursor(socket, roomId, seq, 'read'));
 
-  app.get('/api/rooms/:roomId/messages', { preHandler: app.authenticate }, async (request) => {
-    const { roomId } = parseInput(RoomParamsSchema, request.params);
-    const query = parseInput(HistoryQuerySchema, request.query);
+  route(app, HTTP_ROUTES.history, async ({ params: { roomId }, query }, request) => {
     await membership.requireMember(request.user.userId, roomId);
     // Read-your-writes: if the replica has not yet replayed what this node acknowledged, read the primary.
     // Read-your-writes: the user's own acknowledged writes (by WAL position), and every message this node
@@ -217,8 +204,7 @@ async function messages(app: FastifyInstance): Promise<void> {
     return historyPage(reader, roomId, query);
   });
 
-  app.get('/api/search', { preHandler: app.authenticate }, async (request) => {
-    const { q, roomId } = parseInput(SearchQuerySchema, request.query);
+  route(app, HTTP_ROUTES.search, async ({ query: { q, roomId } }, request) => {
     if (roomId !== undefined) await membership.requireMember(request.user.userId, roomId);
     return { results: await searchMessages(app.reads.reader(request.user.userId), request.user.userId, q, roomId) };
   });

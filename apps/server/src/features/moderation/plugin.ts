@@ -1,21 +1,9 @@
 import type { DB, Transaction } from '@chat/db';
 import { asReadonly } from '@chat/db';
-import {
-  AuditLogQuerySchema,
-  BanBodySchema,
-  ChatError,
-  InviteBodySchema,
-  RoomParamsSchema,
-  RoomUserParamsSchema,
-  TimeoutBodySchema,
-  UpdateRoleBodySchema,
-  roomChannel,
-  type JoinRequest,
-  type Room,
-} from '@chat/protocol';
+import { ChatError, HTTP_ROUTES, roomChannel, type JoinRequest, type Room } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { parseInput } from '../../errors';
+import { route } from '../../http/route';
 import { toRoom } from '../../views/room-view';
 import { auditPage, recordAudit } from './audit-log';
 import { assertOutranks, requireModerator } from './authority';
@@ -87,7 +75,6 @@ async function moderation(app: FastifyInstance): Promise<void> {
   const { db, membership } = app;
   // Moderation is rare and its readers just acted: read the primary, so an action is listed at once.
   const reads = asReadonly(db.primary);
-  const auth = { preHandler: app.authenticate };
 
   const timeouts = new TimeoutCache(async (roomId): Promise<RoomTimeouts> => {
     try {
@@ -121,9 +108,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
 
   // Invite: 200 {member}, like approve and role changes (the caller usually shows the new member row);
   // removals and restrictions answer 204.
-  app.post('/api/rooms/:roomId/invites', auth, async (request) => {
-    const { roomId } = parseInput(RoomParamsSchema, request.params);
-    const { userId } = parseInput(InviteBodySchema, request.body);
+  route(app, HTTP_ROUTES.invite, async ({ params: { roomId }, body: { userId } }, request) => {
     const actorId = request.user.userId;
     await requireModerator(membership, actorId, roomId);
     const admitted = await db.primary.transaction().execute(async (trx) => {
@@ -138,8 +123,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
     return admittedMember(roomId, userId, admitted);
   });
 
-  app.get('/api/rooms/:roomId/join-requests', auth, async (request) => {
-    const { roomId } = parseInput(RoomParamsSchema, request.params);
+  route(app, HTTP_ROUTES.joinRequests, async ({ params: { roomId } }, request) => {
     await requireModerator(membership, request.user.userId, roomId);
     const rows = await reads
       .selectFrom('join_requests')
@@ -153,8 +137,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
     return { joinRequests };
   });
 
-  app.post('/api/rooms/:roomId/join-requests/:userId/approve', auth, async (request) => {
-    const { roomId, userId } = parseInput(RoomUserParamsSchema, request.params);
+  route(app, HTTP_ROUTES.approveJoinRequest, async ({ params: { roomId, userId } }, request) => {
     const actorId = request.user.userId;
     await requireModerator(membership, actorId, roomId);
     const admitted = await db.primary.transaction().execute(async (trx) => {
@@ -168,20 +151,16 @@ async function moderation(app: FastifyInstance): Promise<void> {
     return admittedMember(roomId, userId, admitted);
   });
 
-  app.post('/api/rooms/:roomId/join-requests/:userId/reject', auth, async (request, reply) => {
-    const { roomId, userId } = parseInput(RoomUserParamsSchema, request.params);
+  route(app, HTTP_ROUTES.rejectJoinRequest, async ({ params: { roomId, userId } }, request) => {
     const actorId = request.user.userId;
     await requireModerator(membership, actorId, roomId);
     await db.primary.transaction().execute(async (trx) => {
       if (!(await settleJoinRequest(trx, roomId, userId, actorId, 'rejected'))) throw new ChatError('NOT_FOUND', 'no pending join request');
       await recordAudit(trx, { roomId, actorId, action: 'join_request.reject', targetUserId: userId });
     });
-    return reply.status(204).send();
   });
 
-  app.patch('/api/rooms/:roomId/members/:userId', auth, async (request) => {
-    const { roomId, userId } = parseInput(RoomUserParamsSchema, request.params);
-    const { role } = parseInput(UpdateRoleBodySchema, request.body);
+  route(app, HTTP_ROUTES.setRole, async ({ params: { roomId, userId }, body: { role } }, request) => {
     const actorId = request.user.userId;
     if ((await requireModerator(membership, actorId, roomId)) !== 'owner') throw new ChatError('FORBIDDEN', 'only the room owner can change roles');
     const changed = await db.primary.transaction().execute(async (trx) => {
@@ -199,8 +178,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
     return { member };
   });
 
-  app.delete('/api/rooms/:roomId/members/:userId', auth, async (request, reply) => {
-    const { roomId, userId } = parseInput(RoomUserParamsSchema, request.params);
+  route(app, HTTP_ROUTES.kick, async ({ params: { roomId, userId } }, request) => {
     const actorId = request.user.userId;
     const actorRole = await requireModerator(membership, actorId, roomId);
     await db.primary.transaction().execute(async (trx) => {
@@ -212,12 +190,9 @@ async function moderation(app: FastifyInstance): Promise<void> {
       await recordAudit(trx, { roomId, actorId, action: 'member.kick', targetUserId: userId });
     });
     await membership.announceLeave(roomId, userId);
-    return reply.status(204).send();
   });
 
-  app.post('/api/rooms/:roomId/bans', auth, async (request, reply) => {
-    const { roomId } = parseInput(RoomParamsSchema, request.params);
-    const { userId, reason } = parseInput(BanBodySchema, request.body);
+  route(app, HTTP_ROUTES.ban, async ({ params: { roomId }, body: { userId, reason } }, request) => {
     const actorId = request.user.userId;
     const actorRole = await requireModerator(membership, actorId, roomId);
     const removed = await db.primary.transaction().execute(async (trx) => {
@@ -246,11 +221,9 @@ async function moderation(app: FastifyInstance): Promise<void> {
       return target !== undefined;
     });
     if (removed) await membership.announceLeave(roomId, userId);
-    return reply.status(204).send();
   });
 
-  app.delete('/api/rooms/:roomId/bans/:userId', auth, async (request, reply) => {
-    const { roomId, userId } = parseInput(RoomUserParamsSchema, request.params);
+  route(app, HTTP_ROUTES.unban, async ({ params: { roomId, userId } }, request) => {
     const actorId = request.user.userId;
     await requireModerator(membership, actorId, roomId);
     await db.primary.transaction().execute(async (trx) => {
@@ -259,12 +232,9 @@ async function moderation(app: FastifyInstance): Promise<void> {
       if (res.numDeletedRows === 0n) throw new ChatError('NOT_FOUND', 'the user is not banned from this room');
       await recordAudit(trx, { roomId, actorId, action: 'member.unban', targetUserId: userId });
     });
-    return reply.status(204).send();
   });
 
-  app.post('/api/rooms/:roomId/timeouts', auth, async (request, reply) => {
-    const { roomId } = parseInput(RoomParamsSchema, request.params);
-    const { userId, seconds, reason } = parseInput(TimeoutBodySchema, request.body);
+  route(app, HTTP_ROUTES.timeout, async ({ params: { roomId }, body: { userId, seconds, reason } }, request) => {
     const actorId = request.user.userId;
     const actorRole = await requireModerator(membership, actorId, roomId);
     const until = new Date(Date.now() + seconds * 1000);
@@ -289,12 +259,9 @@ async function moderation(app: FastifyInstance): Promise<void> {
     });
     timeouts.set(roomId, userId, until.getTime());
     if (app.redis) app.io.serverSideEmit('moderation:timeouts', roomId);
-    return reply.status(204).send();
   });
 
-  app.get('/api/rooms/:roomId/audit-log', auth, async (request) => {
-    const { roomId } = parseInput(RoomParamsSchema, request.params);
-    const page = parseInput(AuditLogQuerySchema, request.query);
+  route(app, HTTP_ROUTES.auditLog, async ({ params: { roomId }, query: page }, request) => {
     await requireModerator(membership, request.user.userId, roomId);
     return auditPage(reads, roomId, page);
   });

@@ -1,7 +1,8 @@
 import { sql } from '@chat/db';
-import { ChatError } from '@chat/protocol';
+import { ChatError, HTTP_ROUTES } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { route } from '../../http/route';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,9 +29,9 @@ async function ops(app: FastifyInstance): Promise<void> {
     if (app.lifecycle.draining) throw new ChatError('UNAVAILABLE', 'node is draining', { retryAfterMs: 500 + Math.floor(Math.random() * 2000) });
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  route(app, HTTP_ROUTES.health, async () => ({ status: 'ok' as const }));
 
-  app.get('/readyz', async (_request, reply) => {
+  route(app, HTTP_ROUTES.ready, async (_input, _request, reply) => {
     const node = app.config.nodeId;
     if (app.lifecycle.draining) return reply.status(503).send({ status: 'draining', node, failing: 'draining' });
     try {
@@ -45,10 +46,10 @@ async function ops(app: FastifyInstance): Promise<void> {
         return reply.status(503).send({ status: 'unavailable', node, failing: 'redis' });
       }
     }
-    return { status: 'ready', node };
+    return { status: 'ready' as const, node };
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  route(app, HTTP_ROUTES.metrics, async (_input, _request, reply) => {
     return reply.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics());
   });
 }

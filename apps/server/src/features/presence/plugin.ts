@@ -1,4 +1,4 @@
-import { roomChannel, type Presence } from '@chat/protocol';
+import { roomChannel, roomIdsOf, type Presence } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { PresenceState } from '../../infra/presence-store';
@@ -8,7 +8,7 @@ function toPresence(userId: string, s: PresenceState | undefined): Presence {
 }
 
 function roomChannelsOf(rooms: Iterable<string>): string[] {
-  return [...rooms].filter((r) => r.startsWith('room:'));
+  return roomIdsOf(rooms).map(roomChannel);
 }
 
 /**

@@ -1,17 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ChatError,
-  CreateRoomBodySchema,
-  DirectRoomBodySchema,
-  DiscoverQuerySchema,
-  PROTOCOL_VERSION,
-  RoomParamsSchema,
-  roomChannel,
-  type Member,
-} from '@chat/protocol';
+import { ChatError, HTTP_ROUTES, PROTOCOL_VERSION, roomChannel, type Member } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { parseInput } from '../../errors';
+import { route } from '../../http/route';
 import { toRoom } from '../../views/room-view';
 import { Membership } from './membership';
 import { listRoomSummaries } from './room-list';
@@ -29,7 +20,6 @@ async function rooms(app: FastifyInstance): Promise<void> {
   const { db } = app;
   const membership = new Membership(db, app.io, (userIds) => app.reads.fence(userIds));
   app.decorate('membership', membership);
-  const auth = { preHandler: app.authenticate };
 
   // At connect: join every room the user belongs to. A failure here refuses the connection (UNAVAILABLE)
   // rather than leaving a socket connected but deaf to its rooms.
@@ -55,10 +45,11 @@ async function rooms(app: FastifyInstance): Promise<void> {
     socket.emit('hello', { userId: socket.data.userId, node: app.config.nodeId, protocol: PROTOCOL_VERSION, rooms: socket.data.rooms });
   });
 
-  app.get('/api/rooms', auth, async (request) => ({ rooms: await listRoomSummaries(app.reads.reader(request.user.userId), request.user.userId) }));
+  route(app, HTTP_ROUTES.listRooms, async (_input, request) => ({
+    rooms: await listRoomSummaries(app.reads.reader(request.user.userId), request.user.userId),
+  }));
 
-  app.post('/api/rooms', auth, async (request, reply) => {
-    const body = parseInput(CreateRoomBodySchema, request.body);
+  route(app, HTTP_ROUTES.createRoom, async ({ body }, request) => {
     const userId = request.user.userId;
     const room = await db.primary.transaction().execute(async (trx) => {
       const row = await trx
@@ -70,11 +61,10 @@ async function rooms(app: FastifyInstance): Promise<void> {
       return toRoom(row);
     });
     await membership.announceJoin(room, await membership.memberView(room.id, userId, true));
-    return reply.status(201).send({ room });
+    return { room };
   });
 
-  app.post('/api/rooms/direct', auth, async (request, reply) => {
-    const { userId: otherId } = parseInput(DirectRoomBodySchema, request.body);
+  route(app, HTTP_ROUTES.directRoom, async ({ body: { userId: otherId } }, request, reply) => {
     const me = request.user;
     if (otherId === me.userId) throw new ChatError('VALIDATION', 'cannot open a direct room with yourself');
     const other = await db.primary.selectFrom('users').select(['id', 'username']).where('id', '=', otherId).executeTakeFirst();
@@ -102,14 +92,14 @@ async function rooms(app: FastifyInstance): Promise<void> {
       const online = await app.presenceOf([me.userId, otherId]);
       await membership.announceJoin(created, await membership.memberView(created.id, me.userId, online.get(me.userId) ?? false));
       await membership.announceJoin(created, await membership.memberView(created.id, otherId, online.get(otherId) ?? false));
-      return reply.status(201).send({ room: created });
+      return { room: created };
     }
     const existing = await db.primary.selectFrom('rooms').select(ROOM_COLUMNS).where('direct_key', '=', directKey).executeTakeFirstOrThrow();
-    return reply.status(200).send({ room: toRoom(existing) });
+    reply.status(200);
+    return { room: toRoom(existing) };
   });
 
-  app.get('/api/rooms/discover', auth, async (request) => {
-    const { query } = parseInput(DiscoverQuerySchema, request.query);
+  route(app, HTTP_ROUTES.discoverRooms, async ({ query: { query } }, request) => {
     const pattern = `%${query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const rows = await app.reads
       .reader(request.user.userId)
@@ -123,8 +113,7 @@ async function rooms(app: FastifyInstance): Promise<void> {
     return { rooms: rows.map(toRoom) };
   });
 
-  app.post('/api/rooms/:roomId/join', auth, async (request, reply) => {
-    const { roomId } = parseInput(RoomParamsSchema, request.params);
+  route(app, HTTP_ROUTES.joinRoom, async ({ params: { roomId } }, request, reply) => {
     const userId = request.user.userId;
     const room = await db.primary.selectFrom('rooms').select([...ROOM_COLUMNS, 'last_seq']).where('id', '=', roomId).executeTakeFirst();
     if (!room || room.type === 'direct') throw new ChatError('NOT_FOUND', 'no such room');
@@ -158,20 +147,18 @@ async function rooms(app: FastifyInstance): Promise<void> {
         .execute();
       return { kind: 'joined' as const };
     });
-    if (outcome.kind === 'member') return reply.status(200).send({ room: toRoom(room) });
+    if (outcome.kind === 'member') return { room: toRoom(room) };
     if (outcome.kind === 'requested') {
       const { row } = outcome;
-      return reply.status(202).send({
-        joinRequest: { roomId: row.room_id, userId: row.user_id, status: row.status, createdAt: row.created_at.toISOString() },
-      });
+      reply.status(202);
+      return { joinRequest: { roomId: row.room_id, userId: row.user_id, status: row.status, createdAt: row.created_at.toISOString() } };
     }
     const view = toRoom(room);
     await membership.announceJoin(view, await membership.memberView(roomId, userId, (await app.presenceOf([userId])).get(userId) ?? false));
-    return reply.status(200).send({ room: view });
+    return { room: view };
   });
 
-  app.post('/api/rooms/:roomId/leave', auth, async (request, reply) => {
-    const { roomId } = parseInput(RoomParamsSchema, request.params);
+  route(app, HTTP_ROUTES.leaveRoom, async ({ params: { roomId } }, request) => {
     const userId = request.user.userId;
     const res = await db.primary
       .updateTable('room_members')
@@ -182,11 +169,9 @@ async function rooms(app: FastifyInstance): Promise<void> {
       .executeTakeFirst();
     if (res.numUpdatedRows === 0n) throw await membership.accessError(roomId);
     await membership.announceLeave(roomId, userId);
-    return reply.status(204).send();
   });
 
-  app.get('/api/rooms/:roomId/members', auth, async (request) => {
-    const { roomId } = parseInput(RoomParamsSchema, request.params);
+  route(app, HTTP_ROUTES.members, async ({ params: { roomId } }, request) => {
     await membership.requireMember(request.user.userId, roomId);
     const rows = await app.reads
       .reader(request.user.userId)

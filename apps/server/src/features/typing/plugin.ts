@@ -1,4 +1,4 @@
-import { LIMITS, roomChannel } from '@chat/protocol';
+import { LIMITS, roomChannel, roomIdsOf } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { TypingState } from './typing-state';
@@ -14,8 +14,7 @@ async function typing(app: FastifyInstance): Promise<void> {
   });
 
   app.socketEvents.onDisconnect((socket, rooms) => {
-    const roomIds = [...rooms].filter((r) => r.startsWith('room:')).map((r) => r.slice('room:'.length));
-    state.clearUser(socket.data.userId, roomIds);
+    state.clearUser(socket.data.userId, roomIdsOf(rooms));
   });
 
   app.addHook('onClose', async () => state.close());

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import * as http from './http';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface HttpRoute {
+  method: HttpMethod;
+  /** With its `/api` prefix; `:name` segments are the params. */
+  path: string;
+  /** Whether the route takes `Authorization: Bearer <accessToken>`. */
+  auth: boolean;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** The success body; absent for routes that answer with no body (204). */
+  response?: z.ZodType;
+  /** The success statuses; the first is the usual one. */
+  success: readonly number[];
+}
+
+/**
+ * Every HTTP route of docs/PROTOCOL.md, once. The server registers its routes from it (parsing params, query and
+ * body with these schemas), the SDK builds its URLs and checks its answers with it, and the fuzz test walks it.
+ */
+export const HTTP_ROUTES = {
+  // Accounts.
+  register: { method: 'POST', path: '/api/auth/register', auth: false, body: http.RegisterBodySchema, response: http.AuthResponseSchema, success: [201] },
+  login: { method: 'POST', path: '/api/auth/login', auth: false, body: http.LoginBodySchema, response: http.AuthResponseSchema, success: [200] },
+  refresh: { method: 'POST', path: '/api/auth/refresh', auth: false, body: http.RefreshBodySchema, response: http.TokensResponseSchema, success: [200] },
+  logout: { method: 'POST', path: '/api/auth/logout', auth: false, body: http.LogoutBodySchema, success: [204] },
+  me: { method: 'GET', path: '/api/me', auth: true, response: http.MeResponseSchema, success: [200] },
+  searchUsers: { method: 'GET', path: '/api/users', auth: true, query: http.UserSearchQuerySchema, response: http.UserSearchResponseSchema, success: [200] },
+
+  // Rooms.
+  listRooms: { method: 'GET', path: '/api/rooms', auth: true, response: http.RoomListResponseSchema, success: [200] },
+  createRoom: { method: 'POST', path: '/api/rooms', auth: true, body: http.CreateRoomBodySchema, response: http.RoomResponseSchema, success: [201] },
+  // 201 for the request that created the pair's room, 200 afterwards.
+  directRoom: { method: 'POST', path: '/api/rooms/direct', auth: true, body: http.DirectRoomBodySchema, response: http.RoomResponseSchema, success: [201, 200] },
+  discoverRooms: { method: 'GET', path: '/api/rooms/discover', auth: true, query: http.DiscoverQuerySchema, response: http.DiscoverResponseSchema, success: [200] },
+  // 200 {room} for a public room, 202 {joinRequest} for a private one.
+  joinRoom: { method: 'POST', path: '/api/rooms/:roomId/join', auth: true, params: http.RoomParamsSchema, response: http.JoinResponseSchema, success: [200, 202] },
+  leaveRoom: { method: 'POST', path: '/api/rooms/:roomId/leave', auth: true, params: http.RoomParamsSchema, success: [204] },
+  members: { method: 'GET', path: '/api/rooms/:roomId/members', auth: true, params: http.RoomParamsSchema, response: http.MembersResponseSchema, success: [200] },
+  history: { method: 'GET', path: '/api/rooms/:roomId/messages', auth: true, params: http.RoomParamsSchema, query: http.HistoryQuerySchema, response: http.HistoryResponseSchema, success: [200] },
+  search: { method: 'GET', path: '/api/search', auth: true, query: http.SearchQuerySchema, response: http.SearchResponseSchema, success: [200] },
+
+  // Moderation (room owner or admin).
+  invite: { method: 'POST', path: '/api/rooms/:roomId/invites', auth: true, params: http.RoomParamsSchema, body: http.InviteBodySchema, response: http.MemberResponseSchema, success: [200] },
+  joinRequests: { method: 'GET', path: '/api/rooms/:roomId/join-requests', auth: true, params: http.RoomParamsSchema, response: http.JoinRequestsResponseSchema, success: [200] },
+  approveJoinRequest: { method: 'POST', path: '/api/rooms/:roomId/join-requests/:userId/approve', auth: true, params: http.RoomUserParamsSchema, response: http.MemberResponseSchema, success: [200] },
+  rejectJoinRequest: { method: 'POST', path: '/api/rooms/:roomId/join-requests/:userId/reject', auth: true, params: http.RoomUserParamsSchema, success: [204] },
+  setRole: { method: 'PATCH', path: '/api/rooms/:roomId/members/:userId', auth: true, params: http.RoomUserParamsSchema, body: http.UpdateRoleBodySchema, response: http.MemberResponseSchema, success: [200] },
+  kick: { method: 'DELETE', path: '/api/rooms/:roomId/members/:userId', auth: true, params: http.RoomUserParamsSchema, success: [204] },
+  ban: { method: 'POST', path: '/api/rooms/:roomId/bans', auth: true, params: http.RoomParamsSchema, body: http.BanBodySchema, success: [204] },
+  unban: { method: 'DELETE', path: '/api/rooms/:roomId/bans/:userId', auth: true, params: http.RoomUserParamsSchema, success: [204] },
+  timeout: { method: 'POST', path: '/api/rooms/:roomId/timeouts', auth: true, params: http.RoomParamsSchema, body: http.TimeoutBodySchema, success: [204] },
+  auditLog: { method: 'GET', path: '/api/rooms/:roomId/audit-log', auth: true, params: http.RoomParamsSchema, query: http.AuditLogQuerySchema, response: http.AuditLogResponseSchema, success: [200] },
+
+  // Operations: outside `/api`; readiness answers 503 naming the failing dependency (not an error body).
+  health: { method: 'GET', path: '/healthz', auth: false, response: http.HealthResponseSchema, success: [200] },
+  ready: { method: 'GET', path: '/readyz', auth: false, response: http.ReadyResponseSchema, success: [200] },
+  metrics: { method: 'GET', path: '/metrics', auth: false, response: z.string(), success: [200] },
+} as const satisfies Record<string, HttpRoute>;
+
+export type HttpRouteName = keyof typeof HTTP_ROUTES;
+
+/** `route.path` with its `:name` segments filled in (URI-encoded). */
+export function routePath(route: HttpRoute, params: Readonly<Record<string, string>> = {}): string {
+  return route.path.replace(/:(\w+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`${route.method} ${route.path}: missing param ${name}`);
+    return encodeURIComponent(value);
+  });
+}
