@@ -22,7 +22,7 @@ import {
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { nextDelay, type BackoffOptions } from './backoff';
 import { chatErrorFrom, notAnswered } from './chat-errors';
-import { MessageSequencer } from './dedupe';
+import { MessageSequencer } from './message-sequencer';
 import { Emitter } from './emitter';
 import { ReconnectPolicy, type ReconnectCause } from './reconnect-policy';
 import type { TokenProvider } from './tokens';

@@ -10,7 +10,7 @@ export {
   type ConnectionStatus,
   type PayloadOf,
 } from './chat-socket';
-export { MessageSequencer } from './dedupe';
+export { MessageSequencer } from './message-sequencer';
 export { Emitter } from './emitter';
 export { HttpApi, type AuditLogResponse, type HttpApiOptions, type JoinRequestsResponse, type JoinResult } from './http-api';
 export {
