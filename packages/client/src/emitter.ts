@@ -1,5 +1,8 @@
+/** The shape of an emitter's event map: each event name to its listener's signature. */
+export type EventMap<Events> = { [K in keyof Events]: (...args: never[]) => void };
+
 /** A minimal typed event emitter that works in browsers and Node alike (no `node:events`). */
-export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) => void }> {
+export class Emitter<Events extends EventMap<Events>> {
   private readonly listeners = new Map<keyof Events, Set<Events[keyof Events]>>();
 
   /** Subscribes; returns the function that unsubscribes. */

@@ -1,18 +1,11 @@
+export { type AckOf, type AckOptions, type PayloadOf } from './ack-sender';
 export { nextDelay, type BackoffOptions } from './backoff';
 export { chatErrorFrom, isNotAnswered, isTransient, notAnswered } from './chat-errors';
-export {
-  ChatSocket,
-  type AckOf,
-  type AckOptions,
-  type ChatSocketEvents,
-  type ChatSocketOptions,
-  type ConnectionState,
-  type ConnectionStatus,
-  type PayloadOf,
-} from './chat-socket';
-export { MessageSequencer } from './message-sequencer';
+export { ChatSocket, type ChatSocketEvents, type ChatSocketOptions } from './chat-socket';
+export { type ConnectionState, type ConnectionStatus } from './connection';
 export { Emitter } from './emitter';
 export { HttpApi, type AuditLogResponse, type HttpApiOptions, type JoinRequestsResponse, type JoinResult } from './http-api';
+export { MessageSequencer } from './message-sequencer';
 export {
   MemoryOutboxStorage,
   Outbox,
