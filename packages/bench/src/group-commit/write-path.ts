@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createDatabase, migrateToLatest, type Database } from '@chat/db';
+import { GroupCommitWriter } from '@chat/server/write-path';
 import { createTestDatabase } from '@chat/testkit';
 import type { Cleanups } from '../cleanups';
 import { runClosedLoop } from '../closed-loop';
 import { openMessageCounter } from '../message-count';
 import type { MeasuredRow } from './measured-row';
-import { insertBare, writeLikeGroupCommit, type BenchMessage } from './write-statements';
+import { insertBare, type BenchMessage } from './bare-insert';
 
 export type WriteMode = 'batched' | 'per-message' | 'bare-insert';
 
@@ -27,8 +28,10 @@ export interface WritePathOptions {
 /**
  * The database alone, no sockets: on a 2-core box Socket.IO and the clients compete with PostgreSQL for
  * CPU, so this isolates what batching changes in the database. Every mode keeps `concurrency` messages
- * outstanding: `batched` as concurrency/batch transactions of `batch` messages (with batch = concurrency,
- * one transaction in flight, as one node's writer does), the others as `concurrency` single-message writers.
+ * outstanding: `batched` as concurrency/batch writers committing `batch` messages per transaction (with
+ * batch = concurrency, one transaction in flight, as one node's writer does), `per-message` as
+ * `concurrency` writers of one message per transaction, both through the node's own `GroupCommitWriter`
+ * (the real statements, checks and retries); `bare-insert` as `concurrency` autocommit INSERTs.
  */
 export async function measureWritePath(opts: WritePathOptions, cleanups: Cleanups, log: (m: string) => void): Promise<MeasuredRow> {
   const database = await createTestDatabase({ primaryUrl: opts.primaryUrl });
@@ -54,21 +57,28 @@ export async function measureWritePath(opts: WritePathOptions, cleanups: Cleanup
 
   const perTransaction = opts.mode === 'batched' ? Math.min(opts.batch, opts.concurrency) : 1;
   const lanes = Math.ceil(opts.concurrency / perTransaction);
+  // One writer per lane, so lanes commit concurrently as separate writers would. A lane submits a whole
+  // batch at once: the writer commits it when the batch is full (the delay never runs out first).
+  const writers = opts.mode === 'bare-insert' ? [] : Array.from({ length: lanes }, () => new GroupCommitWriter(db, { maxDelayMs: 1000, maxBatch: perTransaction }));
+  const closeWriters = cleanups.add('close writers', async () => {
+    await Promise.all(writers.map((w) => w.close()));
+  });
   log(`write path ${opts.mode}: ${lanes} writers × ${perTransaction} messages per transaction, pool ${opts.poolMax}`);
   const loop = await runClosedLoop({
     lanes,
     warmupMs: opts.warmupMs,
     durationMs: opts.durationMs,
-    operation: async () => {
+    operation: async (lane) => {
       if (opts.mode === 'bare-insert') {
         await insertBare(db.primary, message());
         return 1;
       }
       const batch = Array.from({ length: perTransaction }, message);
-      await db.primary.transaction().execute((trx) => writeLikeGroupCommit(trx, batch));
+      await Promise.all(batch.map((m) => writers[lane]!.submit({ ...m, senderName: 'bench', replyTo: undefined })));
       return batch.length;
     },
   });
+  await closeWriters();
   const counter = await openMessageCounter(database.url, log);
   const rowsTotal = await counter.count();
   await counter.close();

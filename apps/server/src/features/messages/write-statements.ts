@@ -1,9 +1,6 @@
 import { sql, type DB, type Transaction } from '@chat/db';
 
-/**
- * The set-based statements of the group-commit write path, shared with the benchmark (packages/bench) so
- * that it measures exactly these.
- */
+/** The set-based statements of the group-commit write path (group-commit.ts `writeBatch`). */
 
 /**
  * Allocates a contiguous block of `count` seqs per room (`UPDATE rooms … RETURNING`, one statement) and
