@@ -1,4 +1,4 @@
-import { addressBucket, clientAddress, trustedProxies } from '../src/features/admission/client-address';
+import { addressBucket, clientAddress, trustedProxies } from '../src/http/client-address';
 
 // Which address a handshake is counted against (plain functions; the handshakes themselves are in
 // admission.handshake.test.ts).

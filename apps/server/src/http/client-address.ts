@@ -1,7 +1,12 @@
 import { BlockList, isIP } from 'node:net';
 
-// The same names Fastify's `trustProxy` (proxy-addr) accepts, so one TRUST_PROXY value means the same
-// thing for HTTP requests and for Socket.IO handshakes.
+/**
+ * The client's address, one implementation for HTTP requests (`request.clientAddress`: login and
+ * registration budgets, request logs) and Socket.IO handshakes (admission budgets), configured by
+ * TRUST_PROXY. Fastify's own `trustProxy` stays off, so no second rule exists beside this one.
+ */
+
+// The names proxy-addr (Express, Fastify) accepts, so TRUST_PROXY reads as it would there.
 const NAMED_RANGES: Record<string, string[]> = {
   loopback: ['127.0.0.0/8', '::1/128'],
   linklocal: ['169.254.0.0/16', 'fe80::/10'],
@@ -66,4 +71,12 @@ export function addressBucket(address: string): string {
   const full = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
   const prefix = full.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, ''));
   return `${prefix.join(':')}::/64`;
+}
+
+/** Resolves client addresses by the TRUST_PROXY rule: `(peer, X-Forwarded-For) → address`. */
+export type ClientAddressResolver = (peer: string, forwardedFor: string | string[] | undefined) => string;
+
+export function clientAddressResolver(trustProxy: readonly string[]): ClientAddressResolver {
+  const trusted = trustedProxies(trustProxy);
+  return (peer, forwardedFor) => clientAddress(peer, forwardedFor, trusted);
 }

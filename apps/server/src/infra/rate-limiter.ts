@@ -3,11 +3,19 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 
 export type RateLimitDecision = { allowed: true; remaining: number } | { allowed: false; retryAfterMs: number };
 
+/** A key's current window: points used so far and the time left until the window ends. */
+export interface RateLimitWindow {
+  consumed: number;
+  msBeforeNext: number;
+}
+
 /** A fixed-window budget per key. Implementations: in-process memory (embedded), Redis (cluster-wide). */
 export interface RateLimiter {
   consume(key: string, points?: number): Promise<RateLimitDecision>;
   /** Gives points back, e.g. when the attempt turned out not to count (a retry of a stored message). */
   refund(key: string, points?: number): Promise<void>;
+  /** Reads a key's window without consuming anything; undefined when the key has no window open. */
+  peek(key: string): Promise<RateLimitWindow | undefined>;
 }
 
 export interface RateLimitOptions {
@@ -16,6 +24,7 @@ export interface RateLimitOptions {
   durationSec: number;
 }
 
+/** Budgets in fixed windows (rate-limiter-flexible: a window's expiry is set when its key is created and never moved). */
 export type RateLimiterFactory = (opts: RateLimitOptions) => RateLimiter;
 
 class FlexibleRateLimiter implements RateLimiter {
@@ -36,6 +45,11 @@ class FlexibleRateLimiter implements RateLimiter {
 
   async refund(key: string, points = 1): Promise<void> {
     await this.limiter.reward(key, points);
+  }
+
+  async peek(key: string): Promise<RateLimitWindow | undefined> {
+    const res = await this.limiter.get(key);
+    return res ? { consumed: res.consumedPoints, msBeforeNext: res.msBeforeNext } : undefined;
   }
 }
 

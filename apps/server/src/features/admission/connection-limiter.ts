@@ -1,12 +1,11 @@
-import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiter, RateLimiterFactory, RateLimitWindow } from '../../infra/rate-limiter';
 
 export type RejectReason = 'node_budget' | 'ip_budget';
 export type Admission = { admitted: true } | { admitted: false; reason: RejectReason; retryAfterMs: number };
 
 export interface ConnectionLimiterOptions {
-  /** Cluster-wide counters; without it, this process counts alone (embedded mode). */
-  redis: Redis | undefined;
+  /** The node's limiter factory: cluster-wide counters in cluster mode, this process's own in embedded mode. */
+  limiters: RateLimiterFactory;
   /** The node whose budget this is: every worker of the node shares it through Redis. */
   nodeId: string;
   nodePerSecond: number;
@@ -20,8 +19,8 @@ export interface ConnectionLimiterOptions {
 
 /**
  * Handshake admission (DESIGN.md, "Thundering herd"): at most `nodePerSecond` new connections per node and
- * `ipPerSecond` per client address, in fixed windows (rate-limiter-flexible: the window's expiry is set
- * when its key is created and never moved; no block duration).
+ * `ipPerSecond` per client address, in fixed windows (the node's `RateLimiterFactory`: the window's expiry is
+ * set when its key is created and never moved; no block duration).
  *
  * A rejected attempt leaves no trace in either budget. Most attempts in a herd are rejections, so the
  * budgets are first read (`get`, no write): an attempt over either budget is refused without touching
@@ -32,8 +31,8 @@ export interface ConnectionLimiterOptions {
  * rejected attempts (or blocked on them) would lock out exactly the clients that retry.
  */
 export class ConnectionLimiter {
-  private readonly node: RateLimiterAbstract;
-  private readonly ip: RateLimiterAbstract;
+  private readonly node: RateLimiter;
+  private readonly ip: RateLimiter;
   private readonly nodePoints: number;
   private readonly ipPoints: number;
   private readonly windowMs: number;
@@ -46,29 +45,31 @@ export class ConnectionLimiter {
     this.ipPoints = Math.max(1, Math.round(options.ipPerSecond * options.windowSeconds));
     this.windowMs = options.windowSeconds * 1000;
     this.random = options.random ?? Math.random;
-    this.node = limiter(options.redis, 'admission:node', this.nodePoints, options.windowSeconds);
-    this.ip = limiter(options.redis, 'admission:ip', this.ipPoints, options.windowSeconds);
+    this.node = options.limiters({ keyPrefix: 'admission:node', points: this.nodePoints, durationSec: options.windowSeconds });
+    this.ip = options.limiters({ keyPrefix: 'admission:ip', points: this.ipPoints, durationSec: options.windowSeconds });
   }
 
   /** Admits a handshake from `ipBucket`, or says why not and when to retry. Throws if no store answers. */
   async admit(ipBucket: string): Promise<Admission> {
     const nodeKey = this.options.nodeId;
-    const [ipNow, nodeNow] = await Promise.all([this.ip.get(ipBucket), this.node.get(nodeKey)]);
+    const [ipNow, nodeNow] = await Promise.all([this.ip.peek(ipBucket), this.node.peek(nodeKey)]);
     if (exhausted(ipNow, this.ipPoints)) return this.reject('ip_budget', ipNow.msBeforeNext);
     if (exhausted(nodeNow, this.nodePoints)) return this.reject('node_budget', nodeNow.msBeforeNext);
 
+    // A refused consume gives its point back by itself (RateLimiter's contract); a store error throws.
     const [ipTaken, nodeTaken] = await Promise.allSettled([this.ip.consume(ipBucket), this.node.consume(nodeKey)]);
-    if (ipTaken.status === 'fulfilled' && nodeTaken.status === 'fulfilled') return { admitted: true };
-    // A refusal (RateLimiterRes) still incremented its counter; a store error did not.
+    const ipAllowed = ipTaken.status === 'fulfilled' && ipTaken.value.allowed;
+    const nodeAllowed = nodeTaken.status === 'fulfilled' && nodeTaken.value.allowed;
+    if (ipAllowed && nodeAllowed) return { admitted: true };
     const refunds: Promise<unknown>[] = [];
-    if (ipTaken.status === 'fulfilled' || ipTaken.reason instanceof RateLimiterRes) refunds.push(this.ip.reward(ipBucket));
-    if (nodeTaken.status === 'fulfilled' || nodeTaken.reason instanceof RateLimiterRes) refunds.push(this.node.reward(nodeKey));
+    if (ipAllowed) refunds.push(this.ip.refund(ipBucket));
+    if (nodeAllowed) refunds.push(this.node.refund(nodeKey));
     await Promise.all(refunds);
-    for (const taken of [ipTaken, nodeTaken]) {
-      if (taken.status === 'rejected' && !(taken.reason instanceof RateLimiterRes)) throw taken.reason;
-    }
-    if (ipTaken.status === 'rejected') return this.reject('ip_budget', (ipTaken.reason as RateLimiterRes).msBeforeNext);
-    return this.reject('node_budget', (nodeTaken as PromiseRejectedResult & { reason: RateLimiterRes }).reason.msBeforeNext);
+    if (ipTaken.status === 'rejected') throw ipTaken.reason;
+    if (nodeTaken.status === 'rejected') throw nodeTaken.reason;
+    if (!ipTaken.value.allowed) return this.reject('ip_budget', ipTaken.value.retryAfterMs);
+    if (!nodeTaken.value.allowed) return this.reject('node_budget', nodeTaken.value.retryAfterMs);
+    return { admitted: true };
   }
 
   /**
@@ -89,15 +90,7 @@ export class ConnectionLimiter {
   }
 }
 
-function exhausted(state: RateLimiterRes | null, points: number): state is RateLimiterRes {
+function exhausted(state: RateLimitWindow | undefined, points: number): state is RateLimitWindow {
   // A memory record may outlive its window by a timer tick; an expired window is a fresh one.
-  return state !== null && state.msBeforeNext > 0 && state.consumedPoints >= points;
-}
-
-function limiter(redis: Redis | undefined, keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
-  const memory = new RateLimiterMemory({ keyPrefix, points, duration });
-  if (!redis) return memory;
-  // While Redis is down, each process falls back to counting alone with the same budgets (insurance),
-  // instead of refusing everyone or admitting everyone.
-  return new RateLimiterRedis({ storeClient: redis, keyPrefix: `rl:${keyPrefix}`, points, duration, rejectIfRedisNotReady: true, insuranceLimiter: memory });
+  return state !== undefined && state.msBeforeNext > 0 && state.consumed >= points;
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
 import { connectError } from '../../socket/socket-events';
-import { addressBucket, clientAddress, trustedProxies } from './client-address';
+import { addressBucket } from '../../http/client-address';
 import { ConnectionLimiter } from './connection-limiter';
 
 /**
@@ -21,16 +21,15 @@ async function admission(app: FastifyInstance): Promise<void> {
     registers: [metrics.registry],
   });
   const limiter = new ConnectionLimiter({
-    redis: app.redis,
+    limiters: app.rateLimiters,
     nodeId: config.hostNodeId,
     nodePerSecond: config.admission.nodePerSecond,
     ipPerSecond: config.admission.ipPerSecond,
     windowSeconds: config.admission.windowSeconds,
   });
-  const trusted = trustedProxies(config.trustProxy);
 
   io.use((socket, next) => {
-    const address = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], trusted);
+    const address = app.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
     limiter.admit(addressBucket(address)).then(
       (decision) => {
         if (decision.admitted) {

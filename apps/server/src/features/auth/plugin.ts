@@ -1,10 +1,11 @@
-import { ChatError, HTTP_ROUTES, LIMITS, sessionChannel, userChannel } from '@chat/protocol';
+import { ChatError, HTTP_ROUTES, sessionChannel, userChannel } from '@chat/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { route } from '../../http/route';
 import { Accounts } from './accounts';
 import { Tokens, type AccessClaims } from './tokens';
-import { toUser } from './user-view';
+import { RevokedSessions } from './revoked-sessions';
+import { searchUsers, userById } from './user-queries';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,16 +27,8 @@ async function auth(app: FastifyInstance): Promise<void> {
   const { config } = app;
   const tokens = new Tokens(config.jwtSecret, config.accessTokenTtlSeconds);
   const accounts = new Accounts(app.db, tokens, config.argon2, config.refreshTokenTtlDays);
-  // Access tokens are stateless and short-lived; revoked sessions are refused at once on every node (told
-  // through the adapter), kept for one access-token lifetime; socket handshakes check the database.
-  const revoked = new Map<string, number>();
-  const remember = (sessionId: string) => revoked.set(sessionId, Date.now() + config.accessTokenTtlSeconds * 1000);
-  const prune = setInterval(() => {
-    const now = Date.now();
-    for (const [id, until] of revoked) if (until < now) revoked.delete(id);
-  }, 60_000).unref();
-  app.addHook('onClose', async () => clearInterval(prune));
-  if (app.redis) app.io.on('session:revoked', (sessionId) => remember(sessionId));
+  const revoked = new RevokedSessions(config.accessTokenTtlSeconds * 1000, app.bus, app.io);
+  app.addHook('onClose', async () => revoked.close());
 
   const loginPerUser = app.rateLimiters({ keyPrefix: 'login-user', points: 10, durationSec: 60 });
   const loginPerIp = app.rateLimiters({ keyPrefix: 'login-ip', points: 100, durationSec: 60 });
@@ -46,12 +39,6 @@ async function auth(app: FastifyInstance): Promise<void> {
     if (!d.allowed) throw new ChatError('RATE_LIMITED', 'too many attempts', { retryAfterMs: d.retryAfterMs });
   }
 
-  function revokeSession(sessionId: string): void {
-    remember(sessionId);
-    if (app.redis) app.io.serverSideEmit('session:revoked', sessionId);
-    app.io.in(sessionChannel(sessionId)).disconnectSockets(true);
-  }
-
   app.decorateRequest('user', undefined as unknown as AccessClaims);
   app.decorate('authenticate', async (request: FastifyRequest) => {
     const claims = tokens.verifyAccess(bearer(request.headers.authorization));
@@ -60,16 +47,16 @@ async function auth(app: FastifyInstance): Promise<void> {
   });
 
   // Registration counts malformed attempts too: the budget is taken before the body is parsed.
-  route(app, HTTP_ROUTES.register, async ({ body }) => accounts.register(body), { preHandler: (request) => limit(registerPerIp, request.ip) });
+  route(app, HTTP_ROUTES.register, async ({ body }) => accounts.register(body), { preHandler: (request) => limit(registerPerIp, request.clientAddress) });
 
-  route(app, HTTP_ROUTES.login, async ({ body }, request) => {
-    const userKey = `${body.username}|${request.ip}`;
-    await limit(loginPerIp, request.ip);
+  route(app, HTTP_ROUTES.login, async ({ body }, { clientAddress }) => {
+    const userKey = `${body.username}|${clientAddress}`;
+    await limit(loginPerIp, clientAddress);
     await limit(loginPerUser, userKey);
     const result = await accounts.login(body.username, body.password);
     if (!result) throw new ChatError('UNAUTHORIZED', 'wrong username or password');
     // Successful logins do not count toward the throttle; failed ones do.
-    await Promise.all([loginPerUser.refund(userKey), loginPerIp.refund(request.ip)]);
+    await Promise.all([loginPerUser.refund(userKey), loginPerIp.refund(clientAddress)]);
     return result;
   });
 
@@ -77,7 +64,7 @@ async function auth(app: FastifyInstance): Promise<void> {
     const result = await accounts.refresh(body.refreshToken);
     if (result.revokedSessionId) {
       request.log.warn({ sessionId: result.revokedSessionId }, 'refresh token reuse: session revoked');
-      revokeSession(result.revokedSessionId);
+      revoked.revoke(result.revokedSessionId);
     }
     if (!result.tokens) throw new ChatError('UNAUTHORIZED', 'invalid refresh token');
     return result.tokens;
@@ -86,31 +73,16 @@ async function auth(app: FastifyInstance): Promise<void> {
   route(app, HTTP_ROUTES.logout, async ({ body }) => {
     const sessionId = await accounts.logout(body.refreshToken);
     if (!sessionId && !tokens.parseRefresh(body.refreshToken)) throw new ChatError('UNAUTHORIZED', 'invalid refresh token');
-    if (sessionId) revokeSession(sessionId);
+    if (sessionId) revoked.revoke(sessionId);
   });
 
-  route(app, HTTP_ROUTES.me, async (_input, request) => {
-    const row = await app.db.primary
-      .selectFrom('users')
-      .select(['id', 'username', 'display_name', 'created_at'])
-      .where('id', '=', request.user.userId)
-      .executeTakeFirst();
-    if (!row) throw new ChatError('UNAUTHORIZED', 'user no longer exists');
-    return { user: toUser(row) };
+  route(app, HTTP_ROUTES.me, async (_input, { user: claims }) => {
+    const user = await userById(app.db.primary, claims.userId);
+    if (!user) throw new ChatError('UNAUTHORIZED', 'user no longer exists');
+    return { user };
   });
 
-  route(app, HTTP_ROUTES.searchUsers, async ({ query: { query } }, request) => {
-    const prefix = query.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-    const rows = await app.reads
-      .reader(request.user.userId)
-      .selectFrom('users')
-      .select(['id', 'username', 'display_name', 'created_at'])
-      .where('username', 'like', `${prefix}%`)
-      .orderBy('username')
-      .limit(LIMITS.userSearchMax)
-      .execute();
-    return { users: rows.map(toUser) };
-  });
+  route(app, HTTP_ROUTES.searchUsers, async ({ query: { query } }, { user }) => ({ users: await searchUsers(app.reads.reader(user.userId), query) }));
 
   app.socketEvents.onConnecting(async (socket) => {
     const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
@@ -126,4 +98,4 @@ async function auth(app: FastifyInstance): Promise<void> {
   });
 }
 
-export const authFeature = fp(auth, { name: 'auth' });
+export const authFeature = fp(auth, { name: 'auth', dependencies: ['infrastructure', 'http-policy'] });

@@ -1,6 +1,6 @@
 import type { DB, Kysely, ReadonlyKysely } from '@chat/db';
-import { sql } from '@chat/db';
-import type { Message, ReactionSummary } from '@chat/protocol';
+import { asReadonly, sql } from '@chat/db';
+import type { Message, ReactionSummary, SyncRoomResult } from '@chat/protocol';
 import { SingleFlight } from '../../infra/single-flight';
 import { toMessage, type MessageRow } from '../../views/message-view';
 
@@ -57,6 +57,11 @@ export async function messageById(db: Reader, id: string): Promise<MessageRow | 
   return messagesWithSender(db).where('messages.id', '=', id).executeTakeFirst();
 }
 
+/** The room's last seq as `db` has it (0 for no such room): a replica may be behind the primary. */
+export async function roomLastSeq(db: Reader, roomId: string): Promise<number> {
+  return (await db.selectFrom('rooms').select('last_seq').where('id', '=', roomId).executeTakeFirst())?.last_seq ?? 0;
+}
+
 type HistoryQuery = { before?: number | undefined; after?: number | undefined; limit: number };
 type HistoryPage = { messages: Message[]; hasMore: boolean };
 
@@ -104,6 +109,48 @@ export async function syncPages(
   const flights = flightsOf(syncFlights, db, () => newSyncFlight(db));
   const pages = await Promise.all(cursors.map((c) => flights.run({ roomId: c.roomId, afterSeq: c.afterSeq, limit })));
   return new Map(cursors.map((c, i) => [c.roomId, pages[i]!]));
+}
+
+/**
+ * The answer to `sync` for `userId`, per requested room (the first cursor given for a room counts): the
+ * messages after its cursor — the member's delivered cursor when none is given — with their reactions,
+ * `hasMore`, and the room's last seq. Reads the primary: it is the recovery path and must see everything
+ * acknowledged.
+ */
+export async function syncRooms(
+  db: Kysely<DB>,
+  userId: string,
+  requested: readonly { roomId: string; afterSeq?: number | undefined }[],
+  limit: number,
+): Promise<SyncRoomResult[]> {
+  const roomIds = [...new Set(requested.map((r) => r.roomId))];
+  const state = await db
+    .selectFrom('room_members as m')
+    .innerJoin('rooms as r', 'r.id', 'm.room_id')
+    .select(['m.room_id', 'm.delivered_seq', 'r.last_seq'])
+    .where('m.user_id', '=', userId)
+    .where('m.room_id', 'in', roomIds)
+    .execute();
+  const byRoom = new Map(state.map((s) => [s.room_id, s]));
+  const cursors = roomIds.map((roomId) => {
+    const asked = requested.find((r) => r.roomId === roomId)?.afterSeq;
+    return { roomId, afterSeq: asked ?? byRoom.get(roomId)?.delivered_seq ?? 0 };
+  });
+  const pages = await syncPages(db, cursors, limit);
+  const rows = [...pages.values()].flatMap((p) => p.rows);
+  const reactions = await reactionsOf(
+    asReadonly(db),
+    rows.filter((r) => !r.deleted_at).map((r) => r.id),
+  );
+  return cursors.map(({ roomId }) => {
+    const page = pages.get(roomId)!;
+    return {
+      roomId,
+      messages: page.rows.map((r): Message => toMessage(r, reactions.get(r.id))),
+      hasMore: page.hasMore,
+      lastSeq: byRoom.get(roomId)?.last_seq ?? 0,
+    };
+  });
 }
 
 async function readSyncPages(db: Kysely<DB>, cursors: readonly SyncCursor[], limit: number): Promise<SyncPage[]> {

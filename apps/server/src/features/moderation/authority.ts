@@ -1,5 +1,5 @@
 import { ChatError, type Role } from '@chat/protocol';
-import type { Membership } from '../rooms/membership';
+import type { Membership } from '../../membership/membership';
 
 const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
 

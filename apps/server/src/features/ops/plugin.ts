@@ -1,4 +1,3 @@
-import { sql } from '@chat/db';
 import { ChatError, HTTP_ROUTES } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -34,16 +33,12 @@ async function ops(app: FastifyInstance): Promise<void> {
   route(app, HTTP_ROUTES.ready, async (_input, _request, reply) => {
     const node = app.config.nodeId;
     if (app.lifecycle.draining) return reply.status(503).send({ status: 'draining', node, failing: 'draining' });
-    try {
-      await withTimeout(sql`select 1`.execute(app.db.primary), CHECK_TIMEOUT_MS);
-    } catch {
-      return reply.status(503).send({ status: 'unavailable', node, failing: 'database' });
-    }
-    if (app.redis) {
+    // The primary database, then whatever the node's mode depends on (Redis in cluster mode).
+    for (const { name, check } of app.readiness) {
       try {
-        await withTimeout(app.redis.ping(), CHECK_TIMEOUT_MS);
+        await withTimeout(check(), CHECK_TIMEOUT_MS);
       } catch {
-        return reply.status(503).send({ status: 'unavailable', node, failing: 'redis' });
+        return reply.status(503).send({ status: 'unavailable', node, failing: name });
       }
     }
     return { status: 'ready' as const, node };

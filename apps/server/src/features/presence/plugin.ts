@@ -1,14 +1,15 @@
-import { roomChannel, roomIdsOf, type Presence } from '@chat/protocol';
+import { parseRoomChannel, roomChannel, type Presence } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { PresenceState } from '../../infra/presence-store';
+import { roomsOfUsers, usersSharingARoom } from './presence-queries';
 
 function toPresence(userId: string, s: PresenceState | undefined): Presence {
   return s?.lastSeen && !s.online ? { userId, online: false, lastSeen: s.lastSeen.toISOString() } : { userId, online: s?.online ?? false };
 }
 
-function roomChannelsOf(rooms: Iterable<string>): string[] {
-  return roomIdsOf(rooms).map(roomChannel);
+function roomChannelsOf(channels: Iterable<string>): string[] {
+  return [...channels].filter((channel) => parseRoomChannel(channel) !== undefined);
 }
 
 /**
@@ -42,15 +43,10 @@ async function presence(app: FastifyInstance): Promise<void> {
     void (async () => {
       const offline = await store.sweep();
       if (offline.length === 0) return;
-      const rows = await app.db.primary
-        .selectFrom('room_members')
-        .select(['user_id', 'room_id'])
-        .where('user_id', 'in', offline)
-        .where('left_at', 'is', null)
-        .execute();
+      const rooms = await roomsOfUsers(app.db.primary, offline);
       const lastSeen = new Date().toISOString();
       for (const userId of offline) {
-        const channels = rows.filter((r) => r.user_id === userId).map((r) => roomChannel(r.room_id));
+        const channels = (rooms.get(userId) ?? []).map(roomChannel);
         if (channels.length > 0) app.io.to(channels).emit('presence', { userId, online: false, lastSeen });
       }
     })().catch((err: unknown) => app.log.warn({ err }, 'presence sweep failed'));
@@ -60,18 +56,7 @@ async function presence(app: FastifyInstance): Promise<void> {
 
   app.socketEvents.on('presence:get', async (socket, { userIds }) => {
     if (userIds.length === 0) return { presence: [] };
-    const visible = await app.reads
-      .reader(socket.data.userId)
-      .selectFrom('room_members as mine')
-      .innerJoin('room_members as theirs', 'theirs.room_id', 'mine.room_id')
-      .select('theirs.user_id')
-      .distinct()
-      .where('mine.user_id', '=', socket.data.userId)
-      .where('mine.left_at', 'is', null)
-      .where('theirs.left_at', 'is', null)
-      .where('theirs.user_id', 'in', userIds)
-      .execute();
-    const ids = visible.map((r) => r.user_id);
+    const ids = await usersSharingARoom(app.reads.reader(socket.data.userId), socket.data.userId, userIds);
     const states = await store.get(ids);
     return { presence: ids.map((id) => toPresence(id, states.get(id))) };
   });
@@ -91,4 +76,4 @@ declare module 'fastify' {
   }
 }
 
-export const presenceFeature = fp(presence, { name: 'presence', dependencies: ['auth'] });
+export const presenceFeature = fp(presence, { name: 'presence', dependencies: ['infrastructure', 'auth'] });

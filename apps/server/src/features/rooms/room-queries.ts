@@ -1,14 +1,75 @@
-import type { ReadonlyKysely, DB } from '@chat/db';
+import type { DB, Kysely, ReadonlyKysely, Transaction } from '@chat/db';
 import { sql } from '@chat/db';
-import type { RoomSummary } from '@chat/protocol';
+import type { Room, RoomSummary } from '@chat/protocol';
 import { toMessage } from '../../views/message-view';
 import { toRoom } from '../../views/room-view';
+
+/** The rooms feature's SQL: room rows and the lists built from them. Membership rows are membership/'s. */
+
+type Reader = ReadonlyKysely<DB> | Kysely<DB>;
+
+const ROOM_COLUMNS = ['id', 'name', 'type', 'created_at'] as const;
+
+export async function insertRoom(trx: Transaction<DB>, room: { id: string; name: string; type: 'public' | 'private'; createdBy: string }): Promise<Room> {
+  const row = await trx
+    .insertInto('rooms')
+    .values({ id: room.id, name: room.name, type: room.type, direct_key: null, created_by: room.createdBy })
+    .returning(ROOM_COLUMNS)
+    .executeTakeFirstOrThrow();
+  return toRoom(row);
+}
+
+/**
+ * The direct room of a pair, unless it exists: the unique `direct_key` (the two sorted user ids) makes
+ * concurrent requests converge on one row. Undefined when another request created it.
+ */
+export async function insertDirectRoom(trx: Transaction<DB>, room: { id: string; name: string; directKey: string; createdBy: string }): Promise<Room | undefined> {
+  const row = await trx
+    .insertInto('rooms')
+    .values({ id: room.id, name: room.name, type: 'direct', direct_key: room.directKey, created_by: room.createdBy })
+    .onConflict((oc) => oc.column('direct_key').doNothing())
+    .returning(ROOM_COLUMNS)
+    .executeTakeFirst();
+  return row && toRoom(row);
+}
+
+export async function directRoomByKey(db: Reader, directKey: string): Promise<Room> {
+  return toRoom(await db.selectFrom('rooms').select(ROOM_COLUMNS).where('direct_key', '=', directKey).executeTakeFirstOrThrow());
+}
+
+export async function roomWithSeq(db: Reader, roomId: string): Promise<{ room: Room; lastSeq: number } | undefined> {
+  const row = await db.selectFrom('rooms').select([...ROOM_COLUMNS, 'last_seq']).where('id', '=', roomId).executeTakeFirst();
+  return row && { room: toRoom(row), lastSeq: row.last_seq };
+}
+
+export async function usernameOf(db: Reader, userId: string): Promise<string | undefined> {
+  return (await db.selectFrom('users').select('username').where('id', '=', userId).executeTakeFirst())?.username;
+}
+
+/** Public rooms whose name contains `query` (LIKE wildcards escaped), busiest first. */
+export async function discoverRooms(db: Reader, query: string): Promise<Room[]> {
+  const pattern = `%${query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const rows = await db.selectFrom('rooms').select(ROOM_COLUMNS).where('type', '=', 'public').where('name', 'ilike', pattern).orderBy('last_seq', 'desc').limit(50).execute();
+  return rows.map(toRoom);
+}
+
+/** The rooms a user belongs to and their last seq: what a socket joins at connect and `hello` lists. */
+export async function roomsOfUser(db: Reader, userId: string): Promise<{ roomId: string; lastSeq: number }[]> {
+  const rows = await db
+    .selectFrom('room_members as m')
+    .innerJoin('rooms as r', 'r.id', 'm.room_id')
+    .select(['m.room_id', 'r.last_seq'])
+    .where('m.user_id', '=', userId)
+    .where('m.left_at', 'is', null)
+    .execute();
+  return rows.map((r) => ({ roomId: r.room_id, lastSeq: r.last_seq }));
+}
 
 /**
  * Every room the user belongs to, with cursors, unread count and last message, in one query.
  * `unread` counts messages after the read cursor sent by others; the (room_id, seq) index bounds it.
  */
-export async function listRoomSummaries(db: ReadonlyKysely<DB>, userId: string): Promise<RoomSummary[]> {
+export async function listRoomSummaries(db: Reader, userId: string): Promise<RoomSummary[]> {
   const rows = await db
     .selectFrom('room_members as m')
     .innerJoin('rooms as r', 'r.id', 'm.room_id')

@@ -20,4 +20,4 @@ async function typing(app: FastifyInstance): Promise<void> {
   app.addHook('onClose', async () => state.close());
 }
 
-export const typingFeature = fp(typing, { name: 'typing', dependencies: ['rooms'] });
+export const typingFeature = fp(typing, { name: 'typing', dependencies: ['membership'] });

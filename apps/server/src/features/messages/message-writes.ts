@@ -1,0 +1,48 @@
+import { asReadonly, type DB, type Kysely } from '@chat/db';
+import { ChatError, type Message, type ReactionSummary } from '@chat/protocol';
+import type { MessageRow } from '../../views/message-view';
+import { reactionsOf, withReactions } from './message-reads';
+
+/**
+ * Changes to stored messages other than sending (group-commit.ts): edits, tombstones and reactions, on the
+ * primary. The caller has checked who may make them.
+ */
+
+/** The edited message with its reactions; CONFLICT when it was deleted meanwhile. */
+export async function editMessage(db: Kysely<DB>, row: MessageRow, content: string): Promise<Message> {
+  const updated = await db
+    .updateTable('messages')
+    .set({ content, edited_at: new Date() })
+    .where('id', '=', row.id)
+    .where('deleted_at', 'is', null)
+    .returning(['content', 'edited_at'])
+    .executeTakeFirst();
+  if (!updated) throw new ChatError('CONFLICT', 'message was deleted');
+  const [message] = await withReactions(asReadonly(db), [{ ...row, content: updated.content, edited_at: updated.edited_at }]);
+  return message!;
+}
+
+/**
+ * Turns the message into a tombstone: it keeps its seq (history stays gapless) but loses its content and
+ * reactions. False when it already was one.
+ */
+export function deleteMessage(db: Kysely<DB>, id: string, deletedAt: Date): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const res = await trx.updateTable('messages').set({ deleted_at: deletedAt, content: '' }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    await trx.deleteFrom('reactions').where('message_id', '=', id).execute();
+    return res.numUpdatedRows > 0n;
+  });
+}
+
+/** Adds or removes one user's reaction; the message's reactions after a change, undefined when nothing changed. */
+export async function setReaction(
+  db: Kysely<DB>,
+  r: { messageId: string; userId: string; emoji: string; add: boolean },
+): Promise<ReactionSummary[] | undefined> {
+  const res = r.add
+    ? await db.insertInto('reactions').values({ message_id: r.messageId, user_id: r.userId, emoji: r.emoji }).onConflict((oc) => oc.doNothing()).executeTakeFirst()
+    : await db.deleteFrom('reactions').where('message_id', '=', r.messageId).where('user_id', '=', r.userId).where('emoji', '=', r.emoji).executeTakeFirst();
+  const changed = 'numInsertedOrUpdatedRows' in res ? (res.numInsertedOrUpdatedRows ?? 0n) > 0n : res.numDeletedRows > 0n;
+  if (!changed) return undefined;
+  return (await reactionsOf(asReadonly(db), [r.messageId])).get(r.messageId) ?? [];
+}

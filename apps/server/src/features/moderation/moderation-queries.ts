@@ -1,0 +1,41 @@
+import type { DB, Kysely, ReadonlyKysely, Transaction } from '@chat/db';
+import type { JoinRequest } from '@chat/protocol';
+import type { RoomTimeouts } from './timeout-cache';
+
+/** Moderation's own SQL: timeouts, and the reads its routes answer. Membership rows are membership/'s. */
+
+export async function userExists(trx: Transaction<DB>, userId: string): Promise<boolean> {
+  return (await trx.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst()) !== undefined;
+}
+
+/** Pending join requests, oldest first. */
+export async function pendingJoinRequests(db: ReadonlyKysely<DB>, roomId: string): Promise<JoinRequest[]> {
+  const rows = await db
+    .selectFrom('join_requests')
+    .select(['room_id', 'user_id', 'status', 'created_at'])
+    .where('room_id', '=', roomId)
+    .where('status', '=', 'pending')
+    .orderBy('created_at')
+    .orderBy('user_id')
+    .execute();
+  return rows.map((r) => ({ roomId: r.room_id, userId: r.user_id, status: r.status, createdAt: r.created_at.toISOString() }));
+}
+
+/** The room's timeouts that have not ended. */
+export async function activeTimeouts(db: Kysely<DB>, roomId: string): Promise<RoomTimeouts> {
+  const rows = await db.selectFrom('timeouts').select(['user_id', 'until']).where('room_id', '=', roomId).where('until', '>', new Date()).execute();
+  return new Map(rows.map((r) => [r.user_id, r.until.getTime()]));
+}
+
+/** A new timeout replaces the previous one, shorter or longer: that is also how one is lifted early. */
+export async function putTimeout(
+  trx: Transaction<DB>,
+  t: { roomId: string; userId: string; until: Date; reason: string | undefined; by: string },
+): Promise<void> {
+  const reason = t.reason ?? null;
+  await trx
+    .insertInto('timeouts')
+    .values({ room_id: t.roomId, user_id: t.userId, until: t.until, reason, created_by: t.by })
+    .onConflict((oc) => oc.columns(['room_id', 'user_id']).doUpdateSet({ until: t.until, reason, created_by: t.by, created_at: new Date() }))
+    .execute();
+}

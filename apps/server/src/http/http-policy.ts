@@ -1,0 +1,41 @@
+import { ChatError } from '@chat/protocol';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { installErrorHandlers } from './error-handler';
+import { isOriginAllowed } from './origin-policy';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The client's address by the TRUST_PROXY rule (the same as a Socket.IO handshake's). */
+    readonly clientAddress: string;
+  }
+}
+
+/**
+ * What every HTTP request goes through, whichever feature answers it: the client's address, the origin
+ * allowlist, errors in the protocol's shape, and the read-your-writes mark after a successful write.
+ */
+async function httpPolicy(app: FastifyInstance): Promise<void> {
+  installErrorHandlers(app);
+
+  app.decorateRequest('clientAddress', {
+    getter(this: { raw: { socket: { remoteAddress?: string | undefined } }; headers: Record<string, string | string[] | undefined> }) {
+      return app.clientAddress(this.raw.socket.remoteAddress ?? '', this.headers['x-forwarded-for']);
+    },
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (!isOriginAllowed(request.headers.origin, request.headers.host, app.config.allowedOrigins)) {
+      throw new ChatError('FORBIDDEN', 'origin not allowed');
+    }
+  });
+
+  // A successful write over HTTP: mark it before the answer leaves, so the caller's next read sees it.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400 && request.user) {
+      app.reads.noteWrite(request.user.userId);
+    }
+  });
+}
+
+export const httpPolicyPlugin = fp(httpPolicy, { name: 'http-policy', dependencies: ['infrastructure'] });

@@ -1,0 +1,19 @@
+import type { ChatServer } from '../socket/types';
+import type { ClusterBus, ClusterEventName, ClusterEvents } from './cluster-bus';
+
+/**
+ * The cluster bus of cluster mode: Socket.IO's `serverSideEmit` through the Redis adapter, which reaches
+ * every other node and not this one. It travels on the adapter's own Redis connection, so an event
+ * published before a broadcast reaches each node before that broadcast (the read fence relies on it).
+ */
+export class AdapterClusterBus implements ClusterBus {
+  constructor(private readonly io: ChatServer) {}
+
+  publish<E extends ClusterEventName>(event: E, ...args: Parameters<ClusterEvents[E]>): void {
+    (this.io.serverSideEmit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
+  }
+
+  subscribe<E extends ClusterEventName>(event: E, handler: ClusterEvents[E]): void {
+    (this.io.on as (event: string, handler: (...args: never[]) => void) => void)(event, handler);
+  }
+}

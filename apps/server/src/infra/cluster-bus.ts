@@ -1,0 +1,25 @@
+/**
+ * What one node tells all the others. Most cross-node work travels through Socket.IO rooms (broadcasts,
+ * `socketsJoin`, `disconnectSockets`); these are the node-level facts that have no socket to go to.
+ */
+export interface ClusterEvents {
+  /** A session was revoked: refuse its access tokens on HTTP at once. */
+  'session:revoked': (sessionId: string) => void;
+  /** Read-your-writes fence: these users must read nothing older than this primary WAL position. */
+  'reads:fence': (userIds: string[], lsn: string) => void;
+  /** A timeout was set in a room: drop the cached timeouts of that room so sends see it at once. */
+  'moderation:timeouts': (roomId: string) => void;
+}
+
+export type ClusterEventName = keyof ClusterEvents;
+
+/**
+ * The node-to-node channel. `publish` reaches the subscribers of every other node, never the publisher's
+ * own (a node applies its own change before telling the others), in the order published. Implementations:
+ * `MemoryClusterBus` (embedded mode: one node, nobody to tell) and `AdapterClusterBus` (cluster mode:
+ * Socket.IO's `serverSideEmit` through the Redis adapter). Chosen once, in infra/mode.ts.
+ */
+export interface ClusterBus {
+  publish<E extends ClusterEventName>(event: E, ...args: Parameters<ClusterEvents[E]>): void;
+  subscribe<E extends ClusterEventName>(event: E, handler: ClusterEvents[E]): void;
+}

@@ -1,0 +1,76 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Config } from '../config';
+import { attachRedisAdapter } from '../socket/adapter';
+import type { ChatServer } from '../socket/types';
+import { AdapterClusterBus } from './adapter-cluster-bus';
+import type { ClusterBus } from './cluster-bus';
+import { MemoryClusterBus } from './memory-cluster-bus';
+import { MemoryPresenceStore, type PresenceStore } from './presence-store';
+import { memoryRateLimiters, redisRateLimiters, type RateLimiterFactory } from './rate-limiter';
+import { RedisPresenceStore } from './redis-presence-store';
+
+/** A dependency `/readyz` checks; a check that throws or takes over 2 s makes the node unready. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<unknown>;
+}
+
+/** Everything that differs between one node on its own and a node among others. */
+export interface CrossNode {
+  bus: ClusterBus;
+  rateLimiters: RateLimiterFactory;
+  presence: PresenceStore;
+  checks: ReadinessCheck[];
+  close(): Promise<void>;
+}
+
+/**
+ * The one place where the mode is chosen. Without REDIS_URL the node is alone (embedded mode, or one
+ * server): the in-memory adapter, cluster bus, rate limits and presence. With it, the node is one of
+ * many: the Socket.IO Redis adapter, the cluster bus over `serverSideEmit`, and Redis budgets and presence.
+ * Features use what this returns (as `app.bus`, `app.rateLimiters`, `app.presence`) and never ask which.
+ */
+export async function chooseCrossNode(config: Config, io: ChatServer, log: FastifyBaseLogger): Promise<CrossNode> {
+  if (!config.redisUrl) {
+    const bus = new MemoryClusterBus();
+    const presence = new MemoryPresenceStore();
+    return {
+      bus,
+      rateLimiters: memoryRateLimiters,
+      presence,
+      checks: [],
+      close: async () => {
+        await presence.close();
+        bus.close();
+      },
+    };
+  }
+
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: false });
+  // Without a listener an unreachable Redis would crash the process; the limiters fall back meanwhile.
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  // Limiters do not wait for a Redis that is not ready (their in-memory insurance answers instead), so
+  // give it a moment to connect; a node whose Redis is down still starts, and /readyz says why.
+  await Promise.race([redis.ping().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+  const detachAdapter = attachRedisAdapter(io, redis, config.socketAdapter, log);
+  const presence = new RedisPresenceStore(redis, {
+    nodeId: config.nodeId,
+    heartbeatMs: config.presenceHeartbeatMs,
+    onError: (err) => log.warn({ err }, 'presence heartbeat failed'),
+  });
+  // The liveness key must exist before the first socket is counted; a Redis that is down now is caught up
+  // by the next heartbeat.
+  await presence.heartbeat().catch((err: unknown) => log.warn({ err }, 'presence heartbeat failed'));
+  return {
+    bus: new AdapterClusterBus(io),
+    rateLimiters: redisRateLimiters(redis),
+    presence,
+    checks: [{ name: 'redis', check: () => redis.ping() }],
+    close: async () => {
+      await presence.close();
+      detachAdapter();
+      redis.disconnect();
+    },
+  };
+}

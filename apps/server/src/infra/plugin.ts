@@ -1,0 +1,120 @@
+import { createDatabase, sql, type Database } from '@chat/db';
+import { CLIENT_EVENT_TABLE, LIMITS } from '@chat/protocol';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Server } from 'socket.io';
+import type { Config } from '../config';
+import { ReadYourWrites } from '../db/read-your-writes';
+import { clientAddressResolver, type ClientAddressResolver } from '../http/client-address';
+import { isOriginAllowed } from '../http/origin-policy';
+import { createMetrics, type Metrics } from '../metrics';
+import { SocketEvents } from '../socket/socket-events';
+import type { ChatServer } from '../socket/types';
+import type { ClusterBus } from './cluster-bus';
+import { chooseCrossNode, type ReadinessCheck } from './mode';
+import type { PresenceStore } from './presence-store';
+import type { RateLimiterFactory } from './rate-limiter';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Database;
+    /** Read routing per user: replicas, except where the user's own writes may not have arrived yet. */
+    reads: ReadYourWrites;
+    io: ChatServer;
+    socketEvents: SocketEvents;
+    /** Node-to-node events (see infra/cluster-bus.ts). */
+    bus: ClusterBus;
+    presence: PresenceStore;
+    rateLimiters: RateLimiterFactory;
+    metrics: Metrics;
+    /** What `/readyz` checks, in order: the primary database, then the mode's own dependencies. */
+    readiness: readonly ReadinessCheck[];
+    /** The client's address by the TRUST_PROXY rule (http/client-address.ts), for handshakes and requests. */
+    clientAddress: ClientAddressResolver;
+  }
+}
+
+export interface InfrastructureOptions {
+  config: Config;
+  /** An already open database (tests share one PGlite across apps to restart a node on the same data). */
+  database?: Database | undefined;
+}
+
+/**
+ * The node's infrastructure, each piece behind a small interface and decorated on the instance: the
+ * database (PGlite or PostgreSQL with replicas, by config), read-your-writes routing, Socket.IO on the HTTP
+ * server, the socket event registry, metrics, and — chosen once by infra/mode.ts — the cluster bus, the
+ * rate-limiter factory and the presence store.
+ */
+async function infrastructure(app: FastifyInstance, { config, database }: InfrastructureOptions): Promise<void> {
+  const ownsDatabase = database === undefined;
+  const db = database ?? (await openDatabase(config, app));
+  await db.migrate();
+
+  const metrics = createMetrics(config.nodeId, { replicas: () => db.reads.health() });
+  const io: ChatServer = new Server(app.server, {
+    path: '/socket.io',
+    maxHttpBufferSize: LIMITS.socketPayloadMaxBytes,
+    pingInterval: 25_000,
+    pingTimeout: 20_000,
+    allowRequest: (req, callback) => callback(null, isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)),
+  });
+  const crossNode = await chooseCrossNode(config, io, app.log);
+  const reads = new ReadYourWrites(db, {
+    onRead: (target) => metrics.dbReads.inc({ target: target.name }),
+    onError: (err) => app.log.warn({ err }, 'could not read the primary WAL position'),
+    share: (userIds, lsn) => crossNode.bus.publish('reads:fence', [...userIds], lsn.toString()),
+  });
+  crossNode.bus.subscribe('reads:fence', (userIds, lsn) => reads.applyFence(userIds, BigInt(lsn)));
+  const socketEvents = new SocketEvents(app.log, (event, outcome, socket) => {
+    metrics.socketEvents.inc({ event, outcome });
+    // A write the sender's next read must see (read-your-writes), as the protocol's event table says.
+    if (outcome === 'ok' && CLIENT_EVENT_TABLE[event].writes) reads.noteWrite(socket.data.userId);
+  });
+
+  app.decorate('config', config);
+  app.decorate('db', db);
+  app.decorate('reads', reads);
+  app.decorate('io', io);
+  app.decorate('socketEvents', socketEvents);
+  app.decorate('bus', crossNode.bus);
+  app.decorate('presence', crossNode.presence);
+  app.decorate('rateLimiters', crossNode.rateLimiters);
+  app.decorate('metrics', metrics);
+  app.decorate('readiness', [{ name: 'database', check: () => sql`select 1`.execute(db.primary) }, ...crossNode.checks]);
+  app.decorate('clientAddress', clientAddressResolver(config.trustProxy));
+
+  // Registered before the features: onClose hooks run in reverse order, so this one runs last, after
+  // each feature has flushed what it holds (the group-commit queue, receipt cursors).
+  app.addHook('onClose', async () => {
+    await crossNode.close();
+    reads.close();
+    if (ownsDatabase) await db.close();
+  });
+  app.addHook('preClose', async () => {
+    io.local.disconnectSockets(true);
+    io.engine.close();
+  });
+}
+
+function openDatabase(config: Config, app: FastifyInstance): Promise<Database> {
+  const { database } = config;
+  return createDatabase(
+    database.kind === 'pglite'
+      ? { kind: 'pglite', ...(database.dataDir ? { dataDir: database.dataDir } : {}), logger: app.log }
+      : {
+          kind: 'postgres',
+          primaryUrl: database.primaryUrl,
+          replicaUrls: database.replicaUrls,
+          poolMax: database.poolMax,
+          connectionTimeoutMs: database.connectionTimeoutMs,
+          statementTimeoutMs: database.statementTimeoutMs,
+          replicaMaxLagSeconds: database.replicaMaxLagSeconds,
+          replicaProbeIntervalMs: database.replicaProbeIntervalMs,
+          logger: app.log,
+        },
+  );
+}
+
+export const infrastructurePlugin = fp(infrastructure, { name: 'infrastructure' });

@@ -1,0 +1,34 @@
+import type { DB, Kysely, ReadonlyKysely } from '@chat/db';
+import type { Member } from '@chat/protocol';
+
+type Reader = ReadonlyKysely<DB> | Kysely<DB>;
+
+function memberRows(db: Reader, roomId: string) {
+  return db
+    .selectFrom('room_members')
+    .innerJoin('users', 'users.id', 'room_members.user_id')
+    .select(['users.id', 'users.username', 'users.display_name', 'room_members.role'])
+    .where('room_members.room_id', '=', roomId);
+}
+
+type MemberRow = { id: string; username: string; display_name: string; role: Member['role'] };
+
+function toMember(row: MemberRow, online: boolean): Member {
+  return { userId: row.id, username: row.username, displayName: row.display_name, role: row.role, online };
+}
+
+/** One member as the wire shows them (their row, current or past). */
+export async function memberById(db: Reader, roomId: string, userId: string, online: boolean): Promise<Member> {
+  return toMember(await memberRows(db, roomId).where('room_members.user_id', '=', userId).executeTakeFirstOrThrow(), online);
+}
+
+/** The room's current members by username, with their online flags from `onlineOf`. */
+export async function currentMembers(
+  db: Reader,
+  roomId: string,
+  onlineOf: (userIds: string[]) => Promise<ReadonlyMap<string, boolean>>,
+): Promise<Member[]> {
+  const rows = await memberRows(db, roomId).where('room_members.left_at', 'is', null).orderBy('users.username').execute();
+  const online = await onlineOf(rows.map((r) => r.id));
+  return rows.map((r) => toMember(r, online.get(r.id) ?? false));
+}

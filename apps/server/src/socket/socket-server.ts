@@ -1,0 +1,31 @@
+import { ChatError } from '@chat/protocol';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { connectError } from './socket-events';
+
+/**
+ * Binds the socket event registry to Socket.IO: the features' handshake steps run as one middleware (after
+ * admission's, which is registered before this plugin), and every accepted socket gets the features' handlers.
+ */
+async function socketServer(app: FastifyInstance): Promise<void> {
+  const { io, metrics, socketEvents } = app;
+  io.use((socket, next) => {
+    socketEvents.runConnectSteps(socket).then(
+      () => next(),
+      (err: unknown) => {
+        const chatError =
+          err instanceof ChatError ? err : (app.log.error({ err }, 'socket connect failed'), new ChatError('UNAVAILABLE', 'try again later'));
+        metrics.connections.inc({ outcome: chatError.code });
+        next(connectError(chatError));
+      },
+    );
+  });
+  io.on('connection', (socket) => {
+    metrics.connections.inc({ outcome: 'accepted' });
+    metrics.socketsConnected.inc();
+    socket.on('disconnect', () => metrics.socketsConnected.dec());
+    socketEvents.attach(socket);
+  });
+}
+
+export const socketServerPlugin = fp(socketServer, { name: 'socket-server', dependencies: ['infrastructure'] });
