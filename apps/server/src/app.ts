@@ -1,6 +1,7 @@
 import type { Database } from '@chat/db';
 import { LIMITS } from '@chat/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { ServerOptions } from 'socket.io';
 import type { Config } from './config';
 import { admissionFeature } from './features/admission/plugin';
 import { authFeature } from './features/auth/plugin';
@@ -12,6 +13,7 @@ import { roomsFeature } from './features/rooms/plugin';
 import { typingFeature } from './features/typing/plugin';
 import { webFeature } from './features/web/plugin';
 import { httpPolicyPlugin } from './http/http-policy';
+import { isOriginAllowed } from './http/origin-policy';
 import { infrastructurePlugin } from './infra/plugin';
 import { membershipPlugin } from './membership/plugin';
 import { socketServerPlugin } from './socket/socket-server';
@@ -29,7 +31,7 @@ export interface AppOverrides {
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(config));
   // Infrastructure first: its onClose hook then runs last, after every feature has flushed what it holds.
-  await app.register(infrastructurePlugin, { config, database: overrides.database });
+  await app.register(infrastructurePlugin, { config, database: overrides.database, socketOptions: socketOptions(config) });
   await app.register(httpPolicyPlugin);
   // Admission's handshake middleware before the features' steps: a refused connection costs no token
   // check or database read.
@@ -50,6 +52,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   await app.ready();
   return app;
+}
+
+/** Socket.IO's options. NGINX's proxy timeouts (nginx/) stay above pingInterval + pingTimeout. */
+function socketOptions(config: Config): Partial<ServerOptions> {
+  return {
+    path: '/socket.io',
+    maxHttpBufferSize: LIMITS.socketPayloadMaxBytes,
+    pingInterval: 25_000,
+    pingTimeout: 20_000,
+    allowRequest: (req, callback) => callback(null, isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)),
+  };
 }
 
 function serverOptions(config: Config): FastifyServerOptions {

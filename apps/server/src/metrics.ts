@@ -8,7 +8,7 @@ export function createMetrics(nodeId: string, sources: { replicas?: () => Replic
   collectDefaultMetrics({ register: registry });
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
   /** A gauge per replica, read from the router's last probe when scraped; a replica without a value is left out. */
-  const replicaGauge = (name: string, help: string, value: (r: ReplicaHealth) => number | null) =>
+  const replicaGauge = ({ name, help, value }: { name: string; help: string; value: (r: ReplicaHealth) => number | null }) =>
     new Gauge({
       name,
       help,
@@ -55,9 +55,17 @@ export function createMetrics(nodeId: string, sources: { replicas?: () => Replic
       buckets: latencyBuckets,
       registers: [registry],
     }),
-    replicaUp: replicaGauge('chat_replica_up', 'Whether reads may go to this replica (1) or it is skipped as down or lagging (0)', (r) => (r.up ? 1 : 0)),
-    replicaLag: replicaGauge('chat_replica_lag_seconds', 'Replica replay lag behind the primary (0 when caught up), as last probed', (r) => r.lagSeconds),
-    replicaLagBytes: replicaGauge('chat_replica_lag_bytes', 'WAL bytes the replica has yet to replay, as last probed', (r) => r.lagBytes),
+    replicaUp: replicaGauge({
+      name: 'chat_replica_up',
+      help: 'Whether reads may go to this replica (1) or it is skipped as down or lagging (0)',
+      value: (r) => (r.up ? 1 : 0),
+    }),
+    replicaLag: replicaGauge({
+      name: 'chat_replica_lag_seconds',
+      help: 'Replica replay lag behind the primary (0 when caught up), as last probed',
+      value: (r) => r.lagSeconds,
+    }),
+    replicaLagBytes: replicaGauge({ name: 'chat_replica_lag_bytes', help: 'WAL bytes the replica has yet to replay, as last probed', value: (r) => r.lagBytes }),
     dbReads: new Counter({
       name: 'chat_db_reads_total',
       help: 'Routed reads by target (primary, or a replica name)',

@@ -1,12 +1,11 @@
 import { createDatabase, sql, type Database } from '@chat/db';
-import { CLIENT_EVENT_TABLE, LIMITS } from '@chat/protocol';
+import { CLIENT_EVENT_TABLE } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import type { Config } from '../config';
 import { ReadYourWrites } from '../db/read-your-writes';
 import { clientAddressResolver, type ClientAddressResolver } from '../http/client-address';
-import { isOriginAllowed } from '../http/origin-policy';
 import { createMetrics, type Metrics } from '../metrics';
 import { SocketEvents } from '../socket/socket-events';
 import type { ChatServer } from '../socket/types';
@@ -39,6 +38,7 @@ export interface InfrastructureOptions {
   config: Config;
   /** An already open database (tests share one PGlite across apps to restart a node on the same data). */
   database?: Database | undefined;
+  socketOptions: Partial<ServerOptions>;
 }
 
 /**
@@ -47,19 +47,13 @@ export interface InfrastructureOptions {
  * server, the socket event registry, metrics, and — chosen once by infra/mode.ts — the cluster bus, the
  * rate-limiter factory and the presence store.
  */
-async function infrastructure(app: FastifyInstance, { config, database }: InfrastructureOptions): Promise<void> {
+async function infrastructure(app: FastifyInstance, { config, database, socketOptions }: InfrastructureOptions): Promise<void> {
   const ownsDatabase = database === undefined;
   const db = database ?? (await openDatabase(config, app));
   await db.migrate();
 
   const metrics = createMetrics(config.nodeId, { replicas: () => db.reads.health() });
-  const io: ChatServer = new Server(app.server, {
-    path: '/socket.io',
-    maxHttpBufferSize: LIMITS.socketPayloadMaxBytes,
-    pingInterval: 25_000,
-    pingTimeout: 20_000,
-    allowRequest: (req, callback) => callback(null, isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)),
-  });
+  const io: ChatServer = new Server(app.server, socketOptions);
   const crossNode = await chooseCrossNode(config, io, app.log);
   const reads = new ReadYourWrites(db, {
     onRead: (target) => metrics.dbReads.inc({ target: target.name }),
