@@ -3,4 +3,4 @@
  * the group-commit writer the node itself uses for `message:send`, so the benchmark measures the real
  * batching and statements, with no copy of their SQL. Not part of the node's API (`@chat/server`).
  */
-export { GroupCommitWriter, type SendRequest } from './features/messages/group-commit';
+export { GroupCommitWriter } from './features/messages/group-commit';
