@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrate';
@@ -87,6 +86,9 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
 
 async function createPGliteDatabase(config: PGliteDatabaseConfig): Promise<Database> {
   if (config.dataDir !== undefined) await mkdir(config.dataDir, { recursive: true });
+  // Loaded here, not at the top: PGlite (PostgreSQL compiled to WASM) is only needed in embedded mode,
+  // and a cluster node should not pay for loading it at every start.
+  const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create({ dataDir: config.dataDir, parsers: pgliteParsers });
   const primary = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
   // One embedded instance has no replica: the same Kysely (hence the same session lock) serves reads,
