@@ -58,6 +58,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 function socketOptions(config: Config): Partial<ServerOptions> {
   return {
     path: '/socket.io',
+    // Clients bundle socket.io-client (@chat/client); the node does not serve it (nor could it from the
+    // compiled bundle, which does not carry socket.io's client-dist files).
+    serveClient: false,
     maxHttpBufferSize: LIMITS.socketPayloadMaxBytes,
     pingInterval: 25_000,
     pingTimeout: 20_000,
