@@ -15,6 +15,7 @@ import {
   type ServiceProcess,
 } from './process';
 import { startRedis, type RedisServer } from './redis';
+import { ensureServerBuild, SERVER_ENTRY } from './server-build';
 import { TEST_ENV } from './test-services';
 import { makeTempDir, removeDir } from './temp-dir';
 
@@ -84,8 +85,6 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** The node entry point: what `pnpm --filter @chat/server start` runs, without tsx's extra parent process. */
-const NODE_MAIN = 'apps/server/src/main.ts';
 const DATABASE_NAME = 'chat';
 
 function getJson(url: string): Promise<{ status: number; body: unknown }> {
@@ -145,7 +144,7 @@ class NodeProcess implements ClusterNode {
     this.boundPort = port;
     const service = spawnService({
       command: process.execPath,
-      args: ['--import', 'tsx', NODE_MAIN],
+      args: [SERVER_ENTRY],
       cwd: REPO_ROOT,
       env: { ...this.env, PORT: String(port) },
       logFile: this.logFile,
@@ -172,8 +171,8 @@ class NodeProcess implements ClusterNode {
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<ExitStatus | undefined> {
     const service = this.service;
     if (!service || service.exitStatus) return service?.exitStatus;
-    // Workers (and tsx's esbuild service) notice their parent's death and exit on their own; a restart
-    // on the same port must not race them.
+    // Workers notice their parent's death and exit on their own; a restart on the same port must not
+    // race them.
     const children = childPids(service.pid);
     const status = signal === 'SIGKILL' ? await service.kill() : await service.stop(signal, 60_000);
     await waitForPidsToExit(children, 30_000);
@@ -198,6 +197,7 @@ class NodeProcess implements ClusterNode {
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
   if (!Number.isInteger(options.nodes) || options.nodes < 1) throw new Error('startCluster: nodes must be >= 1');
   const timeoutMs = options.timeoutMs ?? 60_000;
+  ensureServerBuild();
   const dir = makeTempDir('chat-cluster-');
   let postgres: PostgresCluster | undefined;
   let redis: RedisServer | undefined;
@@ -238,6 +238,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
       JWT_SECRET: randomBytes(48).toString('base64url'),
       LOG_LEVEL: 'warn',
       TRUST_PROXY: '127.0.0.1',
+      NODE_ENV: 'production',
       ...(options.workers === undefined ? {} : { WORKERS: String(options.workers) }),
       ...options.env,
     };

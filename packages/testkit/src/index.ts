@@ -37,4 +37,5 @@ export type {
   UpstreamBalance,
 } from './nginx';
 export { startCluster, describeClusterLogs } from './cluster';
+export { ensureServerBuild, SERVER_ENTRY } from './server-build';
 export type { Cluster, ClusterNode, ClusterPostgres, StartClusterOptions } from './cluster';
