@@ -209,9 +209,29 @@ describe('deploy/Dockerfile', () => {
     }
   });
 
-  it('starts the node as one process on the same entry as `pnpm --filter @chat/server start`', () => {
-    expect(stages.get('backend')!.body).toMatch(/^CMD \["node", "--import", "tsx", "apps\/server\/src\/main\.ts"\]$/m);
-    expect(read('apps/server/package.json')).toMatch(/"start": "tsx src\/main\.ts"/);
+  it('starts the compiled node with plain node, one process, on the entry `pnpm --filter @chat/server start` runs', () => {
+    expect(stages.get('backend')!.body).toMatch(/^CMD \["node", "apps\/server\/dist\/main\.js"\]$/m);
+    expect(JSON.parse(read('apps/server/package.json')).scripts.start).toMatch(/(^|&& )NODE_ENV=production node dist\/main\.js$/);
+  });
+
+  it('ships the compiled server and its production dependencies only, in the repository layout', () => {
+    const build = stages.get('server-build')!;
+    expect(build.base).toBe('workspace');
+    expect(build.body).toMatch(/^RUN pnpm build$/m);
+    expect(build.body).toMatch(/pnpm --filter @chat\/server deploy --prod --legacy \/deploy$/m);
+    const backend = stages.get('backend')!.body;
+    const copies = [...backend.matchAll(/^COPY (.+)$/gm)].map((m) => m[1]);
+    // Nothing of the workspace (sources, dev dependencies, tsx): the bundle, what it loads, and the
+    // migrations it applies, where the bundle looks for them (apps/server/dist/../../../db/migrations).
+    expect(copies).toEqual([
+      'db/migrations db/migrations',
+      '--from=server-build /deploy/package.json apps/server/package.json',
+      '--from=server-build /deploy/node_modules apps/server/node_modules',
+      '--from=server-build /deploy/dist apps/server/dist',
+    ]);
+    expect(backend).toMatch(/^WORKDIR \/app$/m);
+    expect(backend).toMatch(/^ENV NODE_ENV=production /m);
+    expect(backend).not.toMatch(/tsx/);
   });
 });
 
