@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ensureServerBuild } from '@chat/testkit';
 
 const REPO = path.resolve(__dirname, '../../../..');
 
 /**
- * A real chat node as `pnpm start` runs it (`apps/server/src/main.ts`, embedded PGlite under its own data
- * directory), in a child process: tests can SIGKILL it like a crash and start it again on the same port
- * and data, so clients reconnect to the same URL.
+ * A real chat node as `pnpm start` runs it (the compiled `apps/server/dist/main.js`, embedded PGlite under
+ * its own data directory), in a child process: tests can SIGKILL it like a crash and start it again on the
+ * same port and data, so clients reconnect to the same URL.
  */
 export interface NodeProcess {
   readonly url: string;
@@ -46,12 +47,13 @@ export async function spawnNode(opts: SpawnNodeOptions = {}): Promise<NodeProces
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chat-sdk-node-'));
   const url = `http://127.0.0.1:${port}`;
+  const entry = ensureServerBuild();
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let log = '';
 
   const start = async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
+    const proc = spawn(process.execPath, [entry], {
       cwd: REPO,
       env: {
         ...process.env,
