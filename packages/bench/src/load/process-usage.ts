@@ -28,6 +28,12 @@ function readStat(pid: number): Stat | undefined {
   };
 }
 
+/** CPU time (user + system) one process has used so far, in seconds; undefined if it is gone. */
+export function cpuSecondsOf(pid: number): number | undefined {
+  const stat = readStat(pid);
+  return stat && stat.cpuTicks / TICKS_PER_SECOND;
+}
+
 /** CPU ticks the whole machine spent busy (all cores, every process, steal included), from /proc/stat. */
 function machineBusyTicks(): number {
   try {
