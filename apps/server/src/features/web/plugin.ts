@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -11,6 +10,9 @@ async function web(app: FastifyInstance): Promise<void> {
     app.log.info({ dir }, 'no built web app to serve');
     return;
   }
+  // Loaded only here: a cluster node (NGINX serves the app) does not pay for @fastify/static and its
+  // MIME database at every start.
+  const { default: fastifyStatic } = await import('@fastify/static');
   await app.register(fastifyStatic, { root: dir, wildcard: false, index: 'index.html' });
 }
 
