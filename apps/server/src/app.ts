@@ -93,5 +93,12 @@ function serverOptions(config: Config): FastifyServerOptions {
     bodyLimit: LIMITS.httpBodyMaxBytes,
     requestIdHeader: 'x-request-id',
     forceCloseConnections: true,
+    // Inputs are validated with zod (errors.ts parseInput), never with route JSON schemas; without these
+    // stubs Fastify would load Ajv and fast-json-stringify at every start for nothing.
+    schemaController: { compilersFactory: { buildValidator: noJsonSchemaCompiler, buildSerializer: noJsonSchemaCompiler } },
   };
+}
+
+function noJsonSchemaCompiler(): never {
+  throw new Error('route JSON schemas are not compiled here: validate with zod (errors.ts parseInput)');
 }
