@@ -105,7 +105,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const p = readNumbers(flags, FLAGS);
   const fromSource = flags['from-source'] === true;
   const args = fromSource ? ['--import', 'tsx', 'apps/server/src/main.ts'] : [ensureServerBuild()];
-  const command = `node ${args.map((a) => path.relative(REPO_ROOT, a) || a).join(' ')}`;
+  const command = `node ${args.map((a) => (path.isAbsolute(a) ? path.relative(REPO_ROOT, a) : a)).join(' ')}`;
 
   log('starting PostgreSQL primary + streaming replica and Redis');
   const postgres = await startPostgres({ replica: true });
