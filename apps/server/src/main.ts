@@ -1,6 +1,5 @@
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
-import { setupMaster, setupWorker } from '@socket.io/sticky';
 import type { Server } from 'socket.io';
 import { buildApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
@@ -43,6 +42,7 @@ async function worker(config: Config): Promise<void> {
   const index = process.env.CHAT_WORKER_INDEX ?? String(cluster.worker?.id ?? 0);
   const app = await buildApp({ ...config, nodeId: `${config.nodeId}-w${index}` });
   // Connections arrive from the primary; this server never listens itself.
+  const { setupWorker } = await loadSticky();
   setupWorker(app.io as unknown as Server);
   await app.ready();
   process.send?.({ type: 'chat:ready' });
@@ -59,7 +59,11 @@ async function worker(config: Config): Promise<void> {
   );
 }
 
-function primary(config: Config): void {
+/** Only with WORKERS > 1: a single-process node does not load it at start. */
+const loadSticky = () => import('@socket.io/sticky');
+
+async function primary(config: Config): Promise<void> {
+  const { setupMaster } = await loadSticky();
   const httpServer = createServer();
   // The first chunk of each connection travels to its worker with the socket handle: as a Buffer, which
   // needs the structured-clone ("advanced") IPC serialization.
@@ -119,6 +123,6 @@ function onStopSignal(stop: () => Promise<void>, onError: (err: unknown) => void
 }
 
 const config = load();
-if (config.workers > 1 && cluster.isPrimary) primary(config);
+if (config.workers > 1 && cluster.isPrimary) void primary(config);
 else if (config.workers > 1) void worker(config);
 else void single(config);
