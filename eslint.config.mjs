@@ -1,6 +1,29 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+
+const ROOT = import.meta.dirname;
+const FEATURES = 'apps/server/src/features';
+
+/**
+ * A feature (apps/server/src/features/<name>/) imports nothing from another feature's folder: features
+ * talk through the decorators and interfaces they expose (docs/ARCHITECTURE.md). `allow` names the files
+ * of other features a file may still import, relative to the features folder.
+ */
+function featureBoundaries(allow = []) {
+  const zones = readdirSync(join(ROOT, FEATURES), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map(({ name }) => ({
+      target: `${FEATURES}/${name}`,
+      from: FEATURES,
+      except: [`./${name}`, ...allow],
+      message: `The ${name} feature may not import another feature's files: use the decorator or interface that feature exposes.`,
+    }));
+  return ['error', { basePath: ROOT, zones }];
+}
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.data/**', 'coverage/**', '.tmp/**'] },
@@ -8,13 +31,38 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.tsx', '.mts', '.js', '.mjs', '.cjs', '.json'] })],
+    },
     rules: {
+      // Workspace packages import each other by name (`@chat/testkit`), never by a relative path into
+      // another package's folder, and never into another package's files (`@chat/server/src/…`).
+      'import-x/no-relative-packages': 'error',
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^@chat/[^/]+/', message: 'Import a workspace package by its name only: what it exports is its index.' }] },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
         { selector: 'ExportAllDeclaration', message: 'No `export *`: export names explicitly.' },
       ],
     },
+  },
+  {
+    files: [`${FEATURES}/**/*.ts`],
+    rules: { 'import-x/no-restricted-paths': featureBoundaries() },
+  },
+  // Allow-list: the imports of rooms' internals that moderation still has (issue 12: the membership
+  // module takes them over). Delete both entries when they are gone; nothing may be added here.
+  {
+    files: [`${FEATURES}/moderation/plugin.ts`],
+    rules: { 'import-x/no-restricted-paths': featureBoundaries(['./rooms/membership-lock.ts']) },
+  },
+  {
+    files: [`${FEATURES}/moderation/authority.ts`],
+    rules: { 'import-x/no-restricted-paths': featureBoundaries(['./rooms/membership.ts']) },
   },
   {
     files: ['**/test/**/*.ts'],
