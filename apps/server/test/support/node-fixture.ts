@@ -8,6 +8,10 @@ import { BACKENDS, connectRaw, createDataHome, startNode, type Backend, type Dat
 
 type Cleanup = () => Promise<void> | void;
 
+// A node's first start on PGlite (WASM compile, migrations) takes tens of seconds on a busy 2-core machine:
+// more than jest's 60 s default for a hook when other suites run beside it.
+const NODE_START_TIMEOUT_MS = 180_000;
+
 /** A data home that lives as long as the describe block it was made in. */
 export interface HomeFixture extends Pick<DataHome, 'backend' | 'config'> {
   /** Runs when the block ends, before the home is disposed of; the last one added runs first. */
@@ -58,7 +62,7 @@ export function useNode(on: Backend | HomeFixture, { env, adjust }: NodeFixtureO
   const sockets: RawSocket[] = [];
   beforeAll(async () => {
     node = await startNode(home, env, adjust);
-  });
+  }, NODE_START_TIMEOUT_MS);
   home.onDispose(async () => {
     for (const socket of sockets) socket.close();
     await node?.close();
