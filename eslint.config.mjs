@@ -10,16 +10,15 @@ const FEATURES = 'apps/server/src/features';
 
 /**
  * A feature (apps/server/src/features/<name>/) imports nothing from another feature's folder: features
- * talk through the decorators and interfaces they expose (docs/ARCHITECTURE.md). `allow` names the files
- * of other features a file may still import, relative to the features folder.
+ * talk through the decorators and interfaces they expose (docs/ARCHITECTURE.md).
  */
-function featureBoundaries(allow = []) {
+function featureBoundaries() {
   const zones = readdirSync(join(ROOT, FEATURES), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map(({ name }) => ({
       target: `${FEATURES}/${name}`,
       from: FEATURES,
-      except: [`./${name}`, ...allow],
+      except: [`./${name}`],
       message: `The ${name} feature may not import another feature's files: use the decorator or interface that feature exposes.`,
     }));
   return ['error', { basePath: ROOT, zones }];
@@ -36,13 +35,9 @@ export default tseslint.config(
       'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.tsx', '.mts', '.js', '.mjs', '.cjs', '.json'] })],
     },
     rules: {
-      // Workspace packages import each other by name (`@chat/testkit`), never by a relative path into
-      // another package's folder, and never into another package's files (`@chat/server/src/…`).
+      // Workspace packages import each other by name (`@chat/testkit`, or a subpath their package.json
+      // exports), never by a relative path into another package's folder.
       'import-x/no-relative-packages': ['error', { commonjs: true }],
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ regex: '^@chat/[^/]+/', message: 'Import a workspace package by its name only: what it exports is its index.' }] },
-      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
@@ -59,16 +54,6 @@ export default tseslint.config(
   {
     files: [`${FEATURES}/**/*.ts`],
     rules: { 'import-x/no-restricted-paths': featureBoundaries() },
-  },
-  // Allow-list: the imports of rooms' internals that moderation still has (issue 12: the membership
-  // module takes them over). Delete both entries when they are gone; nothing may be added here.
-  {
-    files: [`${FEATURES}/moderation/plugin.ts`],
-    rules: { 'import-x/no-restricted-paths': featureBoundaries(['./rooms/membership-lock.ts']) },
-  },
-  {
-    files: [`${FEATURES}/moderation/authority.ts`],
-    rules: { 'import-x/no-restricted-paths': featureBoundaries(['./rooms/membership.ts']) },
   },
   {
     files: ['**/test/**/*.ts'],
