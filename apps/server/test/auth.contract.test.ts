@@ -1,20 +1,12 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { AuthResponse, HttpErrorBody, TokensResponse, User } from '@chat/protocol';
 import { io } from 'socket.io-client';
-import { buildApp, loadConfig } from '../src/index';
-import {
-  BACKENDS,
-  connectRaw,
-  createDataHome,
-  http,
-  registerUser,
-  type DataHome,
-  type RawSocket,
-  type TestNode,
-} from './support/harness';
+import { loadConfig } from '../src/index';
+import { http, registerUser, TEST_JWT_SECRET, type RawSocket, type TestNode } from './support/harness';
+import { describeOnEachBackend } from './support/node-fixture';
 
-// The harness signs with this secret (see createDataHome); an expired token must be signed with it too.
-const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
+// The production cost (the harness lowers it for speed elsewhere): this file checks the stored hash.
+const defaultArgon2 = loadConfig({ JWT_SECRET: TEST_JWT_SECRET }).argon2;
 
 function rand(n = 4): string {
   return randomBytes(n).toString('hex');
@@ -29,7 +21,7 @@ function expiredAccessToken(user: User, sessionId: string): string {
   const now = Math.floor(Date.now() / 1000);
   const head = b64url({ alg: 'HS256', typ: 'JWT' });
   const body = b64url({ sub: user.id, sid: sessionId, usr: user.username, dn: user.displayName, iat: now - 3600, exp: now - 60 });
-  const sig = createHmac('sha256', JWT_SECRET).update(`${head}.${body}`).digest('base64url');
+  const sig = createHmac('sha256', TEST_JWT_SECRET).update(`${head}.${body}`).digest('base64url');
   return `${head}.${body}.${sig}`;
 }
 
@@ -56,25 +48,7 @@ function connectError(node: TestNode, auth: Record<string, unknown>): Promise<Er
   });
 }
 
-describe.each(BACKENDS)('auth on %s', (backend) => {
-  let home: DataHome;
-  let node: TestNode;
-  const sockets: RawSocket[] = [];
-  // The production cost (the harness lowers it for speed elsewhere): this file checks the stored hash.
-  const defaultArgon2 = loadConfig({ JWT_SECRET }).argon2;
-
-  beforeAll(async () => {
-    home = await createDataHome(backend);
-    const app = await buildApp({ ...home.config(), argon2: defaultArgon2 });
-    const url = await app.listen({ host: '127.0.0.1', port: 0 });
-    node = { app, url, close: () => app.close() };
-  });
-  afterAll(async () => {
-    for (const s of sockets) s.close();
-    await node.close();
-    await home.dispose();
-  });
-
+describeOnEachBackend('auth', { adjust: (config) => ({ ...config, argon2: defaultArgon2 }) }, (node) => {
   const register = (body: unknown) => http<AuthResponse & HttpErrorBody>(node.url, 'POST', '/api/auth/register', { body });
   const login = (username: string, password: string) =>
     http<AuthResponse & HttpErrorBody>(node.url, 'POST', '/api/auth/login', { body: { username, password } });
@@ -82,8 +56,7 @@ describe.each(BACKENDS)('auth on %s', (backend) => {
   const me = (token?: string) => http<{ user: User } & HttpErrorBody>(node.url, 'GET', '/api/me', token ? { token } : {});
 
   async function connect(token: string): Promise<RawSocket> {
-    const { socket } = await connectRaw(node, token);
-    sockets.push(socket);
+    const { socket } = await node.connect(token);
     return socket;
   }
 

@@ -5,53 +5,22 @@ import { randomUUID } from 'node:crypto';
 import type { Message } from '@chat/protocol';
 import { testServices, waitUntil } from '@chat/testkit';
 import { drain } from '../src/lifecycle/drain';
-import {
-  collect,
-  connectRaw,
-  createDataHome,
-  createRoom,
-  http,
-  joinRoom,
-  nextEvent,
-  registerUser,
-  startNode,
-  type DataHome,
-  type RawSocket,
-  type TestNode,
-} from './support/harness';
+import { collect, connectRaw, createDataHome, createRoom, http, joinRoom, nextEvent, registerUser, startNode } from './support/harness';
+import { useDataHome, useNode } from './support/node-fixture';
 
 describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', (adapter) => {
-  let home: DataHome;
-  let a: TestNode;
-  let b: TestNode;
-  const sockets: RawSocket[] = [];
-
-  beforeAll(async () => {
-    home = await createDataHome('postgres');
-    const env = { REDIS_URL: testServices().redisUrl, SOCKET_ADAPTER: adapter, PRESENCE_HEARTBEAT_MS: '200' };
-    a = await startNode(home, env);
-    b = await startNode(home, env);
-  });
-  afterAll(async () => {
-    for (const s of sockets) s.close();
-    await a?.close();
-    await b?.close();
-    await home?.dispose();
-  });
-
-  async function connect(node: TestNode, token: string) {
-    const c = await connectRaw(node, token);
-    sockets.push(c.socket);
-    return c;
-  }
+  const home = useDataHome('postgres');
+  const env = { REDIS_URL: testServices().redisUrl, SOCKET_ADAPTER: adapter, PRESENCE_HEARTBEAT_MS: '200' };
+  const a = useNode(home, { env });
+  const b = useNode(home, { env });
 
   test('clients on different nodes exchange messages both ways, with typing and receipts', async () => {
     const alice = await registerUser(a, 'alice');
     const bob = await registerUser(b, 'bob');
     const roomId = await createRoom(a, alice);
     await joinRoom(b, bob, roomId);
-    const ca = await connect(a, alice.accessToken);
-    const cb = await connect(b, bob.accessToken);
+    const ca = await a.connect(alice.accessToken);
+    const cb = await b.connect(bob.accessToken);
     expect(ca.hello.node).not.toBe(cb.hello.node);
 
     const atBob = nextEvent(cb.socket, 'message:new', (m) => m.content === 'hi from a');
@@ -78,8 +47,8 @@ describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', 
     const owner = await registerUser(a, 'owner');
     const carol = await registerUser(b, 'carol');
     const roomId = await createRoom(a, owner);
-    const co = await connect(a, owner.accessToken);
-    const cc = await connect(b, carol.accessToken);
+    const co = await a.connect(owner.accessToken);
+    const cc = await b.connect(carol.accessToken);
     // carol's socket is on node b; she joins through node a's HTTP API.
     await joinRoom(a, carol, roomId);
     const live = nextEvent(cc.socket, 'message:new', (m) => m.roomId === roomId);
@@ -106,7 +75,7 @@ describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', 
 
   test('logout through one node disconnects the session\'s sockets and refuses its access token on the other at once', async () => {
     const frank = await registerUser(a, 'frank');
-    const cf = await connect(b, frank.accessToken);
+    const cf = await b.connect(frank.accessToken);
     const gone = new Promise<string>((resolve) => cf.socket.once('disconnect', resolve));
     expect((await http(b.url, 'GET', '/api/rooms', { token: frank.accessToken })).status).toBe(200);
     expect((await http(a.url, 'POST', '/api/auth/logout', { body: { refreshToken: frank.refreshToken } })).status).toBe(204);
@@ -122,7 +91,7 @@ describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', 
     const gil = await registerUser(b, 'gil');
     const roomId = await createRoom(a, mod);
     await joinRoom(b, gil, roomId);
-    const cg = await connect(b, gil.accessToken);
+    const cg = await b.connect(gil.accessToken);
     // Warm node b's timeout cache for the room.
     expect((await cg.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'before' })).ok).toBe(true);
     const res = await http(a.url, 'POST', `/api/rooms/${roomId}/timeouts`, { token: mod.accessToken, body: { userId: gil.user.id, seconds: 60 } });
@@ -141,11 +110,11 @@ describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', 
     const erin = await registerUser(b, 'erin');
     const roomId = await createRoom(a, dave);
     await joinRoom(b, erin, roomId);
-    const cd = await connect(a, dave.accessToken);
+    const cd = await a.connect(dave.accessToken);
     const online = nextEvent(cd.socket, 'presence', (p) => p.userId === erin.user.id && p.online);
-    const e1 = await connect(b, erin.accessToken);
+    const e1 = await b.connect(erin.accessToken);
     await online;
-    const e2 = await connect(a, erin.accessToken);
+    const e2 = await a.connect(erin.accessToken);
     const get = async () => (await cd.socket.emitWithAck('presence:get', { userIds: [erin.user.id] })) as { ok: true; presence: { online: boolean }[] };
     expect((await get()).presence[0]!.online).toBe(true);
     e1.socket.close();

@@ -1,21 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Ack, HistoryResponse, Message } from '@chat/protocol';
-import {
-  BACKENDS,
-  collect,
-  connectRaw,
-  createDataHome,
-  createRoom,
-  http,
-  joinRoom,
-  nextEvent,
-  registerUser,
-  startNode,
-  type DataHome,
-  type RawSocket,
-  type TestNode,
-  type TestUser,
-} from './support/harness';
+import { collect, createRoom, http, joinRoom, nextEvent, registerUser, type RawSocket, type TestUser } from './support/harness';
+import { describeOnEachBackend } from './support/node-fixture';
 
 type SendAck = Ack<{ message: Message }>;
 
@@ -28,34 +14,18 @@ function okMessage(ack: SendAck): Message {
   return ack.message;
 }
 
-describe.each(BACKENDS)('messages on %s', (backend) => {
-  let home: DataHome;
-  let node: TestNode;
-  const sockets: RawSocket[] = [];
-
-  beforeAll(async () => {
-    home = await createDataHome(backend);
-    node = await startNode(home, { MESSAGES_PER_SECOND: '1000' });
-  });
-  afterAll(async () => {
-    for (const s of sockets) s.close();
-    await node.close();
-    await home.dispose();
-  });
-
+describeOnEachBackend('messages', { env: { MESSAGES_PER_SECOND: '1000' } }, (node) => {
   async function member(roomId: string): Promise<{ user: TestUser; socket: RawSocket }> {
     const user = await registerUser(node);
     await joinRoom(node, user, roomId);
-    const { socket } = await connectRaw(node, user.accessToken);
-    sockets.push(socket);
+    const { socket } = await node.connect(user.accessToken);
     return { user, socket };
   }
 
   async function ownerAndRoom(type: 'public' | 'private' = 'public') {
     const owner = await registerUser(node);
     const roomId = await createRoom(node, owner, type);
-    const { socket } = await connectRaw(node, owner.accessToken);
-    sockets.push(socket);
+    const { socket } = await node.connect(owner.accessToken);
     return { owner, roomId, socket };
   }
 
@@ -115,8 +85,7 @@ describe.each(BACKENDS)('messages on %s', (backend) => {
     const pub = await ownerAndRoom('public');
     const priv = await ownerAndRoom('private');
     const stranger = await registerUser(node);
-    const { socket } = await connectRaw(node, stranger.accessToken);
-    sockets.push(socket);
+    const { socket } = await node.connect(stranger.accessToken);
     expect(await send(socket, pub.roomId, 'x')).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     expect(await send(socket, priv.roomId, 'x')).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(await send(socket, 'no-such-room', 'x')).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });

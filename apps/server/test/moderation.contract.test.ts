@@ -1,55 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Ack, AuditEntry, HttpErrorBody, JoinRequest, Member, Message, RoomSummary, SyncRoomResult } from '@chat/protocol';
 import { ChatError } from '@chat/protocol';
+import { waitUntil } from '@chat/testkit';
 import { TimeoutCache, type RoomTimeouts } from '../src/features/moderation/timeout-cache';
-import {
-  BACKENDS,
-  connectRaw,
-  createDataHome,
-  createRoom,
-  http,
-  joinRoom,
-  nextEvent,
-  registerUser,
-  startNode,
-  type DataHome,
-  type RawSocket,
-  type TestNode,
-  type TestUser,
-} from './support/harness';
+import { createRoom, http, joinRoom, nextEvent, registerUser, type RawSocket, type TestUser } from './support/harness';
+import { describeOnEachBackend } from './support/node-fixture';
 
 type SendAck = Ack<{ message: Message }>;
 type Res<T> = { status: number; body: T & HttpErrorBody };
 
-/** Polls `attempt` until it returns a value, or fails after `deadlineMs` (never a fixed sleep). */
-async function eventually<T>(attempt: () => Promise<T | undefined>, deadlineMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${deadlineMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-describe.each(BACKENDS)('moderation on %s', (backend) => {
-  let home: DataHome;
-  let node: TestNode;
-  const sockets: RawSocket[] = [];
-
-  beforeAll(async () => {
-    home = await createDataHome(backend);
-    node = await startNode(home, { MESSAGES_PER_SECOND: '1000' });
-  });
-  afterAll(async () => {
-    for (const s of sockets) s.close();
-    await node.close();
-    await home.dispose();
-  });
-
+describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (node) => {
   async function connect(user: TestUser): Promise<RawSocket> {
-    const { socket } = await connectRaw(node, user.accessToken);
-    sockets.push(socket);
+    const { socket } = await node.connect(user.accessToken);
     return socket;
   }
 
@@ -288,15 +250,14 @@ describe.each(BACKENDS)('moderation on %s', (backend) => {
     // A new timeout replaces the old one: one second from now, then sends pass again.
     const shortened = Date.now();
     expect((await timeout(owner, roomId, member.user.id, 1)).status).toBe(204);
-    const ack = await eventually(
+    const ack = await waitUntil(
       async () => {
         const a = await send(m, roomId, 'free again');
         if (a.ok) return a;
         expect(a.error.code).toBe('FORBIDDEN');
         return undefined;
       },
-      10_000,
-      'a send after the timeout ends',
+      { description: 'a send after the timeout ends', timeoutMs: 10_000, intervalMs: 100, retryErrors: false },
     );
     expect(Date.now() - shortened).toBeGreaterThanOrEqual(900);
     expect(ack.message.content).toBe('free again');
@@ -310,13 +271,12 @@ describe.each(BACKENDS)('moderation on %s', (backend) => {
       .insertInto('timeouts')
       .values({ room_id: roomId, user_id: member.user.id, until: new Date(Date.now() + 60_000), created_by: owner.user.id })
       .execute();
-    const code = await eventually(
+    const code = await waitUntil(
       async () => {
         const a = await send(m, roomId, 'probe');
         return a.ok ? undefined : a.error.code;
       },
-      10_000,
-      'the timeout from elsewhere applies',
+      { description: 'the timeout from elsewhere applies', timeoutMs: 10_000, intervalMs: 100, retryErrors: false },
     );
     expect(code).toBe('FORBIDDEN');
   });

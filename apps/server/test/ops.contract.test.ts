@@ -1,42 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from '@chat/db';
 import { io } from 'socket.io-client';
-import {
-  BACKENDS,
-  connectRaw,
-  createDataHome,
-  createRoom,
-  http,
-  registerUser,
-  startNode,
-  type DataHome,
-  type RawSocket,
-  type TestNode,
-} from './support/harness';
+import { createRoom, http, registerUser } from './support/harness';
+import { describeOnEachBackend } from './support/node-fixture';
 
-describe.each(BACKENDS)('operations on %s', (backend) => {
-  let home: DataHome;
-  let node: TestNode;
-  const sockets: RawSocket[] = [];
-
-  beforeAll(async () => {
-    home = await createDataHome(backend);
-    node = await startNode(home, { ALLOWED_ORIGINS: 'http://app.example.test' });
-  });
-  afterAll(async () => {
-    for (const s of sockets) s.close();
-    await node.close();
-    await home.dispose();
-  });
-
+describeOnEachBackend('operations', { env: { ALLOWED_ORIGINS: 'http://app.example.test' } }, (node) => {
   test('healthz, and readyz naming the same node as hello', async () => {
     expect(await http(node.url, 'GET', '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
     const ready = await http<{ status: string; node: string }>(node.url, 'GET', '/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body.status).toBe('ready');
     const user = await registerUser(node);
-    const { socket, hello } = await connectRaw(node, user.accessToken);
-    sockets.push(socket);
+    const { hello } = await node.connect(user.accessToken);
     expect(hello).toMatchObject({ userId: user.user.id, protocol: 1, node: ready.body.node, rooms: [] });
   });
 
@@ -52,8 +27,7 @@ describe.each(BACKENDS)('operations on %s', (backend) => {
   test('metrics: Prometheus text with chat_ counters that move', async () => {
     const user = await registerUser(node);
     const roomId = await createRoom(node, user);
-    const { socket } = await connectRaw(node, user.accessToken);
-    sockets.push(socket);
+    const { socket } = await node.connect(user.accessToken);
     const read = async () => (await fetch(`${node.url}/metrics`)).text();
     const persisted = (text: string) => Number(/^chat_messages_persisted_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
     const before = persisted(await read());
@@ -94,8 +68,7 @@ describe.each(BACKENDS)('operations on %s', (backend) => {
   test('an internal error is answered INTERNAL with a generic message, never its details', async () => {
     const user = await registerUser(node);
     const roomId = await createRoom(node, user);
-    const { socket } = await connectRaw(node, user.accessToken);
-    sockets.push(socket);
+    const { socket } = await node.connect(user.accessToken);
     const sent = await socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'before' });
     if (!sent.ok) throw new Error('send failed');
     await sql`alter table reactions rename to reactions_gone`.execute(node.app.db.primary);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@chat/protocol';
-import { connectRaw, createDataHome, createRoom, http, joinRoom, registerUser, startNode, type DataHome, type TestNode } from './support/harness';
+import { connectRaw, createRoom, http, joinRoom, registerUser } from './support/harness';
+import { useNode } from './support/node-fixture';
 
 // An offline member with thousands of missed messages gets them in pages of at most 50 per room per sync
 // call, never the whole backlog at once (a herd of such members must not load whole rooms into memory).
@@ -8,14 +9,11 @@ import { connectRaw, createDataHome, createRoom, http, joinRoom, registerUser, s
 const BACKLOG = { big: 2500, small: 120 };
 
 describe('offline backlog is paged', () => {
-  let home: DataHome;
-  let node: TestNode;
+  const node = useNode('postgres', { env: { MESSAGES_PER_SECOND: '1000000' } });
   let receiverToken: string;
   const rooms = { big: '', small: '' };
 
   beforeAll(async () => {
-    home = await createDataHome('postgres');
-    node = await startNode(home, { MESSAGES_PER_SECOND: '1000000' });
     const sender = await registerUser(node);
     const receiver = await registerUser(node);
     receiverToken = receiver.accessToken;
@@ -43,11 +41,6 @@ describe('offline backlog is paged', () => {
       socket.close();
     }
   }, 120_000);
-
-  afterAll(async () => {
-    await node?.close();
-    await home.dispose();
-  });
 
   test('sync pages 50 per room per call, from the delivered cursor, until hasMore is false', async () => {
     const { socket, hello } = await connectRaw(node, receiverToken);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { testServices } from '@chat/testkit';
-import { connectRaw, createDataHome, createRoom, registerUser, startNode, type DataHome, type TestNode } from './support/harness';
+import { connectRaw, createRoom, registerUser } from './support/harness';
+import { useNode } from './support/node-fixture';
 
 // The per-user send budget (10 messages/s by default) with the in-memory store (embedded) and the Redis
 // store (REDIS_URL set), through real sockets.
@@ -10,16 +11,7 @@ const modes: [string, 'pglite' | 'postgres', Record<string, string>][] = [
 ];
 
 describe.each(modes)('send rate limit: %s', (_name, backend, env) => {
-  let home: DataHome;
-  let node: TestNode;
-  beforeAll(async () => {
-    home = await createDataHome(backend);
-    node = await startNode(home, env);
-  });
-  afterAll(async () => {
-    await node.close();
-    await home.dispose();
-  });
+  const node = useNode(backend, { env });
 
   test('the 11th message within a second is RATE_LIMITED with retryAfterMs; retries of stored ids are still answered', async () => {
     const user = await registerUser(node);

@@ -1,43 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { userChannel } from '@chat/protocol';
-import {
-  BACKENDS,
-  collect,
-  connectRaw,
-  createDataHome,
-  createRoom,
-  joinRoom,
-  nextEvent,
-  registerUser,
-  startNode,
-  type DataHome,
-  type RawSocket,
-  type TestNode,
-} from './support/harness';
+import { collect, createRoom, joinRoom, nextEvent, registerUser } from './support/harness';
+import { describeOnEachBackend } from './support/node-fixture';
 
-describe.each(BACKENDS)('typing and presence on %s', (backend) => {
-  let home: DataHome;
-  let node: TestNode;
-  const sockets: RawSocket[] = [];
-
-  beforeAll(async () => {
-    home = await createDataHome(backend);
-    node = await startNode(home);
-  });
-  afterAll(async () => {
-    for (const s of sockets) s.close();
-    await node.close();
-    await home.dispose();
-  });
-
+describeOnEachBackend('typing and presence', {}, (node) => {
   async function pair() {
     const alice = await registerUser(node, 'alice');
     const bob = await registerUser(node, 'bob');
     const roomId = await createRoom(node, alice);
     await joinRoom(node, bob, roomId);
-    const a = await connectRaw(node, alice.accessToken);
-    const b = await connectRaw(node, bob.accessToken);
-    sockets.push(a.socket, b.socket);
+    const a = await node.connect(alice.accessToken);
+    const b = await node.connect(bob.accessToken);
     return { alice, bob, roomId, a: a.socket, b: b.socket };
   }
 
@@ -75,8 +48,7 @@ describe.each(BACKENDS)('typing and presence on %s', (backend) => {
 
   test('presence: online while any socket is connected, offline with lastSeen after the last one', async () => {
     const { alice, bob, a } = await pair();
-    const second = await connectRaw(node, bob.accessToken);
-    sockets.push(second.socket);
+    const second = await node.connect(bob.accessToken);
     const states = await a.emitWithAck('presence:get', { userIds: [bob.user.id] });
     expect(states).toEqual({ ok: true, presence: [{ userId: bob.user.id, online: true }] });
 
@@ -94,8 +66,7 @@ describe.each(BACKENDS)('typing and presence on %s', (backend) => {
     expect(after).toMatchObject({ ok: true, presence: [{ userId: bob.user.id, online: false }] });
 
     const online = nextEvent(a, 'presence', (e) => e.userId === bob.user.id && e.online);
-    const back = await connectRaw(node, bob.accessToken);
-    sockets.push(back.socket);
+    await node.connect(bob.accessToken);
     expect(await online).toEqual({ userId: bob.user.id, online: true });
     void alice;
   });
@@ -109,8 +80,7 @@ describe.each(BACKENDS)('typing and presence on %s', (backend) => {
 
   test("a member's other sockets receive their own messages too", async () => {
     const { alice, roomId, a } = await pair();
-    const second = await connectRaw(node, alice.accessToken);
-    sockets.push(second.socket);
+    const second = await node.connect(alice.accessToken);
     const id = randomUUID();
     const echoed = nextEvent(second.socket, 'message:new', (m) => m.id === id);
     expect(await a.emitWithAck('message:send', { id, roomId, content: 'from my phone' })).toMatchObject({ ok: true });

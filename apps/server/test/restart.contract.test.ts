@@ -1,6 +1,7 @@
 import { HttpApi, Session, ChatSocket, type ConnectionState } from '@chat/client';
 import type { Message } from '@chat/protocol';
-import { BACKENDS, createDataHome, startNode, type DataHome, type TestNode } from './support/harness';
+import { BACKENDS, startNode, type TestNode } from './support/harness';
+import { useDataHome } from './support/node-fixture';
 
 /** A user of the SDK: session, REST and a socket that reconnects and syncs by itself. */
 async function sdkUser(node: TestNode, username: string) {
@@ -30,13 +31,7 @@ function until<T>(check: () => T | undefined, socket: ChatSocket, event: 'messag
 }
 
 describe.each(BACKENDS)('restart safety on %s', (backend) => {
-  let home: DataHome;
-  beforeAll(async () => {
-    home = await createDataHome(backend);
-  });
-  afterAll(async () => {
-    await home.dispose();
-  });
+  const home = useDataHome(backend);
 
   test('acknowledged messages survive a node restart on the same data, and a client that was away gets them through sync', async () => {
     let node = await startNode(home, { MESSAGES_PER_SECOND: '1000' });

@@ -1,21 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Ack, HttpErrorBody, JoinRequest, Member, Message, Room, RoomSummary } from '@chat/protocol';
-import {
-  BACKENDS,
-  collect,
-  connectRaw,
-  createDataHome,
-  createRoom,
-  http,
-  joinRoom,
-  nextEvent,
-  registerUser,
-  startNode,
-  type DataHome,
-  type RawSocket,
-  type TestNode,
-  type TestUser,
-} from './support/harness';
+import { collect, createRoom, http, joinRoom, nextEvent, registerUser, type RawSocket, type TestUser } from './support/harness';
+import { describeOnEachBackend } from './support/node-fixture';
 
 type SendAck = Ack<{ message: Message }>;
 
@@ -28,24 +14,9 @@ function okMessage(ack: SendAck): Message {
   return ack.message;
 }
 
-describe.each(BACKENDS)('rooms on %s', (backend) => {
-  let home: DataHome;
-  let node: TestNode;
-  const sockets: RawSocket[] = [];
-
-  beforeAll(async () => {
-    home = await createDataHome(backend);
-    node = await startNode(home, { MESSAGES_PER_SECOND: '1000' });
-  });
-  afterAll(async () => {
-    for (const s of sockets) s.close();
-    await node.close();
-    await home.dispose();
-  });
-
+describeOnEachBackend('rooms', { env: { MESSAGES_PER_SECOND: '1000' } }, (node) => {
   async function connect(user: TestUser): Promise<RawSocket> {
-    const { socket } = await connectRaw(node, user.accessToken);
-    sockets.push(socket);
+    const { socket } = await node.connect(user.accessToken);
     return socket;
   }
 
@@ -220,8 +191,7 @@ describe.each(BACKENDS)('rooms on %s', (backend) => {
     expect(await send(o, priv, 'gone')).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect((await leave(owner, priv)).status).toBe(404);
     // A reconnect does not bring the room back.
-    const fresh = await connectRaw(node, owner.accessToken);
-    sockets.push(fresh.socket);
+    const fresh = await node.connect(owner.accessToken);
     expect(fresh.hello.rooms.map((r) => r.roomId)).toEqual([pub]);
   });
 

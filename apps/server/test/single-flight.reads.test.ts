@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { asReadonly, sql, type DB, type Kysely } from '@chat/db';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { historyPage, syncPages } from '../src/features/messages/message-reads';
-import { connectRaw, createDataHome, createRoom, registerUser, startNode, type DataHome, type TestNode } from './support/harness';
+import { connectRaw, createRoom, registerUser } from './support/harness';
+import { useNode } from './support/node-fixture';
 
 // Single-flight over the real history and sync queries on PostgreSQL: identical reads made together cost
 // one query, different ones are not merged, and a failure reaches every waiter without being remembered.
@@ -20,15 +21,12 @@ class QueryCounter implements KyselyPlugin {
 }
 
 describe('single-flight reads on PostgreSQL', () => {
-  let home: DataHome;
-  let node: TestNode;
+  const node = useNode('postgres', { env: { MESSAGES_PER_SECOND: '100000' } });
   let counter: QueryCounter;
   let counted: Kysely<DB>;
   const rooms: Record<'a' | 'b' | 'c', string> = { a: '', b: '', c: '' };
 
   beforeAll(async () => {
-    home = await createDataHome('postgres');
-    node = await startNode(home, { MESSAGES_PER_SECOND: '100000' });
     const user = await registerUser(node);
     rooms.a = await createRoom(node, user, 'public', 'a');
     rooms.b = await createRoom(node, user, 'public', 'b');
@@ -51,11 +49,6 @@ describe('single-flight reads on PostgreSQL', () => {
     }
     counter = new QueryCounter();
     counted = node.app.db.primary.withPlugin(counter);
-  });
-
-  afterAll(async () => {
-    await node.close();
-    await home.dispose();
   });
 
   test('25 identical history reads made together run the page query once', async () => {

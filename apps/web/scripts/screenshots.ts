@@ -7,64 +7,22 @@
  * Without BASE_URL it starts its own node (embedded mode, a temporary data directory) serving
  * apps/web/dist, and stops it by PID at the end. With BASE_URL it uses that server instead.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpApi, Session } from '@chat/client';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { spawnNode } from '@chat/testkit';
+import type { BrowserContext, Page } from 'playwright-core';
+import { composer, PASSWORD, signUp } from '../test/support/app-driver';
+import { DESKTOP, launchBrowser, PHONE } from '../test/support/browser';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../../..');
 const OUT = path.join(REPO, 'docs/screenshots');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const PASSWORD = 'correct horse battery';
 const suffix = Date.now().toString(36).slice(-4);
 
 function step(msg: string): void {
   console.log(`• ${msg}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A node as `pnpm start` runs it, on a temporary data directory; resolves once /readyz answers. */
-async function startNode(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'chat-screens-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
-    cwd: REPO,
-    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEB_DIST_DIR: path.join(REPO, 'apps/web/dist') },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error('the node exited before it was ready');
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error('the node was not ready within 120 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** One screenshot per width; the page is resized in place so both show the same state. */
@@ -82,17 +40,6 @@ async function shoot(page: Page, name: string, opts: { phoneFirst?: boolean } = 
   await page.setViewportSize(DESKTOP);
 }
 
-async function signUp(page: Page, base: string, username: string, displayName: string): Promise<void> {
-  await page.goto(base);
-  await page.getByRole('button', { name: 'No account yet? Sign up' }).click();
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Display name (optional)').fill(displayName);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
-
-const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
 const bubble = (page: Page, text: string) =>
   page.getByRole('log', { name: 'Messages' }).locator('article').filter({ has: page.locator('p[data-message-id]', { hasText: text }) });
 
@@ -109,12 +56,10 @@ async function openRoom(page: Page, name: string): Promise<void> {
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
-  const node = process.env.BASE_URL ? undefined : await startNode();
+  // A node as `pnpm start` runs it, on a temporary data directory.
+  const node = process.env.BASE_URL ? undefined : await spawnNode({ env: { WEB_DIST_DIR: path.join(REPO, 'apps/web/dist') }, timeoutMs: 120_000 });
   const base = process.env.BASE_URL ?? node!.url;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const browser = await launchBrowser();
   const contexts: BrowserContext[] = [];
   const newPage = async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
@@ -242,7 +187,7 @@ async function main(): Promise<void> {
   } finally {
     for (const context of contexts) await context.close().catch(() => undefined);
     await browser.close();
-    await node?.stop();
+    await node?.dispose();
   }
 }
 

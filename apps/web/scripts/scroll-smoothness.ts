@@ -5,50 +5,25 @@
  *
  *   pnpm --filter @chat/web build && pnpm --filter @chat/web exec tsx scripts/scroll-smoothness.ts
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChatSocket, HttpApi, Session } from '@chat/client';
-import { chromium } from 'playwright-core';
+import { spawnNode } from '@chat/testkit';
+import { PASSWORD } from '../test/support/app-driver';
+import { launchBrowser } from '../test/support/browser';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const TOTAL = Number(process.env.MESSAGES ?? 10_000);
-const PASSWORD = 'correct horse battery';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function main(): Promise<void> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'chat-scroll-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
-    cwd: REPO,
-    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', MESSAGES_PER_SECOND: '100000', WEB_DIST_DIR: path.join(REPO, 'apps/web/dist') },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const base = `http://127.0.0.1:${port}`;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const node = await spawnNode({ env: { MESSAGES_PER_SECOND: '100000', WEB_DIST_DIR: path.join(REPO, 'apps/web/dist') }, timeoutMs: 120_000 });
+  const base = node.url;
+  const browser = await launchBrowser();
   try {
-    for (let i = 0; i < 600 && !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 200));
     const anon = new HttpApi({ baseUrl: base });
     const writer = new Session({ api: anon });
     await writer.register({ username: 'writer', password: PASSWORD });
@@ -115,9 +90,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await browser.close();
-    child.kill('SIGTERM');
-    await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    await node.dispose();
   }
 }
 

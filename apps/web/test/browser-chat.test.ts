@@ -1,6 +1,6 @@
 import { ChatSocket, HttpApi, Session } from '@chat/client';
 import type { Browser } from 'playwright-core';
-import { spawnNode, type NodeProcess } from '../../../packages/client/test/support/node-process';
+import { spawnNode, type StandaloneNode } from '@chat/testkit';
 import { PASSWORD, bubble, composer, connectionState, createRoom, joinRoom, renderedTexts, roomHeading, send, signUp, statusOf, waitForStatus } from './support/app-driver';
 import { PHONE, launchBrowser, newUserPage } from './support/browser';
 import { ensureWebBuild } from './support/web-build';
@@ -14,7 +14,7 @@ import { ensureWebBuild } from './support/web-build';
 const suffix = Math.random().toString(36).slice(2, 7);
 
 describe('web app in Chromium against one node', () => {
-  let node: NodeProcess;
+  let node: StandaloneNode;
   let browser: Browser;
 
   beforeAll(async () => {

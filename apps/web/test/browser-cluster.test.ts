@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { describeClusterLogs, startCluster, type Cluster } from '../../../packages/testkit/src/index';
+import { describeClusterLogs, startCluster, type Cluster } from '@chat/testkit';
 import { bubble, composer, createRoom, joinRoom, renderedTexts, send, signUp, waitForStatus } from './support/app-driver';
 import { launchBrowser, newUserPage } from './support/browser';
 import { ensureWebBuild } from './support/web-build';

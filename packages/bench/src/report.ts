@@ -43,7 +43,7 @@ export function formatReport(report: Report): string {
 }
 
 /** A titled table: first column left-aligned, the rest right-aligned. */
-export function formatTable(table: ResultTable): string[] {
+function formatTable(table: ResultTable): string[] {
   const cells = table.rows.map((row) => row.map((c) => (typeof c === 'number' ? (Number.isNaN(c) ? '-' : String(c)) : c)));
   const widths = table.columns.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
   const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

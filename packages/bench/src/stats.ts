@@ -34,7 +34,7 @@ export interface LatencySummary {
  * Nearest-rank percentile of an ascending array: the smallest sample with at least p% of samples at or
  * below it. No interpolation, so every reported value is a latency that really happened.
  */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
+function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;

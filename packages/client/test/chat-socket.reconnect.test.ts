@@ -1,6 +1,6 @@
 import { ChatSocket, HttpApi, MemoryOutboxStorage, Outbox, Session, type ConnectionStatus } from '@chat/client';
 import type { Message } from '@chat/protocol';
-import { spawnNode, type NodeProcess } from './support/node-process';
+import { spawnNode, type StandaloneNode } from '@chat/testkit';
 
 /**
  * The SDK against a real node process (embedded mode, as `pnpm start` runs it): crashes, refusals and
@@ -9,7 +9,7 @@ import { spawnNode, type NodeProcess } from './support/node-process';
 
 const suffix = () => Math.random().toString(36).slice(2, 8);
 
-async function user(node: NodeProcess, name: string) {
+async function user(node: StandaloneNode, name: string) {
   const anon = new HttpApi({ baseUrl: node.url });
   const session = new Session({ api: anon });
   const { user: me } = await session.register({ username: `${name}_${suffix()}`, password: 'correct horse battery' });
@@ -52,7 +52,7 @@ function within<T>(
 const connected = (s: ChatSocket) => within(60_000, s, ['status'], () => (s.connectionState === 'connected' ? true : undefined), 'connected');
 
 describe('ChatSocket against a real node process', () => {
-  let node: NodeProcess;
+  let node: StandaloneNode;
   beforeAll(async () => {
     node = await spawnNode({ env: { MESSAGES_PER_SECOND: '1000' } });
   }, 120_000);

@@ -1,6 +1,6 @@
 import { ChatSocket, HttpApi, MemoryOutboxStorage, Outbox, Session, type ConnectionStatus } from '@chat/client';
 import type { Message } from '@chat/protocol';
-import { spawnNode, type NodeProcess } from './support/node-process';
+import { spawnNode, type StandaloneNode } from '@chat/testkit';
 
 /**
  * The server's hints, from a real node process: a handshake refused by admission control (RATE_LIMITED with
@@ -9,7 +9,7 @@ import { spawnNode, type NodeProcess } from './support/node-process';
 
 const suffix = () => Math.random().toString(36).slice(2, 8);
 
-async function user(node: NodeProcess, name: string) {
+async function user(node: StandaloneNode, name: string) {
   const anon = new HttpApi({ baseUrl: node.url });
   const session = new Session({ api: anon });
   await session.register({ username: `${name}_${suffix()}`, password: 'correct horse battery' });
@@ -34,8 +34,8 @@ function statusWhere(socket: ChatSocket, check: (s: ConnectionStatus) => boolean
 }
 
 describe('ChatSocket and the server’s hints', () => {
-  let limited: NodeProcess;
-  let draining: NodeProcess;
+  let limited: StandaloneNode;
+  let draining: StandaloneNode;
   beforeAll(async () => {
     [limited, draining] = await Promise.all([
       // Two handshakes per address per 4-second window.

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestDatabase } from '@chat/testkit';
+import { createTestDatabase, waitUntil } from '@chat/testkit';
 import type { TestDatabase } from '@chat/testkit';
 import { createDatabase, defaultMigrationsDir, migrateToLatest, sql } from '../src/index';
 import type { Database, DatabaseConfig } from '../src/index';
@@ -40,16 +40,6 @@ const targets: Target[] = [
     },
   },
 ];
-
-async function eventually<T>(probe: () => Promise<T | undefined>, description: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe.each(targets)('Database contract: $name', (target) => {
   let db: Database;
@@ -322,7 +312,7 @@ describe('PostgreSQL pools', () => {
       idle.release();
       await other.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
       other.release();
-      await eventually(async () => (errors.length > 0 ? true : undefined), 'the pool error to be logged');
+      await waitUntil(async () => (errors.length > 0 ? true : undefined), { description: 'the pool error to be logged', timeoutMs: 10_000, intervalMs: 25 });
       expect(errors[0]).toMatchObject({ role: 'primary' });
       // The pool recovers: the next query gets a fresh connection.
       await expect(sql`select 1`.execute(db.primary)).resolves.toBeDefined();

@@ -1,22 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { request } from 'node:http';
 import { onFreePort } from './free-port';
-import { startNginx, REPO_ROOT, type NginxServer, type UpstreamBalance } from './nginx';
+import { startNginx, type NginxServer, type UpstreamBalance } from './nginx';
+import { NodeChild, nodeBaseEnv, type NodeProcess } from './node-process';
 import { withDatabase, withPgClient } from './pg-client';
 import { startPostgres, type PostgresCluster } from './postgres';
-import {
-  childPids,
-  spawnService,
-  tailFile,
-  waitForPidsToExit,
-  waitForService,
-  type ExitStatus,
-  type ServiceProcess,
-} from './process';
+import { tailFile } from './process';
 import { startRedis, type RedisServer } from './redis';
-import { ensureServerBuild, SERVER_ENTRY } from './server-build';
-import { TEST_ENV } from './test-services';
+import { ensureServerBuild } from './server-build';
 import { makeTempDir, removeDir } from './temp-dir';
 
 export interface StartClusterOptions {
@@ -34,28 +25,8 @@ export interface StartClusterOptions {
   timeoutMs?: number;
 }
 
-export interface ClusterNode {
-  /**
-   * `node-<i>`: NODE_ID, so also `hello.node` and `/readyz`'s `node` (with WORKERS=n, each worker's
-   * `<id>-w<k>`).
-   */
-  readonly id: string;
-  /** The node itself, bypassing NGINX: `http://127.0.0.1:<port>`. */
-  readonly url: string;
-  readonly port: number;
-  /** PID of the node's (main) process; undefined while it is not running. */
-  readonly pid: number | undefined;
-  readonly logFile: string;
-  /**
-   * Sends `signal` (SIGKILL by default: a crash) and resolves once the process and its children
-   * (workers) have exited. Any other signal escalates to SIGKILL after 60 s.
-   */
-  kill(signal?: NodeJS.Signals): Promise<ExitStatus | undefined>;
-  /** Graceful stop (SIGTERM: the node drains), escalating to SIGKILL after 60 s. */
-  stop(): Promise<ExitStatus | undefined>;
-  /** Stops the node if it runs, starts it again on the same port, and waits until `/readyz` is 200. */
-  restart(): Promise<void>;
-}
+/** A node of the cluster, `node-<i>`; `url` reaches it bypassing NGINX. */
+export type ClusterNode = NodeProcess;
 
 export interface ClusterPostgres {
   /** The cluster's database on the primary and on the streaming replica. */
@@ -87,108 +58,6 @@ export interface Cluster {
 
 const DATABASE_NAME = 'chat';
 
-function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(3000, () => req.destroy(new Error('timeout')));
-    req.end();
-  });
-}
-
-/** The environment a node inherits: ours, minus what only makes sense for jest or for this process. */
-function baseEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS; // jest's --experimental-vm-modules
-  for (const name of Object.values(TEST_ENV)) delete env[name];
-  return env;
-}
-
-class NodeProcess implements ClusterNode {
-  private service: ServiceProcess | undefined;
-  private boundPort: number | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly logFile: string,
-    private readonly env: NodeJS.ProcessEnv,
-    private readonly timeoutMs: number,
-  ) {}
-
-  get port(): number {
-    if (this.boundPort === undefined) throw new Error(`${this.id} was never started`);
-    return this.boundPort;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.service && !this.service.exitStatus ? this.service.pid : undefined;
-  }
-
-  async start(port = this.port): Promise<void> {
-    if (this.pid !== undefined) throw new Error(`${this.id} is already running`);
-    this.boundPort = port;
-    const service = spawnService({
-      command: process.execPath,
-      args: [SERVER_ENTRY],
-      cwd: REPO_ROOT,
-      env: { ...this.env, PORT: String(port) },
-      logFile: this.logFile,
-    });
-    this.service = service;
-    const readyz = `${this.url}/readyz`;
-    await waitForService(
-      service,
-      `${this.id} to answer 200 on ${readyz}`,
-      async () => {
-        const { status, body } = await getJson(readyz);
-        if (status !== 200) return false;
-        const node = (body as { node?: unknown }).node;
-        // With WORKERS=n each worker is a Socket.IO node of its own, named `<NODE_ID>-w<i>`.
-        if (node !== this.id && !(typeof node === 'string' && node.startsWith(`${this.id}-w`))) {
-          throw new Error(`${readyz} names node ${String(node)}, expected ${this.id}`);
-        }
-        return true;
-      },
-      this.timeoutMs,
-    );
-  }
-
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<ExitStatus | undefined> {
-    const service = this.service;
-    if (!service || service.exitStatus) return service?.exitStatus;
-    // Workers notice their parent's death and exit on their own; a restart on the same port must not
-    // race them.
-    const children = childPids(service.pid);
-    const status = signal === 'SIGKILL' ? await service.kill() : await service.stop(signal, 60_000);
-    await waitForPidsToExit(children, 30_000);
-    return status;
-  }
-
-  stop(): Promise<ExitStatus | undefined> {
-    return this.kill('SIGTERM');
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-}
-
 /**
  * The cluster topology from local binaries on loopback: PostgreSQL primary + streaming replica, Redis,
  * `nodes` backend node processes and NGINX in front of them. Nodes migrate the database at start
@@ -202,7 +71,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
   let postgres: PostgresCluster | undefined;
   let redis: RedisServer | undefined;
   let nginx: NginxServer | undefined;
-  const nodes: NodeProcess[] = [];
+  const nodes: NodeChild[] = [];
 
   const stopAll = async ({ keepLogs = false } = {}) => {
     const results = await Promise.allSettled([nginx?.stop(), ...nodes.map((node) => node.stop())]);
@@ -230,7 +99,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     await pgServer.waitForReplicaCatchUp({ timeoutMs });
 
     const env: NodeJS.ProcessEnv = {
-      ...baseEnv(),
+      ...nodeBaseEnv(),
       HOST: '127.0.0.1',
       DATABASE_URL: withDatabase(pgServer.primaryUrl, DATABASE_NAME),
       DATABASE_REPLICA_URLS: withDatabase(pgServer.replicaUrl!, DATABASE_NAME),
@@ -244,7 +113,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     };
     for (let i = 1; i <= options.nodes; i++) {
       const id = `node-${i}`;
-      nodes.push(new NodeProcess(id, join(dir, `${id}.log`), { ...env, NODE_ID: id }, timeoutMs));
+      nodes.push(new NodeChild(id, join(dir, `${id}.log`), { ...env, NODE_ID: id }, timeoutMs));
     }
     const started = await Promise.allSettled(nodes.map((node) => onFreePort((port) => node.start(port))));
     const failed = started.find((result) => result.status === 'rejected');

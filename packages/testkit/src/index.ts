@@ -3,6 +3,7 @@ export { freePort, onFreePort } from './free-port';
 export { spawnService, runCommand, waitForService, tailFile, childPids, waitForPidsToExit } from './process';
 export type { ServiceProcess, SpawnServiceOptions, ExitStatus } from './process';
 export { waitUntil } from './wait-until';
+export { makeTempDir, removeDir } from './temp-dir';
 export type { WaitOptions } from './wait-until';
 export { startPostgres } from './postgres';
 export type { PostgresCluster, StartPostgresOptions } from './postgres';
@@ -36,6 +37,8 @@ export type {
   CheckNginxConfigOptions,
   UpstreamBalance,
 } from './nginx';
+export { spawnNode } from './node-process';
+export type { NodeProcess, StandaloneNode, SpawnNodeOptions } from './node-process';
 export { startCluster, describeClusterLogs } from './cluster';
 export { ensureServerBuild, SERVER_ENTRY } from './server-build';
 export type { Cluster, ClusterNode, ClusterPostgres, StartClusterOptions } from './cluster';

@@ -13,6 +13,9 @@ export const BACKENDS: Backend[] = ['pglite', 'postgres'];
 
 export type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/** Every node of a data home signs its tokens with this secret (a test may sign one by hand). */
+export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
+
 /**
  * Where a node keeps its data: a PGlite directory or a PostgreSQL database (primary + streaming replica)
  * of the test kit. Outlives the nodes started on it, so a test can stop a node and start another on the
@@ -36,7 +39,7 @@ export async function createDataHome(backend: Backend): Promise<DataHome> {
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
         PORT: '0',
         NODE_ID: `node-${randomBytes(3).toString('hex')}`,
-        JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+        JWT_SECRET: TEST_JWT_SECRET,
         // Tests open many sockets from 127.0.0.1 at once, and files share one Redis: lift the handshake
         // budgets unless a test sets them (admission.*.test.ts does).
         ADMISSION_NODE_PER_SECOND: '1000000',
@@ -61,8 +64,9 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-export async function startNode(home: DataHome, extra?: Record<string, string>): Promise<TestNode> {
-  const app = await buildApp(home.config(extra));
+/** Starts a node on `home`; `adjust` changes the configuration the harness derives (e.g. the argon2 cost). */
+export async function startNode(home: Pick<DataHome, 'config'>, extra?: Record<string, string>, adjust: (config: Config) => Config = (c) => c): Promise<TestNode> {
+  const app = await buildApp(adjust(home.config(extra)));
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, url, close: () => app.close() };
 }

@@ -20,7 +20,7 @@ export const queryKeys = {
 };
 
 // Older history pages: the protocol's maximum, so scrolling back through a long room needs few requests.
-export const OLDER_PAGE_SIZE = 100;
+const OLDER_PAGE_SIZE = 100;
 
 export const meQuery = (api: HttpApi) =>
   queryOptions({ queryKey: queryKeys.me, queryFn: async () => (await api.me()).user, staleTime: Infinity });

@@ -21,7 +21,7 @@ export interface MessageActions {
  * ✓, ✓✓, blue ✓✓, a clock or an alert; the words are there for screen readers and as a tooltip. Only our
  * own messages carry ticks, so the colours are chosen for the indigo (or red, when failed) bubble.
  */
-export function Ticks({ delivery, group }: { delivery: Delivery; group: boolean }) {
+function Ticks({ delivery, group }: { delivery: Delivery; group: boolean }) {
   const label = deliveryLabel(delivery, group);
   const common = 'inline-flex items-center gap-1 text-[11px] leading-none';
   switch (delivery.state) {

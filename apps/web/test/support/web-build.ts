@@ -5,7 +5,7 @@ import path from 'node:path';
 
 const WEB = path.resolve(__dirname, '../..');
 const REPO = path.resolve(WEB, '../..');
-export const WEB_DIST = path.join(WEB, 'dist');
+const WEB_DIST = path.join(WEB, 'dist');
 
 // Everything the bundle is made of: the app and the workspace packages it imports.
 const SOURCES = [

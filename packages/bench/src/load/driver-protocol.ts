@@ -25,7 +25,6 @@ export type DriverCommand =
   | { type: 'verify'; acked: Record<string, number[]>; settleMs: number }
   | { type: 'close' };
 
-export type DriverCommandType = DriverCommand['type'];
 export type Envelope = DriverCommand & { id: number };
 
 export type DriverMessage =

@@ -13,7 +13,7 @@ export interface NumberFlag {
 }
 
 /** Flags every load scenario takes besides its numbers. */
-export const TARGET_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+const TARGET_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   quick: { type: 'boolean' },
   url: { type: 'string' },
   'node-pids': { type: 'string' },

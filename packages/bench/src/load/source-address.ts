@@ -6,7 +6,7 @@ import { Agent } from 'node:http';
  * on the first three octets, which is why K sits in the third; and the node's per-address admission
  * budget (20 new connections/s by default) counts each K separately.
  */
-export const MAX_SOURCE_ADDRESSES = 250;
+const MAX_SOURCE_ADDRESSES = 250;
 
 export function sourceAddress(clientIndex: number, count: number): string {
   if (!Number.isInteger(count) || count < 1 || count > MAX_SOURCE_ADDRESSES) {

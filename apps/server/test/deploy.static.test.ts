@@ -1,17 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { loadConfig } from '../../../apps/server/src/config';
 import {
   checkNginxConfig,
+  makeTempDir,
   NGINX_TEMPLATE_PATH,
   REPO_ROOT,
   renderNginxConfig,
+  removeDir,
   renderTemplate,
   templatePlaceholders,
   UPSTREAM_SERVER_PARAMS,
-} from '../src/index';
-import { makeTempDir, removeDir } from '../src/temp-dir';
+} from '@chat/testkit';
+import { loadConfig } from '../src/config';
 
 // Static checks of the container topology (no Docker engine here): docker-compose.yml, deploy/, and the
 // NGINX template rendered for Compose and for the local cluster, each accepted by `nginx -t`.
