@@ -7,7 +7,7 @@ import { withDatabase, withPgClient } from './pg-client';
 import { startPostgres, type PostgresCluster } from './postgres';
 import { tailFile } from './process';
 import { startRedis, type RedisServer } from './redis';
-import { ensureServerBuild } from './server-build';
+import { ensureServerBuild, SERVER_ENTRY } from './server-build';
 import { makeTempDir, removeDir } from './temp-dir';
 
 export interface StartClusterOptions {
@@ -23,6 +23,13 @@ export interface StartClusterOptions {
   webRoot?: string;
   /** Deadline for each process to become ready. */
   timeoutMs?: number;
+  /**
+   * Another node program in place of the chat server (a TypeScript path from the repository root, run with
+   * tsx), e.g. the benchmark's bare Socket.IO ceiling. It gets the same environment and must answer `/readyz`.
+   */
+  nodeMain?: string;
+  /** Extra Node.js arguments for every node process (e.g. `--require` of a profiling preload). */
+  nodeArgs?: string[];
 }
 
 /** A node of the cluster, `node-<i>`; `url` reaches it bypassing NGINX. */
@@ -45,7 +52,7 @@ export interface Cluster {
   /** NGINX: the one address clients use. */
   readonly entryUrl: string;
   readonly nodes: readonly ClusterNode[];
-  readonly redis: { readonly url: string; restart(): Promise<void>; kill(): Promise<void> };
+  readonly redis: { readonly url: string; readonly pid: number | undefined; restart(): Promise<void>; kill(): Promise<void> };
   readonly postgres: ClusterPostgres;
   readonly nginx: NginxServer;
   /** Holds every node's log file. */
@@ -113,7 +120,8 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     };
     for (let i = 1; i <= options.nodes; i++) {
       const id = `node-${i}`;
-      nodes.push(new NodeChild(id, join(dir, `${id}.log`), { ...env, NODE_ID: id }, timeoutMs));
+      const argv = [...(options.nodeArgs ?? []), ...(options.nodeMain ? ['--import', 'tsx', options.nodeMain] : [SERVER_ENTRY])];
+      nodes.push(new NodeChild(id, join(dir, `${id}.log`), { ...env, NODE_ID: id }, timeoutMs, argv));
     }
     const started = await Promise.allSettled(nodes.map((node) => onFreePort((port) => node.start(port))));
     const failed = started.find((result) => result.status === 'rejected');
@@ -136,7 +144,14 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
   return {
     entryUrl: nginx.url,
     nodes,
-    redis: { url: redisServer.url, restart: () => redisServer.restart(), kill: () => redisServer.kill() },
+    redis: {
+      url: redisServer.url,
+      get pid() {
+        return redisServer.pid;
+      },
+      restart: () => redisServer.restart(),
+      kill: () => redisServer.kill(),
+    },
     postgres: {
       primaryUrl: withDatabase(pgServer.primaryUrl, DATABASE_NAME),
       replicaUrl: withDatabase(pgServer.replicaUrl!, DATABASE_NAME),

@@ -80,6 +80,8 @@ export class NodeChild implements NodeProcess {
     readonly logFile: string,
     private readonly env: NodeJS.ProcessEnv,
     private readonly timeoutMs: number,
+    /** Node.js arguments: the compiled server by default. */
+    private readonly argv: readonly string[] = [SERVER_ENTRY],
   ) {}
 
   get port(): number {
@@ -100,7 +102,7 @@ export class NodeChild implements NodeProcess {
     this.boundPort = port;
     const service = spawnService({
       command: process.execPath,
-      args: [SERVER_ENTRY],
+      args: [...this.argv],
       cwd: REPO_ROOT,
       env: { ...this.env, PORT: String(port) },
       logFile: this.logFile,
