@@ -56,6 +56,12 @@ export default tseslint.config(
     rules: { 'import-x/no-restricted-paths': featureBoundaries() },
   },
   {
+    // Plain CommonJS files loaded with `node --require` (before any TypeScript loader).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/test/**/*.ts'],
     rules: {
       'no-restricted-properties': [

@@ -35,11 +35,15 @@ export function formatReport(report: Report): string {
     ...(rows.length > 0 ? [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''] : []),
     ...(report.result.tables ?? []).flatMap((t) => [...formatTable(t), '']),
     ...report.result.ratios.map(
-      (r) => `${r.label}: ${r.value.toFixed(1)}×${r.goal === undefined ? '' : ` (goal ≥ ${r.goal}×: ${r.value >= r.goal ? 'met' : 'NOT met'})`}`,
+      (r) => `${r.label}: ${fmt(r.value, 2)}×${r.goal === undefined ? '' : ` (goal ${r.goal.direction === 'max' ? '≤' : '≥'} ${r.goal.value}×: ${meets(r.value, r.goal) ? 'met' : 'NOT met'})`}`,
     ),
     ...(report.result.notes.length > 0 ? ['', ...report.result.notes.map((n) => `note: ${n}`)] : []),
     ...report.result.failures.map((f) => `FAILED: ${f}`),
   ].join('\n');
+}
+
+function meets(value: number, goal: { value: number; direction?: 'min' | 'max' }): boolean {
+  return goal.direction === 'max' ? value <= goal.value : value >= goal.value;
 }
 
 /** A titled table: first column left-aligned, the rest right-aligned. */

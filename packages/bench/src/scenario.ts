@@ -18,8 +18,11 @@ export interface ResultRow {
 export interface Ratio {
   label: string;
   value: number;
-  /** The target the issue set, printed beside the value (not enforced: numbers vary by machine). */
-  goal?: number;
+  /**
+   * The target the issue set, printed beside the value (not enforced: numbers vary by machine): at least
+   * `value` (`min`, the default) or at most (`max`).
+   */
+  goal?: { value: number; direction?: 'min' | 'max' };
 }
 
 /** A free-form table for scenarios whose results do not fit the message-rate rows (load scenarios). */

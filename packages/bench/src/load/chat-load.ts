@@ -5,7 +5,7 @@ import { DriverPool, type PoolStats } from './driver-pool';
 import type { VerifyResult } from './driver-protocol';
 import type { Percentiles } from './log-histogram';
 import type { LoadTarget } from './load-target';
-import { createLoadPopulation, type LoadUser } from './population';
+import { createLoadPopulation, syntheticPopulation, type LoadUser } from './population';
 import { sourceAddress } from './source-address';
 import { ProcessSampler, usageBetween, type GroupUsage } from './process-usage';
 
@@ -91,7 +91,10 @@ export class ChatLoad {
 
   /** Signs the users up, starts the drivers and hands them their clients; nothing is connected yet. */
   static async create(target: LoadTarget, options: ChatLoadOptions, cleanups: Cleanups, log: (m: string) => void): Promise<ChatLoad> {
-    const users = await createLoadPopulation({ url: target.url, users: options.users, roomSize: options.roomSize, sources: options.sources, log });
+    const users =
+      target.kind === 'ceiling'
+        ? syntheticPopulation(options)
+        : await createLoadPopulation({ url: target.url, users: options.users, roomSize: options.roomSize, sources: options.sources, log });
     const pool = await DriverPool.start(options.drivers, log);
     const stopPool = cleanups.add('stop load drivers', () => pool.stop());
     await pool.init(target.url, expand(users, options.socketsPerUser, options.sources), options.ack, options.receipts ?? true);
@@ -134,7 +137,9 @@ export class ChatLoad {
       await sleep(windowStart - Date.now());
       before = this.sampler.snapshot();
       this.sampler.resetPeaks();
+      this.target.toggleProfiles();
       await sleep(windowEnd - Date.now());
+      this.target.toggleProfiles();
       after = this.sampler.snapshot();
     })();
     log(`sending ${opts.rate}/s: ${opts.warmupMs / 1000} s warm-up + ${opts.durationMs / 1000} s measured`);
@@ -191,7 +196,8 @@ export class ChatLoad {
   /** Messages stored more than once (same content, different ids): each send's content is unique. */
   async storedDuplicates(): Promise<number | undefined> {
     const cluster = this.target.cluster;
-    if (!cluster) return undefined;
+    // The ceiling stores nothing.
+    if (!cluster || this.target.kind === 'ceiling') return undefined;
     const db = await createDatabase({ kind: 'postgres', primaryUrl: cluster.postgres.primaryUrl, poolMax: 1 });
     try {
       const { rows } = await sql<{ n: number }>`select (count(*) - count(distinct (room_id, content)))::int as n from messages`.execute(db.primary);

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { FlagValues } from '../scenario';
 
@@ -18,6 +19,7 @@ const TARGET_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   url: { type: 'string' },
   'node-pids': { type: 'string' },
   'keep-logs': { type: 'boolean' },
+  'cpu-prof': { type: 'string' },
 };
 
 export const TARGET_USAGE = [
@@ -25,6 +27,7 @@ export const TARGET_USAGE = [
   '--url <entry>          use a running cluster (`pnpm cluster`) instead of starting one',
   '--node-pids <a,b,…>    with --url: PIDs of its nodes, to report their CPU and memory',
   '--keep-logs            copy the cluster\'s logs to .bench/logs/ before stopping it',
+  '--cpu-prof <dir>       each node writes a V8 CPU profile of each measured window there (summarise: pnpm bench-profile <dir>)',
 ];
 
 export function optionsFor(specs: readonly NumberFlag[], extra: NonNullable<ParseArgsConfig['options']> = {}): NonNullable<ParseArgsConfig['options']> {
@@ -51,10 +54,12 @@ export function readNumbers<K extends string>(flags: FlagValues, specs: readonly
   return out;
 }
 
-export function targetFlags(flags: FlagValues): { url: string | undefined; nodePids: number[] | undefined; keepLogs: boolean } {
+export function targetFlags(flags: FlagValues): { url: string | undefined; nodePids: number[] | undefined; keepLogs: boolean; profileDir?: string } {
   const url = typeof flags.url === 'string' ? flags.url : undefined;
   const pids = typeof flags['node-pids'] === 'string' ? flags['node-pids'].split(',').map((p) => Number(p.trim())) : undefined;
   if (pids?.some((p) => !Number.isInteger(p) || p <= 0)) throw new Error('--node-pids must be comma-separated PIDs');
   if (pids && !url) throw new Error('--node-pids goes with --url');
-  return { url, nodePids: pids, keepLogs: flags['keep-logs'] === true };
+  const profileDir = typeof flags['cpu-prof'] === 'string' ? path.resolve(flags['cpu-prof']) : undefined;
+  if (profileDir && url) throw new Error('--cpu-prof needs nodes started by the run (not --url)');
+  return { url, nodePids: pids, keepLogs: flags['keep-logs'] === true, ...(profileDir ? { profileDir } : {}) };
 }

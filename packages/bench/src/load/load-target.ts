@@ -6,7 +6,11 @@ import type { Cleanups } from '../cleanups';
 import type { ProcessGroup } from './process-usage';
 
 /** What a load scenario runs against: a cluster it started, or one already running (`--url`). */
+/** `chat`: our nodes; `ceiling`: bare Socket.IO broadcast nodes (src/ceiling/ceiling-node.ts) on the same topology. */
+export type TargetKind = 'chat' | 'ceiling';
+
 export interface LoadTarget {
+  kind: TargetKind;
   /** The entry clients use: NGINX. */
   url: string;
   /** Present when the scenario started the cluster (node kills, database polling need it). */
@@ -16,7 +20,15 @@ export interface LoadTarget {
   describe: string;
   /** Stops what openTarget started (nothing with --url); also registered as a cleanup. */
   close(): Promise<void>;
+  /** With --cpu-prof: starts (first call) or writes and stops (second call) every node's CPU profile. */
+  toggleProfiles(): void;
 }
+
+/** Loaded into every node with --cpu-prof: profiles on SIGUSR2. */
+const PROFILE_PRELOAD = path.join(__dirname, '../cpu-profile/preload.cjs');
+
+/** The ceiling's node program, from the repository root. */
+const CEILING_MAIN = 'packages/bench/src/ceiling/ceiling-node.ts';
 
 /** Node environment every load cluster gets, on top of startCluster's (scenarios add theirs). */
 const LOAD_ENV: Record<string, string> = {
@@ -26,6 +38,8 @@ const LOAD_ENV: Record<string, string> = {
 };
 
 export interface TargetOptions {
+  /** Default `chat`. */
+  kind?: TargetKind;
   nodes: number;
   env?: Record<string, string>;
   /** A running cluster's entry URL (`pnpm cluster`); then nothing is started. */
@@ -34,6 +48,8 @@ export interface TargetOptions {
   nodePids?: number[];
   /** Copy the cluster's logs (nodes, PostgreSQL, NGINX) under .bench/logs/ before stopping it. */
   keepLogs?: boolean;
+  /** Nodes profile each measured window into this directory (cpu-profile/preload.cjs; `profile()` signals them). */
+  profileDir?: string;
   cleanups: Cleanups;
   log(message: string): void;
 }
@@ -41,11 +57,25 @@ export interface TargetOptions {
 export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
   if (opts.url) {
     const groups = (opts.nodePids ?? []).map((pid, i) => ({ name: `node-${i + 1}`, pids: () => [pid] }));
-    return { url: opts.url.replace(/\/+$/, ''), cluster: undefined, groups, describe: `running cluster at ${opts.url}`, close: async () => {} };
+    if (opts.kind === 'ceiling') throw new Error('--url runs against our cluster; the ceiling is always started by the run');
+    return { kind: 'chat', url: opts.url.replace(/\/+$/, ''), cluster: undefined, groups, describe: `running cluster at ${opts.url}`, close: async () => {}, toggleProfiles: () => {} };
   }
-  const env = { ...LOAD_ENV, ...opts.env };
-  opts.log(`starting a cluster: PostgreSQL primary + replica, Redis, ${opts.nodes} node(s), NGINX${opts.env && Object.keys(opts.env).length > 0 ? ` (${Object.entries(opts.env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
-  const cluster = await startCluster({ nodes: opts.nodes, env, timeoutMs: 120_000 });
+  const kind = opts.kind ?? 'chat';
+  const env = {
+    ...LOAD_ENV,
+    ...(kind === 'ceiling' ? { CEILING_ADAPTER: opts.nodes > 1 ? 'sharded' : 'none' } : {}),
+    ...(opts.profileDir ? { CHAT_CPU_PROFILE_DIR: path.join(opts.profileDir, `${kind}-${opts.nodes}`) } : {}),
+    ...opts.env,
+  };
+  const what = kind === 'ceiling' ? 'ceiling node(s) (bare Socket.IO broadcast)' : 'node(s)';
+  opts.log(`starting a cluster: PostgreSQL primary + replica, Redis, ${opts.nodes} ${what}, NGINX${opts.env && Object.keys(opts.env).length > 0 ? ` (${Object.entries(opts.env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
+  const cluster = await startCluster({
+    nodes: opts.nodes,
+    env,
+    timeoutMs: 120_000,
+    ...(kind === 'ceiling' ? { nodeMain: CEILING_MAIN } : {}),
+    ...(opts.profileDir ? { nodeArgs: ['--require', PROFILE_PRELOAD] } : {}),
+  });
   const close = opts.cleanups.add('stop cluster', async () => {
     if (opts.keepLogs) keepLogs(cluster, opts.log);
     await cluster.stop();
@@ -55,8 +85,15 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     ...cluster.nodes.map((node) => ({ name: node.id, pids: () => [node.pid] })),
     { name: 'postgres', pids: () => [cluster.postgres.server.primaryPid, cluster.postgres.server.replicaPid] },
     { name: 'nginx', pids: () => [cluster.nginx.pid] },
+    { name: 'redis', pids: () => [cluster.redis.pid] },
   ];
-  return { url: cluster.entryUrl, cluster, groups, describe: `${opts.nodes} node(s) behind NGINX (started by this run)`, close };
+  const describe = kind === 'ceiling' ? `${opts.nodes} ceiling node(s) behind NGINX` : `${opts.nodes} node(s) behind NGINX`;
+  const profiling = opts.profileDir !== undefined;
+  const toggleProfiles = () => {
+    if (!profiling) return;
+    for (const node of cluster.nodes) if (node.pid !== undefined) process.kill(node.pid, 'SIGUSR2');
+  };
+  return { kind, url: cluster.entryUrl, cluster, groups, describe, close, toggleProfiles };
 }
 
 function keepLogs(cluster: Cluster, log: (m: string) => void): void {

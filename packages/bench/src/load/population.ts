@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ChatError } from '@chat/protocol';
 import { HttpApi, staticToken } from '@chat/client';
+import { ceilingToken } from '../ceiling/ceiling-node';
 import { agentFetch } from './agent-fetch';
 import { SourceAgents, sourceAddress } from './source-address';
 
@@ -103,4 +104,17 @@ async function mapLimit<R>(count: number, limit: number, fn: (index: number) => 
   };
   await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
   return out;
+}
+
+/**
+ * The same population for the ceiling (src/ceiling/ceiling-node.ts), which has no accounts: ids are made up
+ * here and the "token" just carries the user and their room, which the ceiling trusts.
+ */
+export function syntheticPopulation(opts: Pick<PopulationOptions, 'users' | 'roomSize' | 'sources'>): LoadUser[] {
+  const roomIds = Array.from({ length: Math.ceil(opts.users / opts.roomSize) }, () => randomUUID());
+  return Array.from({ length: opts.users }, (_, index) => {
+    const userId = randomUUID();
+    const roomId = roomIds[Math.floor(index / opts.roomSize)]!;
+    return { index, userId, roomId, source: sourceAddress(index, opts.sources), accessToken: ceilingToken({ userId, roomId, name: `user ${index}` }) };
+  });
 }

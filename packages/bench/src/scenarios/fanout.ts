@@ -1,6 +1,8 @@
-import { ChatLoad } from '../load/chat-load';
+import { AGAINST_OPTION, AGAINST_USAGE, cpuMsPerMessage, TARGET_LABEL, targetsOf } from '../load/against';
+import { ChatLoad, type Measurement } from '../load/chat-load';
 import { optionsFor, readNumbers, targetFlags, TARGET_USAGE, usageFor } from '../load/load-flags';
-import { openTarget } from '../load/load-target';
+import { openTarget, type TargetKind } from '../load/load-target';
+import { ratio } from '../stats';
 import { correctnessFailures, LATENCY_COLUMNS, LATENCY_NOTES, latencyRow, usageTable } from '../load/measurement-table';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
 
@@ -23,39 +25,63 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const p = readNumbers(flags, FANOUT_FLAGS);
   // The server's per-user budget is 10 messages/s: above it acks turn into RATE_LIMITED retries.
   if (p.rate / p.users > 5) throw new Error(`--rate ${p.rate} over --users ${p.users} is above 5 sends/s per user (limit 10/s): add users`);
-  const target = await openTarget({ nodes: p.nodes, ...targetFlags(flags), cleanups, log });
-  const load = await ChatLoad.prepare(
-    target,
-    { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 }, receipts: flags['no-receipts'] !== true },
-    cleanups,
-    log,
-  );
-  const m = await load.measure(
-    { rate: p.rate, warmupMs: p.warmup * 1000, durationMs: p.duration * 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 },
-    log,
-  );
+  const receipts = flags['no-receipts'] !== true;
+  const runs: { kind: TargetKind; describe: string; m: Measurement }[] = [];
+  for (const kind of targetsOf(flags)) {
+    const target = await openTarget({ kind, nodes: p.nodes, ...targetFlags(flags), cleanups, log });
+    const load = await ChatLoad.prepare(
+      target,
+      { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 }, receipts },
+      cleanups,
+      log,
+    );
+    const m = await load.measure(
+      { rate: p.rate, warmupMs: p.warmup * 1000, durationMs: p.duration * 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 },
+      log,
+    );
+    runs.push({ kind, describe: target.describe, m });
+    await load.close();
+    await target.close();
+  }
+  const chat = runs.find((r) => r.kind === 'chat');
+  const ceiling = runs.find((r) => r.kind === 'ceiling');
   return {
     rows: [],
     tables: [
-      { title: `fanout: ${p.users} users in rooms of ${p.roomSize}, ${target.describe}`, columns: LATENCY_COLUMNS, rows: [latencyRow(`T=${p.rate}/s`, m)] },
-      usageTable('resources during the window', m),
+      {
+        title: `fanout: ${p.users} users in rooms of ${p.roomSize} at T=${p.rate}/s on ${p.nodes} node(s) behind NGINX${receipts ? '' : ', no receipts'}`,
+        columns: [...LATENCY_COLUMNS, 'server CPU ms/msg'],
+        rows: runs.map((r) => [...latencyRow(TARGET_LABEL[r.kind], r.m), cpuMsPerMessage(r.m)]),
+      },
+      ...runs.map((r) => usageTable(`resources during the window: ${r.describe}`, r.m)),
     ],
-    ratios: [],
-    parameters: { ...p, receipts: flags['no-receipts'] !== true, target: target.describe },
+    ratios:
+      chat && ceiling
+        ? [
+            { label: 'delivered/s, chat / ceiling', value: ratio(chat.m.deliveriesPerSecond, ceiling.m.deliveriesPerSecond) },
+            { label: 'server CPU per message (nodes, PostgreSQL, Redis, NGINX), chat / ceiling', value: ratio(cpuMsPerMessage(chat.m), cpuMsPerMessage(ceiling.m)) },
+            { label: 'delivery p50, chat / ceiling', value: ratio(chat.m.delivery.p50, ceiling.m.delivery.p50) },
+            { label: 'delivery p99, chat / ceiling', value: ratio(chat.m.delivery.p99, ceiling.m.delivery.p99) },
+          ]
+        : [],
+    parameters: { ...p, receipts, targets: runs.map((r) => r.kind) },
     notes: [
       ...LATENCY_NOTES,
-      `clients per node: ${JSON.stringify(m.nodes)}; busiest load driver event loop ${Math.round(m.maxDriverUtilization * 100)} % busy.`,
-      `missing before the final sync: ${m.verify.missingBeforeFinalSync}; messages received through sync: ${m.counters.syncedMessages}; resent after a delivered ack: ${m.counters.resentAfterAck}.`,
+      'ceiling = bare Socket.IO broadcast nodes (no auth, validation, database or limits; a Redis INCR per message for seq when N > 1) behind the same NGINX, driven by the same clients; server CPU ms/msg = CPU of nodes, PostgreSQL, Redis and NGINX per acknowledged message.',
+      ...runs.map(
+        (r) =>
+          `${r.kind}: clients per node ${JSON.stringify(r.m.nodes)}; busiest load driver event loop ${Math.round(r.m.maxDriverUtilization * 100)} % busy; missing before the final sync ${r.m.verify.missingBeforeFinalSync}; received through sync ${r.m.counters.syncedMessages}; resent after a delivered ack ${r.m.counters.resentAfterAck}.`,
+      ),
     ],
-    failures: correctnessFailures('fanout', m),
-    details: { measurement: m },
+    failures: runs.flatMap((r) => correctnessFailures(`fanout ${r.kind}`, r.m)),
+    details: { runs },
   };
 }
 
 export const fanoutScenario: Scenario = {
   name: 'fanout',
-  summary: 'U users in rooms of S at T sends/s for D s: ack and delivery latency, deliveries/s, lost, duplicates, node CPU and RSS',
-  usage: [...TARGET_USAGE, '--no-receipts          clients send no delivery receipts (the SDK sends one per room every 500 ms, each fanned out as `receipt`)', ...usageFor(FANOUT_FLAGS)],
-  options: optionsFor(FANOUT_FLAGS, { 'no-receipts': { type: 'boolean' } }),
+  summary: 'U users in rooms of S at T sends/s for D s, on our nodes and on the bare Socket.IO ceiling: latency, deliveries/s, lost, duplicates, CPU per message, ratios',
+  usage: [...TARGET_USAGE, AGAINST_USAGE, '--no-receipts          clients send no delivery receipts (the SDK sends one per room every 500 ms, each fanned out as `receipt`)', ...usageFor(FANOUT_FLAGS)],
+  options: optionsFor(FANOUT_FLAGS, { 'no-receipts': { type: 'boolean' }, ...AGAINST_OPTION }),
   run,
 };

@@ -97,7 +97,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
       log,
     );
     rows.push(grouped, single);
-    ratios.push({ label: 'group commit vs one insert per message', value: grouped.messagesPerSecond / single.messagesPerSecond, goal: 5 });
+    ratios.push({ label: 'group commit vs one insert per message', value: grouped.messagesPerSecond / single.messagesPerSecond, goal: { value: 5 } });
   }
   if (p.only !== 'e2e') {
     const byMode = new Map<WriteMode, MeasuredRow>();

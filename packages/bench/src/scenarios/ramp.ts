@@ -1,17 +1,20 @@
+import { AGAINST_OPTION, AGAINST_USAGE, cpuMsPerMessage, targetsOf } from '../load/against';
 import { ChatLoad, type Measurement } from '../load/chat-load';
 import { optionsFor, readNumbers, targetFlags, TARGET_USAGE, usageFor } from '../load/load-flags';
-import { openTarget } from '../load/load-target';
+import { openTarget, type TargetKind } from '../load/load-target';
 import { duplicates, LATENCY_COLUMNS, LATENCY_NOTES, latencyRow } from '../load/measurement-table';
-import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
+import type { Ratio, Scenario, ScenarioContext, ScenarioResult } from '../scenario';
+import { ratio } from '../stats';
 import { CHAT_LOAD_FLAGS } from './fanout';
 
 const FLAGS = [
-  ...CHAT_LOAD_FLAGS.filter((f) => f.key !== 'users' && f.key !== 'duration' && f.key !== 'warmup'),
+  ...CHAT_LOAD_FLAGS.filter((f) => f.key !== 'users' && f.key !== 'duration' && f.key !== 'warmup' && f.key !== 'nodes'),
   { key: 'users', flag: 'users', full: 1000, quick: 60, integer: true, min: 2, help: 'users, one socket each (caps the rate at 5/s per user)' },
   { key: 'warmup', flag: 'warmup', full: 3, quick: 1, min: 0, help: 'seconds of sending before each step\'s window' },
   { key: 'duration', flag: 'duration', full: 10, quick: 4, help: 'measured seconds per step' },
-  { key: 'start', flag: 'start', full: 10, quick: 25, help: 'first rate (sends/s); doubles every step' },
-  { key: 'maxSteps', flag: 'max-steps', full: 10, quick: 3, integer: true, min: 1, help: 'steps at most' },
+  { key: 'start', flag: 'start', full: 50, quick: 25, help: 'first rate (sends/s); doubles every step until one fails' },
+  { key: 'maxSteps', flag: 'max-steps', full: 10, quick: 3, integer: true, min: 1, help: 'doubling steps at most' },
+  { key: 'refine', flag: 'refine', full: 2, quick: 0, integer: true, min: 0, help: 'bisection steps between the last rate met and the first missed' },
   { key: 'p99Ms', flag: 'p99-ms', full: 100, quick: 100, help: 'the delivery p99 a rate must stay under' },
 ] as const;
 
@@ -19,6 +22,15 @@ interface Step {
   m: Measurement;
   ok: boolean;
   why: string;
+}
+
+interface RampRun {
+  kind: TargetKind;
+  nodes: number;
+  describe: string;
+  steps: Step[];
+  best: Step | undefined;
+  stoppedBy: string;
 }
 
 /** Why a step does not meet the bar, or '' if it does. */
@@ -33,64 +45,139 @@ function verdict(m: Measurement, p99Ms: number): string {
   return reasons.join(', ');
 }
 
-async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioResult> {
-  const p = readNumbers(flags, FLAGS);
-  const target = await openTarget({ nodes: p.nodes, ...targetFlags(flags), cleanups, log });
+function parseNodes(raw: unknown, quick: boolean): number[] {
+  const text = typeof raw === 'string' ? raw : quick ? '2' : '1,4';
+  const list = text.split(',').map((n) => Number(n.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--nodes must be node counts like 1,4, got "${text}"`);
+  return list;
+}
+
+async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof readNumbers<(typeof FLAGS)[number]['key']>>, ctx: ScenarioContext): Promise<RampRun> {
+  const { flags, cleanups, log } = ctx;
+  const target = await openTarget({ kind, nodes, ...targetFlags(flags), cleanups, log });
   const load = await ChatLoad.prepare(
     target,
-    { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 } },
+    { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 }, receipts: flags['no-receipts'] !== true },
     cleanups,
     log,
   );
-
   const steps: Step[] = [];
-  let stoppedBy = `${p.maxSteps} steps done`;
-  for (let i = 0, rate = p.start; i < p.maxSteps; i++, rate *= 2) {
-    if (rate / p.users > 5) {
-      stoppedBy = `the next rate (${rate}/s) needs more than ${p.users} users at 5 sends/s each (--users)`;
-      break;
-    }
+  const measure = async (rate: number): Promise<Step> => {
     const m = await load.measure(
       { rate, warmupMs: p.warmup * 1000, durationMs: p.duration * 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 },
       log,
     );
     const why = verdict(m, p.p99Ms);
-    steps.push({ m, ok: why === '', why });
-    log(`T=${rate}/s: delivery p99 ${m.delivery.p99} ms, lost ${m.verify.lost} → ${why === '' ? 'met' : `not met (${why})`}`);
-    if (why !== '') {
-      stoppedBy = `T=${rate}/s: ${why}`;
+    const step = { m, ok: why === '', why };
+    steps.push(step);
+    log(`${kind} ${nodes} node(s) T=${rate}/s: delivery p99 ${m.delivery.p99} ms, lost ${m.verify.lost} → ${why === '' ? 'met' : `not met (${why})`}`);
+    return step;
+  };
+
+  let stoppedBy = `${p.maxSteps} doubling steps done`;
+  let lastMet: number | undefined;
+  let firstMissed: number | undefined;
+  for (let i = 0, rate = p.start; i < p.maxSteps; i++, rate *= 2) {
+    if (rate / p.users > 5) {
+      stoppedBy = `the next rate (${rate}/s) needs more than ${p.users} users at 5 sends/s each (--users)`;
       break;
     }
+    const step = await measure(rate);
+    if (!step.ok) {
+      firstMissed = rate;
+      stoppedBy = `T=${rate}/s: ${step.why}`;
+      break;
+    }
+    lastMet = rate;
   }
-  const best = [...steps].reverse().find((s) => s.ok);
+  // Doubling finds the order of magnitude; bisection narrows the highest rate to 1/2^refine of a step.
+  if (firstMissed !== undefined && lastMet !== undefined) {
+    let lo = lastMet;
+    let hi = firstMissed;
+    for (let i = 0; i < p.refine; i++) {
+      const mid = Math.round((lo + hi) / 2);
+      if (mid === lo || mid === hi) break;
+      if ((await measure(mid)).ok) lo = mid;
+      else hi = mid;
+    }
+  }
+  await load.close();
+  await target.close();
+  const best = steps.filter((s) => s.ok).sort((a, b) => b.m.rate - a.m.rate)[0];
+  return { kind, nodes, describe: target.describe, steps, best, stoppedBy };
+}
+
+async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const p = readNumbers(ctx.flags, FLAGS);
+  const nodeCounts = parseNodes(ctx.flags.nodes, ctx.flags.quick === true);
+  const runs: RampRun[] = [];
+  for (const nodes of nodeCounts) for (const kind of targetsOf(ctx.flags)) runs.push(await rampOn(kind, nodes, p, ctx));
+
+  const find = (kind: TargetKind, nodes: number) => runs.find((r) => r.kind === kind && r.nodes === nodes);
+  const bestRate = (r: RampRun | undefined) => r?.best?.m.rate ?? Number.NaN;
+  const ratios: Ratio[] = [];
+  for (const nodes of nodeCounts) {
+    const chat = find('chat', nodes);
+    const ceiling = find('ceiling', nodes);
+    if (chat && ceiling) {
+      ratios.push({
+        label: `${nodes} node(s): highest rate met, chat / ceiling (${bestRate(chat)} / ${bestRate(ceiling)} sends/s)`,
+        value: ratio(bestRate(chat), bestRate(ceiling)),
+        goal: { value: nodes === 1 ? 0.7 : 0.5 },
+      });
+    }
+  }
+  const single = find('chat', 1);
+  for (const nodes of nodeCounts.filter((n) => n > 1)) {
+    const multi = find('chat', nodes);
+    if (!single || !multi) continue;
+    ratios.push({ label: `chat: highest rate met, ${nodes} nodes / 1 node (${bestRate(multi)} / ${bestRate(single)})`, value: ratio(bestRate(multi), bestRate(single)), goal: { value: 1 } });
+    // CPU per message compared at the highest rate both met, so the comparison is at equal load.
+    const shared = multi.steps.filter((s) => s.ok && single.steps.some((t) => t.ok && t.m.rate === s.m.rate)).sort((a, b) => b.m.rate - a.m.rate)[0];
+    const at = shared && single.steps.find((t) => t.m.rate === shared.m.rate);
+    if (shared && at) {
+      ratios.push({
+        label: `chat: server CPU per message at ${shared.m.rate}/s, ${nodes} nodes / 1 node (${cpuMsPerMessage(shared.m)} / ${cpuMsPerMessage(at.m)} ms)`,
+        value: ratio(cpuMsPerMessage(shared.m), cpuMsPerMessage(at.m)),
+        goal: { value: 1.3, direction: 'max' },
+      });
+    }
+  }
+
   return {
     rows: [],
-    tables: [
-      {
-        title: `ramp: ${p.users} users in rooms of ${p.roomSize}, ${target.describe}; a step passes with delivery p99 ≤ ${p.p99Ms} ms, nothing lost, duplicated, failed or skipped`,
-        columns: [...LATENCY_COLUMNS, 'met'],
-        rows: steps.map((s) => [...latencyRow(`T=${s.m.rate}/s`, s.m), s.ok ? 'yes' : 'no']),
-      },
-    ],
-    ratios: [],
-    parameters: { ...p, target: target.describe },
+    tables: runs.map((r) => ({
+      title: `ramp ${r.kind}: ${p.users} users in rooms of ${p.roomSize}, ${r.describe}; a step passes with delivery p99 ≤ ${p.p99Ms} ms, nothing lost, duplicated, failed or skipped`,
+      columns: [...LATENCY_COLUMNS, 'server CPU ms/msg', 'met'],
+      rows: [...r.steps].sort((a, b) => a.m.rate - b.m.rate).map((s) => [...latencyRow(`T=${s.m.rate}/s`, s.m), cpuMsPerMessage(s.m), s.ok ? 'yes' : 'no']),
+    })),
+    ratios,
+    parameters: { ...p, nodes: nodeCounts, targets: targetsOf(ctx.flags), receipts: ctx.flags['no-receipts'] !== true },
     notes: [
-      best
-        ? `highest rate meeting the bar: ${best.m.rate} sends/s (${best.m.deliveriesPerSecond} deliveries/s, delivery p99 ${best.m.delivery.p99} ms, ack p99 ${best.m.ack.p99} ms)`
-        : 'no rate met the bar',
-      `stopped: ${stoppedBy}`,
+      ...runs.map((r) =>
+        r.best
+          ? `${r.kind} ${r.nodes} node(s): highest rate meeting the bar ${r.best.m.rate} sends/s (${r.best.m.deliveriesPerSecond} deliveries/s, delivery p99 ${r.best.m.delivery.p99} ms, ack p99 ${r.best.m.ack.p99} ms); stopped: ${r.stoppedBy}`
+          : `${r.kind} ${r.nodes} node(s): no rate met the bar; stopped: ${r.stoppedBy}`,
+      ),
+      'ceiling = bare Socket.IO broadcast nodes (no auth, validation, database or limits; a Redis INCR per message for seq when N > 1) behind the same NGINX, driven by the same clients; server CPU ms/msg = CPU of nodes, PostgreSQL, Redis and NGINX per acknowledged message.',
       ...LATENCY_NOTES,
     ],
     // A step that misses the latency bar is the expected end of a ramp; losing or duplicating is not.
-    failures: steps.flatMap((s) => (s.m.verify.lost > 0 || duplicates(s.m) > 0 ? [`T=${s.m.rate}/s: ${s.why}`] : [])),
-    details: { steps: steps.map((s) => s.m), highestPassingRate: best?.m.rate ?? null, stoppedBy },
+    failures: runs.flatMap((r) => r.steps.flatMap((s) => (s.m.verify.lost > 0 || duplicates(s.m) > 0 ? [`${r.kind} ${r.nodes} node(s) T=${s.m.rate}/s: ${s.why}`] : []))),
+    details: { runs: runs.map((r) => ({ kind: r.kind, nodes: r.nodes, steps: r.steps.map((s) => s.m), highestPassingRate: r.best?.m.rate ?? null, stoppedBy: r.stoppedBy })) },
   };
 }
 
 export const rampScenario: Scenario = {
   name: 'ramp',
-  summary: 'doubles the send rate until delivery p99 > 100 ms or anything is lost; prints the highest rate that met both',
-  usage: [...TARGET_USAGE, ...usageFor(FLAGS)],
-  options: optionsFor(FLAGS),
+  summary: 'doubles (then bisects) the send rate until delivery p99 > 100 ms or anything is lost, on our nodes and on the ceiling; highest rates and ratios',
+  usage: [
+    ...TARGET_USAGE,
+    AGAINST_USAGE,
+    '--nodes <1,4; quick 2>   node counts to ramp (each against every target)',
+    '--no-receipts          clients send no delivery receipts',
+    ...usageFor(FLAGS),
+  ],
+  options: optionsFor(FLAGS, { ...AGAINST_OPTION, nodes: { type: 'string' }, 'no-receipts': { type: 'boolean' } }),
   run,
 };
