@@ -1,7 +1,6 @@
 // The Artillery processor of every scenario here. The virtual users' logic is TypeScript on @chat/client
 // (packages/bench/src/artillery/processor.ts); tsx compiles it when it is loaded, in each Artillery worker.
 // (A `.ts` processor would also work, but Artillery bundles those with esbuild-wasm: ~20 s per run.)
-/* eslint-disable @typescript-eslint/no-require-imports */
 const { register } = require('tsx/cjs/api');
 
 register();
