@@ -42,8 +42,10 @@ const EnvSchema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   ALLOWED_ORIGINS: csv,
   MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(10),
-  GROUP_COMMIT_MAX_DELAY_MS: z.coerce.number().min(0).max(100).default(2),
+  GROUP_COMMIT_MAX_DELAY_MS: z.coerce.number().min(0).max(100).default(0),
   GROUP_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(256),
+  /** Delivered/read cursors arriving within this window are written and broadcast together (per node). */
+  RECEIPT_WINDOW_MS: z.coerce.number().int().min(1).max(10_000).default(250),
   /** Handshake admission: new connections per second per node and per client address (see docs/thundering-herd.md). */
   ADMISSION_NODE_PER_SECOND: z.coerce.number().positive().default(100),
   ADMISSION_IP_PER_SECOND: z.coerce.number().positive().default(20),
@@ -84,6 +86,7 @@ export interface Config {
   allowedOrigins: string[];
   messagesPerSecond: number;
   groupCommit: { maxDelayMs: number; maxBatch: number };
+  receiptWindowMs: number;
   admission: { nodePerSecond: number; ipPerSecond: number; windowSeconds: number };
   /** The built web app, served at `/` (embedded mode); undefined to serve nothing. */
   webDistDir?: string;
@@ -143,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedOrigins: e.ALLOWED_ORIGINS,
     messagesPerSecond: e.MESSAGES_PER_SECOND,
     groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH },
+    receiptWindowMs: e.RECEIPT_WINDOW_MS,
     admission: { nodePerSecond: e.ADMISSION_NODE_PER_SECOND, ipPerSecond: e.ADMISSION_IP_PER_SECOND, windowSeconds: e.ADMISSION_WINDOW_SECONDS },
     ...(e.WEB_DIST_DIR ? { webDistDir: path.resolve(e.WEB_DIST_DIR) } : existsSync(defaultWeb) ? { webDistDir: defaultWeb } : {}),
     argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },

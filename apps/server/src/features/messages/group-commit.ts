@@ -1,8 +1,6 @@
-import type { DB, Database } from '@chat/db';
+import { sql, type DB, type Database, type Kysely } from '@chat/db';
 import { ChatError } from '@chat/protocol';
-import type { Transaction } from 'kysely';
 import type { MessageRow } from '../../views/message-view';
-import { advanceOwnCursors, allocateSeqBlocks } from './write-statements';
 
 export interface SendRequest {
   id: string;
@@ -31,11 +29,12 @@ interface Pending {
 }
 
 /**
- * Group commit: sends queue for up to `maxDelayMs` (or until `maxBatch` are waiting, or while the previous
- * batch commits) and are written in one transaction, so the database sees one round trip per batch rather
- * than several per message. Callers are answered only after COMMIT.
+ * Group commit: while a batch commits, arriving sends queue (up to `maxBatch`), and the next batch is the
+ * whole queue: batches grow with load by themselves, and an idle node commits a lone send at once (after
+ * the current turn of the event loop, or `maxDelayMs` if set). A batch is one statement, one round trip
+ * and one transaction (`writeBatch`); callers are answered only after it commits.
  *
- * Why seq is gapless and commit-ordered across nodes: the transaction locks each room row (in id order, so
+ * Why seq is gapless and commit-ordered across nodes: the statement locks each room row (in id order, so
  * two batches never deadlock) before reading anything, allocates a contiguous block with
  * `last_seq = last_seq + k`, and holds the lock until COMMIT. A concurrent batch for the same room waits on
  * that lock and then sees the new last_seq, so its block starts right after ours and commits after ours.
@@ -43,7 +42,7 @@ interface Pending {
  */
 export class GroupCommitWriter {
   private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private inFlight: Promise<void> | undefined;
   private closed = false;
 
@@ -73,16 +72,24 @@ export class GroupCommitWriter {
   private schedule(): void {
     // While a batch commits, arrivals simply accumulate: the next batch starts when it finishes.
     if (this.inFlight) return;
-    if (this.queue.length >= this.opts.maxBatch || this.opts.maxDelayMs === 0) {
+    if (this.queue.length >= this.opts.maxBatch) {
       this.flush();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.opts.maxDelayMs);
+    } else if (!this.cancelTimer) {
+      // With no delay, still wait for the end of this turn of the event loop: sends that arrived in the
+      // same read from the network share the batch.
+      if (this.opts.maxDelayMs === 0) {
+        const immediate = setImmediate(() => this.flush());
+        this.cancelTimer = () => clearImmediate(immediate);
+      } else {
+        const timer = setTimeout(() => this.flush(), this.opts.maxDelayMs);
+        this.cancelTimer = () => clearTimeout(timer);
+      }
     }
   }
 
   private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     const batch = this.queue.splice(0, this.opts.maxBatch);
     if (batch.length === 0) return;
     this.inFlight = this.commit(batch).finally(() => {
@@ -93,122 +100,96 @@ export class GroupCommitWriter {
 
   private async commit(batch: Pending[]): Promise<void> {
     const started = process.hrtime.bigint();
+    let results: Outcome[];
     try {
-      const results = await this.db.primary.transaction().execute((trx) => writeBatch(trx, batch.map((p) => p.req)));
-      this.onBatch({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
-      batch.forEach((p, i) => {
-        const r = results[i]!;
-        if (r instanceof ChatError) p.reject(r);
-        else p.resolve(r);
-      });
+      results = await writeBatch(this.db.primary, batch.map((p) => p.req));
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);
         return;
       }
-      // One bad message (e.g. an id raced in by another room) must not fail its neighbours: retry each alone.
-      for (const p of batch) await this.commit([p]);
+      // A batch fails as a whole only on what its checks cannot see (an id raced in for another room by
+      // another node): halve it until the bad message is alone, so its neighbours still commit.
+      const half = Math.ceil(batch.length / 2);
+      await this.commit(batch.slice(0, half));
+      await this.commit(batch.slice(half));
+      return;
     }
+    this.onBatch({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    batch.forEach((p, i) => {
+      const r = results[i]!;
+      if (r instanceof ChatError) p.reject(r);
+      else p.resolve(r);
+    });
   }
 }
 
 type Outcome = SendResult | ChatError;
 
-async function writeBatch(trx: Transaction<DB>, reqs: SendRequest[]): Promise<Outcome[]> {
-  const out: (Outcome | undefined)[] = new Array(reqs.length);
-  const roomIds = [...new Set(reqs.map((r) => r.roomId))].sort();
+interface SendRow {
+  i: string | number;
+  outcome: 'created' | 'stored' | 'conflict' | 'duplicate' | 'no_room' | 'bad_reply';
+  id: string;
+  room_id: string;
+  seq: string | number;
+  sender_id: string;
+  sender_name: string | null;
+  content: string;
+  reply_to: string | null;
+  created_at: Date;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+}
 
-  // 1. Lock the rooms, in id order.
-  const rooms = await trx.selectFrom('rooms').select('id').where('id', 'in', roomIds).orderBy('id').forUpdate().execute();
-  const roomExists = new Set(rooms.map((r) => r.id));
-
-  // 2. Ids already stored: a retry of the same sender and room returns the stored message; else CONFLICT.
-  const ids = [...new Set(reqs.map((r) => r.id))];
-  const stored = await trx
-    .selectFrom('messages')
-    .innerJoin('users', 'users.id', 'messages.sender_id')
-    .selectAll('messages')
-    .select('users.display_name as sender_name')
-    .where('messages.id', 'in', ids)
-    .execute();
-  const storedById = new Map(stored.map((m) => [m.id, m]));
-
-  // 3. Reply targets must be messages of the same room (stored, or earlier in this batch).
-  const replyIds = [...new Set(reqs.flatMap((r) => (r.replyTo ? [r.replyTo] : [])))];
-  const replyRooms = new Map<string, string>();
-  if (replyIds.length > 0) {
-    const rows = await trx.selectFrom('messages').select(['id', 'room_id']).where('id', 'in', replyIds).execute();
-    for (const r of rows) replyRooms.set(r.id, r.room_id);
-  }
-
-  const fresh: { index: number; req: SendRequest }[] = [];
-  const firstIndexOfId = new Map<string, number>();
-  reqs.forEach((req, index) => {
-    const existing = storedById.get(req.id);
-    if (existing) {
-      out[index] =
-        existing.sender_id === req.senderId && existing.room_id === req.roomId
-          ? { row: existing, created: false }
-          : new ChatError('CONFLICT', 'message id already used');
-      return;
+/**
+ * One batch, one round trip: `chat_send_messages` (db/migrations/0002_send_messages.sql) locks the rooms in
+ * id order, classifies every send (new, retry, conflict, repeated in the batch, unknown room, bad reply),
+ * allocates contiguous seq blocks for the new ones, inserts them and moves their senders' own cursors, in
+ * the implicit transaction of that one statement.
+ */
+async function writeBatch(db: Kysely<DB>, reqs: SendRequest[]): Promise<Outcome[]> {
+  const { rows } = await sql<SendRow>`select * from chat_send_messages(
+      ${reqs.map((r) => r.id)}::uuid[],
+      ${reqs.map((r) => r.roomId)}::text[],
+      ${reqs.map((r) => r.senderId)}::text[],
+      ${reqs.map((r) => r.content)}::text[],
+      ${reqs.map((r) => r.replyTo ?? null)}::uuid[])`.execute(db);
+  const out: Outcome[] = rows.map((r, index) => {
+    const req = reqs[index]!;
+    switch (r.outcome) {
+      case 'created':
+      case 'stored':
+        return {
+          created: r.outcome === 'created',
+          row: {
+            id: r.id,
+            room_id: r.room_id,
+            seq: Number(r.seq),
+            sender_id: r.sender_id,
+            sender_name: r.sender_name ?? req.senderName,
+            content: r.content,
+            reply_to: r.reply_to,
+            created_at: r.created_at,
+            edited_at: r.edited_at,
+            deleted_at: r.deleted_at,
+          },
+        };
+      case 'conflict':
+        return new ChatError('CONFLICT', 'message id already used');
+      case 'no_room':
+        return new ChatError('NOT_FOUND', 'no such room');
+      case 'bad_reply':
+        return new ChatError('NOT_FOUND', 'replyTo is not a message of this room');
+      case 'duplicate':
+        return undefined as unknown as Outcome; // answered from the first occurrence below
     }
-    if (firstIndexOfId.has(req.id)) return; // a duplicate within this batch: answered from the first below
-    if (!roomExists.has(req.roomId)) {
-      out[index] = new ChatError('NOT_FOUND', 'no such room');
-      return;
-    }
-    if (req.replyTo && replyRooms.get(req.replyTo) !== req.roomId) {
-      out[index] = new ChatError('NOT_FOUND', 'replyTo is not a message of this room');
-      return;
-    }
-    firstIndexOfId.set(req.id, index);
-    replyRooms.set(req.id, req.roomId);
-    fresh.push({ index, req });
   });
-
-  if (fresh.length > 0) {
-    // 4. Allocate a contiguous block of seq per room, in submission order.
-    const perRoom = new Map<string, number>();
-    for (const f of fresh) perRoom.set(f.req.roomId, (perRoom.get(f.req.roomId) ?? 0) + 1);
-    const next = await allocateSeqBlocks(trx, perRoom);
-
-    // 5. One multi-row INSERT.
-    const values = fresh.map(({ req }) => {
-      const seq = next.get(req.roomId)!;
-      next.set(req.roomId, seq + 1);
-      return { id: req.id, room_id: req.roomId, seq, sender_id: req.senderId, content: req.content, reply_to: req.replyTo ?? null };
-    });
-    const inserted = await trx.insertInto('messages').values(values).returning(['id', 'created_at']).execute();
-    const createdAt = new Map(inserted.map((r) => [r.id, r.created_at]));
-
-    // 6. A member's own message moves their delivered and read cursors to it.
-    await advanceOwnCursors(trx, values);
-
-    fresh.forEach(({ index, req }, i) => {
-      const v = values[i]!;
-      out[index] = {
-        created: true,
-        row: {
-          id: v.id,
-          room_id: v.room_id,
-          seq: v.seq,
-          sender_id: v.sender_id,
-          sender_name: req.senderName,
-          content: v.content,
-          reply_to: v.reply_to,
-          created_at: createdAt.get(v.id)!,
-          edited_at: null,
-          deleted_at: null,
-        },
-      };
-    });
-  }
-
-  // Duplicates within the batch mirror their first occurrence, without a second broadcast.
-  return reqs.map((req, index) => {
-    const o = out[index];
-    if (o) return o;
-    const first = out[firstIndexOfId.get(req.id)!]!;
+  // A repeated id inside the batch mirrors its first occurrence, without a second broadcast.
+  return out.map((o, index) => {
+    if (o !== undefined) return o;
+    const req = reqs[index]!;
+    const firstIndex = reqs.findIndex((r) => r.id === req.id);
+    const first = out[firstIndex]!;
     if (first instanceof ChatError) return first;
     return first.row.sender_id === req.senderId && first.row.room_id === req.roomId
       ? { row: first.row, created: false }
