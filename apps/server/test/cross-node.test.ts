@@ -38,9 +38,9 @@ describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', 
 
     // A sender has read its own messages already; bob's read of alice's third message moves his cursor.
     expect((await ca.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'read me' })).ok).toBe(true);
-    const receipt = nextEvent(ca.socket, 'receipt', (r) => r.userId === bob.user.id && r.readSeq === 3);
+    const receipt = nextEvent(ca.socket, 'receipts', (e) => e.receipts.some((r) => r.userId === bob.user.id && r.readSeq === 3));
     expect(await cb.socket.emitWithAck('message:read', { roomId, seq: 3 })).toEqual({ ok: true });
-    expect(await receipt).toEqual({ roomId, userId: bob.user.id, deliveredSeq: 3, readSeq: 3 });
+    expect(await receipt).toEqual({ roomId, receipts: [{ userId: bob.user.id, deliveredSeq: 3, readSeq: 3 }] });
   });
 
   test('a membership change made through one node reaches the user\'s socket on another, without a reconnect', async () => {

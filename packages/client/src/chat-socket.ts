@@ -140,7 +140,10 @@ export class ChatSocket extends ChatVerbs<ChatSocketEvents> {
     s.on('message:new', (m) => this.roomSync.accept(m));
     s.on('message:updated', (m) => this.emit('messageUpdated', m));
     s.on('reaction:updated', (r) => this.emit('reaction', r));
-    s.on('receipt', (r) => this.emit('receipt', r));
+    // One `receipts` event per room and server window; apps get one `receipt` per member.
+    s.on('receipts', ({ roomId, receipts }) => {
+      for (const r of receipts) this.emit('receipt', { roomId, ...r });
+    });
     s.on('typing', (t) => this.emit('typing', t));
     s.on('presence', (p) => this.emit('presence', p));
     s.on('room:joined', ({ room }) => {

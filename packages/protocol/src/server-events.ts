@@ -20,8 +20,18 @@ export const ReactionUpdatedSchema = z.object({
 });
 export type ReactionUpdated = z.infer<typeof ReactionUpdatedSchema>;
 
+/** One member's cursors in a room. */
 export const ReceiptSchema = z.object({ roomId: IdSchema, userId: IdSchema, deliveredSeq: SeqSchema, readSeq: SeqSchema });
 export type Receipt = z.infer<typeof ReceiptSchema>;
+
+/**
+ * `receipts`: the members of one room whose cursors moved within one coalescing window on one node (at most
+ * one such event per room per node per window).
+ */
+export const RoomReceiptSchema = ReceiptSchema.omit({ roomId: true });
+export type RoomReceipt = z.infer<typeof RoomReceiptSchema>;
+export const ReceiptsSchema = z.object({ roomId: IdSchema, receipts: z.array(RoomReceiptSchema).min(1) });
+export type Receipts = z.infer<typeof ReceiptsSchema>;
 
 export const TypingEventSchema = z.object({ roomId: IdSchema, userId: IdSchema, typing: z.boolean() });
 export type TypingEvent = z.infer<typeof TypingEventSchema>;
@@ -47,7 +57,7 @@ export const SERVER_EVENT_TABLE = {
   'message:new': MessageSchema,
   'message:updated': MessageSchema,
   'reaction:updated': ReactionUpdatedSchema,
-  receipt: ReceiptSchema,
+  receipts: ReceiptsSchema,
   typing: TypingEventSchema,
   presence: PresenceSchema,
   'room:joined': RoomJoinedSchema,

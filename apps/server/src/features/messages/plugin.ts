@@ -5,8 +5,8 @@ import fp from 'fastify-plugin';
 import { route } from '../../http/route';
 import type { ChatSocket } from '../../socket/types';
 import { toMessage } from '../../views/message-view';
-import { CursorWriter } from './cursor-writer';
 import { MessageAccess } from './message-access';
+import { ReceiptCoalescer } from './receipt-coalescer';
 import { GroupCommitWriter } from './group-commit';
 import { historyPage, messageById, roomLastSeq, searchMessages, syncRooms } from './message-reads';
 import { deleteMessage, editMessage, setReaction } from './message-writes';
@@ -16,13 +16,13 @@ async function messages(app: FastifyInstance): Promise<void> {
   const { db, io, metrics, membership } = app;
   // Reads that must see every acknowledged write use the primary through the read-only type.
   const primaryReads = asReadonly(db.primary);
-  const seqs = new RoomSeqCache(db);
+  const seqs = new RoomSeqCache();
   const writer = new GroupCommitWriter(db, app.config.groupCommit, ({ size, seconds }) => {
     metrics.persistBatchSize.observe(size);
     metrics.persistLatency.observe(seconds);
   });
-  const cursors = new CursorWriter(db, 5, (receipts) => {
-    for (const r of receipts) io.to(roomChannel(r.roomId)).emit('receipt', r);
+  const cursors = new ReceiptCoalescer(db.primary, app.config.receiptWindowMs, (roomId, receipts) => {
+    io.to(roomChannel(roomId)).emit('receipts', { roomId, receipts });
   });
   const sendLimiter = app.rateLimiters({ keyPrefix: 'send', points: app.config.messagesPerSecond, durationSec: 1 });
 
@@ -106,9 +106,9 @@ async function messages(app: FastifyInstance): Promise<void> {
     return { rooms };
   });
 
+  // Validated against the room's last seq by the coalesced write itself (no query per receipt).
   async function moveCursor(socket: ChatSocket, roomId: string, seq: number, kind: 'delivered' | 'read'): Promise<void> {
     await access.requireRoom(socket, roomId);
-    if (!(await seqs.covers(roomId, seq))) throw new ChatError('VALIDATION', 'seq is beyond the last message of the room');
     if (seq === 0) return;
     await cursors.update(roomId, socket.data.userId, kind, seq);
   }
