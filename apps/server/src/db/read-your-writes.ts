@@ -6,16 +6,20 @@ const PRIMARY_ONLY: Lsn = 1n << 64n;
 /**
  * Read-your-writes over streaming replicas (DESIGN.md, "Reads and replicas").
  *
- * After a user's write commits, the node records the primary's WAL position for that user; that user's
- * reads then go only to a replica that has replayed at least that far, else to the primary. Positions are
- * fetched with one query for every write that finished while the previous fetch was in flight, so a burst
- * of writes costs one round trip, not one each; until the position is known the user reads the primary.
+ * After a user's write commits, the node marks the user; that user's reads then go only to a replica that
+ * has replayed at least the primary's WAL position taken after the write, else to the primary. The position
+ * is fetched lazily, when a marked user reads: writes cost nothing (a chatty user sends many messages and
+ * receipts and reads rarely), the first read after them goes to the primary while one query fetches the
+ * position for every marked user who read meanwhile, and later reads use replicas that have caught up.
+ * A position taken after the write is at or past the write's commit, so it is a safe bound.
  * Marks expire after `ttlMs`: a replica further behind than the router's lag bound is skipped anyway.
  *
  * Hand-written because it joins our own pieces (the router's probes, the user identity); no library does it.
  */
 export class ReadYourWrites {
-  private readonly marks = new Map<string, { lsn: Lsn | undefined; at: number }>();
+  private readonly marks = new Map<string, { lsn: Lsn | undefined; at: number; order: number }>();
+  /** Increases with every mark, so a fetch knows which marks were made before it was sent. */
+  private order = 0;
   private pending = new Set<string>();
   private inFlight: Promise<void> | undefined;
   private readonly sweeper: NodeJS.Timeout;
@@ -40,9 +44,7 @@ export class ReadYourWrites {
   /** Call after a write by `userId` has committed, before answering them. */
   noteWrite(userId: string): void {
     if (this.db.kind === 'pglite' || this.db.reads.health().length === 0) return;
-    this.marks.set(userId, { lsn: undefined, at: Date.now() });
-    this.pending.add(userId);
-    this.fetch();
+    this.marks.set(userId, { lsn: undefined, at: Date.now(), order: ++this.order });
   }
 
   /**
@@ -54,7 +56,7 @@ export class ReadYourWrites {
   async fence(userIds: readonly string[]): Promise<void> {
     if (this.db.kind === 'pglite' || this.db.reads.health().length === 0 || userIds.length === 0) return;
     const at = Date.now();
-    for (const user of userIds) this.marks.set(user, { lsn: undefined, at });
+    for (const user of userIds) this.marks.set(user, { lsn: undefined, at, order: ++this.order });
     let lsn: Lsn | undefined;
     try {
       lsn = await this.db.reads.primaryLsn();
@@ -73,8 +75,8 @@ export class ReadYourWrites {
     for (const user of userIds) {
       const mark = this.marks.get(user);
       // An unknown local position means "primary": it stays the stricter of the two.
-      if (mark && mark.lsn === undefined && this.pending.has(user)) continue;
-      this.marks.set(user, { lsn: mark?.lsn !== undefined && mark.lsn > lsn ? mark.lsn : lsn, at });
+      if (mark && mark.lsn === undefined) continue;
+      this.marks.set(user, { lsn: mark?.lsn !== undefined && mark.lsn > lsn ? mark.lsn : lsn, at, order: ++this.order });
     }
   }
 
@@ -83,7 +85,13 @@ export class ReadYourWrites {
     const mark = this.marks.get(userId);
     let target: RoutedTarget<ReadonlyKysely<DB>>;
     if (!mark || Date.now() - mark.at > this.ttl) target = this.db.reads.pick();
-    else target = this.db.reads.pick(mark.lsn ?? PRIMARY_ONLY);
+    else {
+      if (mark.lsn === undefined) {
+        this.pending.add(userId);
+        this.fetch();
+      }
+      target = this.db.reads.pick(mark.lsn ?? PRIMARY_ONLY);
+    }
     this.options.onRead?.(target);
     return target.db;
   }
@@ -94,17 +102,18 @@ export class ReadYourWrites {
 
   private fetch(): void {
     if (this.inFlight || this.pending.size === 0) return;
-    // Only writes that committed before this query starts are covered by its answer; later ones wait for
-    // the next fetch.
+    // Only writes that committed before this query starts are covered by its answer; a mark made later
+    // stays unknown (primary) until the user's next read fetches again.
     const users = this.pending;
     this.pending = new Set();
+    const sentAfter = this.order;
     this.inFlight = this.db.reads
       .primaryLsn()
       .then(
         (lsn) => {
           for (const user of users) {
             const mark = this.marks.get(user);
-            if (mark && !this.pending.has(user)) mark.lsn = lsn ?? 0n;
+            if (mark && mark.lsn === undefined && mark.order <= sentAfter) mark.lsn = lsn ?? 0n;
           }
         },
         // Without a position the marks stay unknown: those users read the primary until they expire.
