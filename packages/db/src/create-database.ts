@@ -193,6 +193,13 @@ function createPool(config: PostgresDatabaseConfig, url: string, role: string, l
   pool.on('error', (err) => {
     logger.error({ err, role }, 'idle database client error');
   });
+  // pg-pool listens for errors only on idle clients. A client that is checked out (a query running, or a
+  // transaction between statements) whose server goes away also emits 'error' — besides failing its query,
+  // which the caller handles — and with no listener that would end the process. So every client gets one
+  // for its whole life.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.error({ err: err.message, role }, 'database connection lost'));
+  });
   return pool;
 }
 
