@@ -9,21 +9,24 @@ import { createTestDatabase, waitUntil, type TestDatabase } from '@chat/testkit'
 
 const CAP = 3;
 
-/** A held connection: a transaction that stays open until released. */
-function hold(db: Database): { release: () => void; done: Promise<void> } {
+/** A held connection: a transaction that stays open until released; `ready` once it has run a statement. */
+function hold(db: Database): { release: () => void; done: Promise<void>; ready: Promise<void> } {
   let release!: () => void;
+  let started!: () => void;
   const gate = new Promise<void>((r) => (release = r));
+  const ready = new Promise<void>((r) => (started = r));
   const done = db.primary.transaction().execute(async (trx) => {
     await sql`select 1`.execute(trx);
+    started();
     await gate;
   });
-  return { release, done };
+  return { release, done, ready };
 }
 
 describe('database pool cap', () => {
   let pg: TestDatabase;
   let monitor: Database;
-  const held: { release: () => void; done: Promise<void> }[] = [];
+  const held: ReturnType<typeof hold>[] = [];
   let db: Database | undefined;
 
   /** Server-side connections to the test database, other than the monitor's own. */
@@ -63,7 +66,10 @@ describe('database pool cap', () => {
     const pool = db.pools!.primary;
 
     held.push(...Array.from({ length: CAP }, () => hold(db!)));
-    await waitUntil(async () => pool.totalCount === CAP && pool.idleCount === 0, { description: 'the pool to be saturated', timeoutMs: 10_000 });
+    // Saturated once every held connection is established and in use (a client still connecting already
+    // counts in totalCount, but not yet on the server).
+    await Promise.all(held.map((h) => h.ready));
+    expect(pool.totalCount === CAP && pool.idleCount === 0).toBe(true);
 
     const queries = Array.from({ length: 40 }, (_, i) => sql<{ i: number }>`select ${i}::int as i, pg_sleep(0.01)`.execute(db!.primary));
     await waitUntil(async () => pool.waitingCount === 40, { description: '40 queries waiting for a connection', timeoutMs: 10_000 });
@@ -94,10 +100,12 @@ describe('database pool cap', () => {
   });
 
   test('a query that cannot get a connection in time fails with the pool timeout; the pool then serves again', async () => {
-    db = await createDatabase({ kind: 'postgres', primaryUrl: pg.url, poolMax: 2, connectionTimeoutMs: 200 });
+    // Long enough for the two held connections to be opened on a busy machine.
+    db = await createDatabase({ kind: 'postgres', primaryUrl: pg.url, poolMax: 2, connectionTimeoutMs: 2000 });
     held.push(hold(db), hold(db));
     const pool = db.pools!.primary;
-    await waitUntil(async () => pool.totalCount === 2 && pool.idleCount === 0, { description: 'the pool to be saturated', timeoutMs: 10_000 });
+    await Promise.all(held.map((h) => h.ready));
+    expect(pool.totalCount === 2 && pool.idleCount === 0).toBe(true);
 
     await expect(sql`select 1`.execute(db.primary)).rejects.toThrow(/timeout exceeded when trying to connect/);
     expect(await serverConnections()).toBe(2);
