@@ -18,7 +18,7 @@ export function targetsOf(flags: FlagValues): TargetKind[] {
 export const TARGET_LABEL: Record<TargetKind, string> = { chat: 'chat', ceiling: 'ceiling' };
 
 /** CPU of every server-side process (nodes, PostgreSQL, Redis, NGINX), 100 = one core. */
-export function serverCpuPercent(m: Measurement): number {
+function serverCpuPercent(m: Measurement): number {
   return Object.entries(m.usage)
     .filter(([name]) => name !== MACHINE_GROUP && name !== 'load drivers')
     .reduce((sum, [, u]) => sum + u.cpuPercent, 0);
