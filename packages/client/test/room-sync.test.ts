@@ -109,6 +109,23 @@ describe('RoomSync', () => {
     expect(h.rooms.cursors()).toEqual({ a: 7 });
   });
 
+  test('a gap filled by live delivery within the grace period (copies that crossed) costs no sync', () => {
+    jest.useFakeTimers();
+    try {
+      const h = harness({ cursors: { a: 1 } });
+      const [, m2, m3] = h.store('a', 3);
+      // Our own message 3 is acknowledged before the broadcast of message 2 reaches us.
+      h.rooms.accept(m3!);
+      expect(h.seqsOf('a')).toEqual([]);
+      h.rooms.accept(m2!);
+      expect(h.seqsOf('a')).toEqual([2, 3]);
+      jest.advanceTimersByTime(5_000);
+      expect(h.requests).toEqual([]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   test('a gap the server never fills is synced three times, then its messages are released anyway', async () => {
     const h = harness({ cursors: { a: 1 }, missing: [2] });
     const [, m2, m3] = h.store('a', 4);
