@@ -224,6 +224,20 @@ describeOnEachBackend('messages', { env: { MESSAGES_PER_SECOND: '1000' } }, (nod
     expect(rooms.body.rooms.find((r) => r.id === roomId)).toMatchObject({ readSeq: 3, deliveredSeq: 5, unread: 2 });
   });
 
+  test('receipts without an acknowledgement (fire and forget) move cursors the same; other events without one are ignored', async () => {
+    const { roomId, socket } = await ownerAndRoom();
+    const bob = await member(roomId);
+    for (let i = 0; i < 3; i++) okMessage(await send(socket, roomId, `m${i}`));
+    const bobs = (e: Receipts) => e.receipts.find((r) => r.userId === bob.user.user.id);
+    const receipt = nextEvent(socket, 'receipts', (e) => bobs(e)?.deliveredSeq === 2);
+    bob.socket.emit('message:delivered', { roomId, seq: 2 });
+    expect(bobs(await receipt)).toEqual({ userId: bob.user.user.id, deliveredSeq: 2, readSeq: 0 });
+    // A send must carry its acknowledgement: without one it is ignored. Bob's events are handled in order,
+    // so had it been taken, his next send would be seq 5.
+    (bob.socket.emit as (event: string, payload: unknown) => void)('message:send', { id: randomUUID(), roomId, content: 'no ack' });
+    expect(okMessage(await send(bob.socket, roomId, 'after')).seq).toBe(4);
+  });
+
   test('search finds messages only in rooms the caller belongs to', async () => {
     const mine = await ownerAndRoom();
     const theirs = await ownerAndRoom();

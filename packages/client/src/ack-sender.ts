@@ -5,7 +5,7 @@ import type { Connection } from './connection';
 
 /** Payload and successful ack of a client → server event, read from the protocol's event map. */
 export type PayloadOf<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[0];
-export type AckOf<E extends ClientEventName> = Extract<Parameters<Parameters<ClientToServerEvents[E]>[1]>[0], { ok: true }>;
+export type AckOf<E extends ClientEventName> = Extract<Parameters<NonNullable<Parameters<ClientToServerEvents[E]>[1]>>[0], { ok: true }>;
 
 export interface AckOptions {
   /** Per attempt; default 10 s. */

@@ -1,4 +1,5 @@
 import type {
+  AckOptionalEvent,
   ChatError,
   ClientEventName,
   Hello,
@@ -43,7 +44,7 @@ export interface ChatSocketEvents {
 
 export interface ChatSocketOptions extends ConnectionOptions {
   ack?: AckOptions;
-  /** Delivered cursors are sent at most this often per room; 0 disables automatic delivery receipts. Default 500. */
+  /** Delivered cursors are sent at most this often per room; 0 disables automatic delivery receipts. Default 1000. */
   deliveredDebounceMs?: number;
   /** Restored sync cursors (highest contiguous seq per room) from a previous run. */
   cursors?: Record<string, number>;
@@ -69,7 +70,7 @@ export class ChatSocket extends ChatVerbs<ChatSocketEvents> {
     this.socket = this.connection.socket;
     this.acks = new AckSender({ connection: this.connection, backoff: this.connection.backoff, defaults: opts.ack });
     // Through this object's own methods, so that a subclass observes the receipts and syncs the SDK makes.
-    this.receipts = new ReceiptBatcher({ debounceMs: opts.deliveredDebounceMs ?? 500, send: (roomId, seq) => this.markDelivered(roomId, seq) });
+    this.receipts = new ReceiptBatcher({ debounceMs: opts.deliveredDebounceMs ?? 1000, send: (roomId, seq) => this.markDelivered(roomId, seq) });
     this.roomSync = new RoomSync({
       sync: (request) => this.sync(request),
       release: (roomId, messages) => {
@@ -124,6 +125,11 @@ export class ChatSocket extends ChatVerbs<ChatSocketEvents> {
    */
   emitWithAck<E extends ClientEventName>(event: E, payload: PayloadOf<E>, opts?: AckOptions): Promise<AckOf<E>> {
     return this.acks.send(event, payload, opts);
+  }
+
+  notify<E extends AckOptionalEvent>(event: E, payload: PayloadOf<E>): void {
+    // The typed overloads of emit cannot be resolved for a generic E.
+    (this.socket.emit as (event: E, payload: PayloadOf<E>) => void)(event, payload);
   }
 
   protected acceptOwn(message: Message): void {

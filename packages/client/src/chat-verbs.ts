@@ -1,4 +1,4 @@
-import type { ClientEventName, Message, Presence, SendMessage, SyncRequest, SyncRoomResult } from '@chat/protocol';
+import type { AckOptionalEvent, ClientEventName, Message, Presence, SendMessage, SyncRequest, SyncRoomResult } from '@chat/protocol';
 import type { AckOf, AckOptions, PayloadOf } from './ack-sender';
 import { Emitter, type EventMap } from './emitter';
 
@@ -9,6 +9,9 @@ import { Emitter, type EventMap } from './emitter';
  */
 export abstract class ChatVerbs<Events extends EventMap<Events>> extends Emitter<Events> {
   abstract emitWithAck<E extends ClientEventName>(event: E, payload: PayloadOf<E>, opts?: AckOptions): Promise<AckOf<E>>;
+
+  /** Emits without an acknowledgement (events the protocol allows it for); buffered while disconnected. */
+  abstract notify<E extends AckOptionalEvent>(event: E, payload: PayloadOf<E>): void;
 
   /** Our own acknowledged message: it counts as received, because the server may not echo it to us. */
   protected abstract acceptOwn(message: Message): void;
@@ -40,8 +43,13 @@ export abstract class ChatVerbs<Events extends EventMap<Events>> extends Emitter
   async unreact(messageId: string, emoji: string): Promise<void> {
     await this.emitWithAck('reaction:remove', { messageId, emoji });
   }
+  /**
+   * Reports messages up to `seq` delivered, without an acknowledgement: cursors are cumulative, so a lost
+   * receipt is covered by the next one, and an answer per receipt would cost the server a socket write each.
+   * (The SDK sends these itself, batched; see ReceiptBatcher.)
+   */
   async markDelivered(roomId: string, seq: number): Promise<void> {
-    await this.emitWithAck('message:delivered', { roomId, seq });
+    this.notify('message:delivered', { roomId, seq });
   }
   async markRead(roomId: string, seq: number): Promise<void> {
     await this.emitWithAck('message:read', { roomId, seq });

@@ -65,6 +65,12 @@ interface ClientEventSpec {
   ack: z.ZodObject;
   /** Whether a success changes stored state: the sender's next read must then see it (read-your-writes). */
   writes: boolean;
+  /**
+   * Whether the client may send it without an acknowledgement callback (fire and forget): it is handled
+   * the same, and a refusal is only counted on the server. For cumulative or ephemeral signals (receipts,
+   * typing), where an answer per event would cost a socket write each and tell the client nothing it acts on.
+   */
+  ackOptional: boolean;
 }
 
 /**
@@ -72,16 +78,16 @@ interface ClientEventSpec {
  * maps, the validation table, the name list and the acknowledgement types below are derived from it.
  */
 export const CLIENT_EVENT_TABLE = {
-  'message:send': { payload: SendMessageSchema, ack: MessageAck, writes: true },
-  'message:edit': { payload: EditMessageSchema, ack: MessageAck, writes: true },
-  'message:delete': { payload: DeleteMessageSchema, ack: NoAckFields, writes: true },
-  'reaction:add': { payload: ReactionSchema, ack: NoAckFields, writes: true },
-  'reaction:remove': { payload: ReactionSchema, ack: NoAckFields, writes: true },
-  sync: { payload: SyncRequestSchema, ack: SyncAck, writes: false },
-  'message:delivered': { payload: CursorSchema, ack: NoAckFields, writes: true },
-  'message:read': { payload: CursorSchema, ack: NoAckFields, writes: true },
-  typing: { payload: TypingSchema, ack: NoAckFields, writes: false },
-  'presence:get': { payload: PresenceGetSchema, ack: PresenceAck, writes: false },
+  'message:send': { payload: SendMessageSchema, ack: MessageAck, writes: true, ackOptional: false },
+  'message:edit': { payload: EditMessageSchema, ack: MessageAck, writes: true, ackOptional: false },
+  'message:delete': { payload: DeleteMessageSchema, ack: NoAckFields, writes: true, ackOptional: false },
+  'reaction:add': { payload: ReactionSchema, ack: NoAckFields, writes: true, ackOptional: false },
+  'reaction:remove': { payload: ReactionSchema, ack: NoAckFields, writes: true, ackOptional: false },
+  sync: { payload: SyncRequestSchema, ack: SyncAck, writes: false, ackOptional: false },
+  'message:delivered': { payload: CursorSchema, ack: NoAckFields, writes: true, ackOptional: true },
+  'message:read': { payload: CursorSchema, ack: NoAckFields, writes: true, ackOptional: true },
+  typing: { payload: TypingSchema, ack: NoAckFields, writes: false, ackOptional: true },
+  'presence:get': { payload: PresenceGetSchema, ack: PresenceAck, writes: false, ackOptional: false },
 } as const satisfies Record<string, ClientEventSpec>;
 
 type Table = typeof CLIENT_EVENT_TABLE;
@@ -100,6 +106,11 @@ export type ClientEventAck<E extends ClientEventName> = AckFields<z.output<Table
 type AckFields<T> = string extends keyof T ? object : T;
 
 /** Client → server events, typed for `socket.io` and `socket.io-client` alike. */
+/** Events a client may send without an acknowledgement (`ackOptional` in the table). */
+export type AckOptionalEvent = { [E in ClientEventName]: Table[E]['ackOptional'] extends true ? E : never }[ClientEventName];
+
 export type ClientToServerEvents = {
-  [E in ClientEventName]: (payload: ClientEventInput<E>, ack: (response: Ack<ClientEventAck<E>>) => void) => void;
+  [E in ClientEventName]: Table[E]['ackOptional'] extends true
+    ? (payload: ClientEventInput<E>, ack?: (response: Ack<ClientEventAck<E>>) => void) => void
+    : (payload: ClientEventInput<E>, ack: (response: Ack<ClientEventAck<E>>) => void) => void;
 };

@@ -125,6 +125,7 @@ export {
   type ClientEventInput,
   type ClientEventName,
   type ClientEventPayload,
+  type AckOptionalEvent,
   type ClientToServerEvents,
   type Cursor,
   type DeleteMessage,

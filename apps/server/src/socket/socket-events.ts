@@ -1,4 +1,5 @@
 import {
+  CLIENT_EVENTS,
   CLIENT_EVENT_TABLE,
   ChatError,
   type Ack,
@@ -10,6 +11,10 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import { rejectUnstorableText, toErrorObject, validationError } from '../errors';
 import type { ChatSocket } from './types';
+
+/** Events a client may send without an acknowledgement callback (the protocol table's `ackOptional`). */
+const ackOptional = new Set(CLIENT_EVENTS.filter((e) => CLIENT_EVENT_TABLE[e].ackOptional));
+const unanswered = (): void => {};
 
 /** What a handler answers: the fields of its event's acknowledgement (nothing for events that answer only `ok`). */
 type AckFieldsOf<E extends ClientEventName> = object extends ClientEventAck<E> ? ClientEventAck<E> | void : ClientEventAck<E>;
@@ -35,7 +40,8 @@ export class SocketEvents {
 
   constructor(
     private readonly log: FastifyBaseLogger,
-    private readonly onHandled: (event: ClientEventName, outcome: string, socket: ChatSocket) => void = () => {},
+    /** After every acknowledged event; `validateSeconds` is the payload check (schema and storable text). */
+    private readonly onHandled: (event: ClientEventName, outcome: string, socket: ChatSocket, validateSeconds: number) => void = () => {},
   ) {}
 
   on<E extends ClientEventName>(event: E, handler: EventHandler<E>): void {
@@ -64,11 +70,14 @@ export class SocketEvents {
     for (const [event, handler] of this.handlers) {
       socket.on(event, (...args: unknown[]) => {
         // Socket.IO passes the acknowledgement last: `emit(event, ack)` (no payload) and surplus arguments
-        // must still be answered, with VALIDATION for the missing payload. Without one there is nobody to answer.
+        // must still be answered, with VALIDATION for the missing payload. Without one there is nobody to
+        // answer: the event is ignored, unless the protocol lets it come without (receipts, typing).
         const ack = args.at(-1);
-        if (typeof ack !== 'function') return;
-        const payload = args.length > 1 ? args[0] : undefined;
-        void this.dispatch(socket, event, handler, payload, ack as (r: Ack) => void);
+        if (typeof ack === 'function') {
+          void this.dispatch(socket, event, handler, args.length > 1 ? args[0] : undefined, ack as (r: Ack) => void);
+        } else if (ackOptional.has(event)) {
+          void this.dispatch(socket, event, handler, args[0], unanswered);
+        }
       });
     }
     socket.on('disconnecting', (reason) => {
@@ -94,12 +103,15 @@ export class SocketEvents {
     ack: (r: Ack) => void,
   ): Promise<void> {
     let response: Ack;
+    const started = process.hrtime.bigint();
+    let validateSeconds = 0;
     const parsed = CLIENT_EVENT_TABLE[event].payload.safeParse(payload);
     if (!parsed.success) {
       response = { ok: false, error: validationError(parsed.error).toJSON() };
     } else {
       try {
         rejectUnstorableText(parsed.data);
+        validateSeconds = Number(process.hrtime.bigint() - started) / 1e9;
         const result = await handler(socket, parsed.data as ClientEventPayload<ClientEventName>);
         response = { ok: true, ...(result ?? {}) };
       } catch (err) {
@@ -107,7 +119,7 @@ export class SocketEvents {
         response = { ok: false, error };
       }
     }
-    this.onHandled(event, response.ok ? 'ok' : response.error.code, socket);
+    this.onHandled(event, response.ok ? 'ok' : response.error.code, socket, validateSeconds);
     ack(response);
   }
 }

@@ -105,7 +105,7 @@ function main(): void {
         ack({ ok: true, rooms: results }),
       );
     });
-    for (const event of ['message:delivered', 'message:read', 'typing']) socket.on(event, (_payload: unknown, ack: Ack) => ack({ ok: true }));
+    for (const event of ['message:delivered', 'message:read', 'typing']) socket.on(event, (_payload: unknown, ack?: Ack) => ack?.({ ok: true }));
     socket.on('presence:get', (_payload: unknown, ack: Ack) => ack({ ok: true, presence: [] }));
   });
 
