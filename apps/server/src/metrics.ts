@@ -72,6 +72,13 @@ export function createMetrics(nodeId: string, sources: { replicas?: () => Replic
       labelNames: ['target'] as const,
       registers: [registry],
     }),
+    sendStages: new Histogram({
+      name: 'chat_send_stage_seconds',
+      help: 'Where a message:send spends its time on the node, by stage (the latency budget; docs/performance.md)',
+      labelNames: ['stage'] as const,
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers: [registry],
+    }),
     ackLatency: new Histogram({
       name: 'chat_send_ack_seconds',
       help: 'message:send received to acknowledgement',

@@ -61,8 +61,10 @@ async function infrastructure(app: FastifyInstance, { config, database, socketOp
     share: (userIds, lsn) => crossNode.bus.publish('reads:fence', [...userIds], lsn.toString()),
   });
   crossNode.bus.subscribe('reads:fence', (userIds, lsn) => reads.applyFence(userIds, BigInt(lsn)));
-  const socketEvents = new SocketEvents(app.log, (event, outcome, socket) => {
+  const validateStage = metrics.sendStages.labels('validate');
+  const socketEvents = new SocketEvents(app.log, (event, outcome, socket, validateSeconds) => {
     metrics.socketEvents.inc({ event, outcome });
+    if (event === 'message:send' && outcome === 'ok') validateStage.observe(validateSeconds);
     // A write the sender's next read must see (read-your-writes), as the protocol's event table says.
     if (outcome === 'ok' && CLIENT_EVENT_TABLE[event].writes) reads.noteWrite(socket.data.userId);
   });

@@ -22,6 +22,13 @@ export interface RateLimitOptions {
   keyPrefix: string;
   points: number;
   durationSec: number;
+  /**
+   * `cluster` (default): one budget across every node (Redis in cluster mode). `node`: counted in this
+   * node's memory even in cluster mode, for budgets checked on every hot event (sends), where a Redis round
+   * trip each would cost more latency than the budget is worth: a key active on k nodes at once gets up to
+   * k × the budget (ip_hash keeps one client address on one node; docs/ARCHITECTURE.md, "Budgets").
+   */
+  scope?: 'cluster' | 'node';
 }
 
 /** Budgets in fixed windows (rate-limiter-flexible: a window's expiry is set when its key is created and never moved). */
@@ -61,8 +68,9 @@ export const memoryRateLimiters: RateLimiterFactory = (opts) =>
  * takes over on each node, so a Redis outage neither blocks all traffic nor lifts every limit.
  */
 export function redisRateLimiters(redis: Redis): RateLimiterFactory {
-  return (opts) =>
-    new FlexibleRateLimiter(
+  return (opts) => {
+    if (opts.scope === 'node') return memoryRateLimiters(opts);
+    return new FlexibleRateLimiter(
       new RateLimiterRedis({
         storeClient: redis,
         keyPrefix: `rl:${opts.keyPrefix}`,
@@ -72,4 +80,5 @@ export function redisRateLimiters(redis: Redis): RateLimiterFactory {
         insuranceLimiter: new RateLimiterMemory({ keyPrefix: opts.keyPrefix, points: opts.points, duration: opts.durationSec }),
       }),
     );
+  };
 }

@@ -84,3 +84,15 @@ describe.each(implementations)('RateLimiter contract: %s', (_name, make) => {
     expect(await redis.exists(`rl:${p}:k`)).toBe(1);
   });
 });
+
+describe('RateLimiter scope', () => {
+  test("scope 'node' counts in this process's memory even with Redis: another node has a budget of its own", async () => {
+    const p = `t${randomBytes(4).toString('hex')}`;
+    const here = redisRateLimiters(redis)({ keyPrefix: p, points: 1, durationSec: 10, scope: 'node' });
+    const there = redisRateLimiters(peer)({ keyPrefix: p, points: 1, durationSec: 10, scope: 'node' });
+    expect((await here.consume('k')).allowed).toBe(true);
+    expect((await here.consume('k')).allowed).toBe(false);
+    expect((await there.consume('k')).allowed).toBe(true);
+    expect(await redis.exists(`rl:${p}:k`)).toBe(0);
+  });
+});

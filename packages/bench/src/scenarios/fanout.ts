@@ -5,6 +5,7 @@ import { openTarget, type TargetKind } from '../load/load-target';
 import { ratio } from '../stats';
 import { correctnessFailures, LATENCY_COLUMNS, LATENCY_NOTES, latencyRow, usageTable } from '../load/measurement-table';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
+import { budgetTable, sendBudgetAround, type SendBudget } from '../load/send-budget';
 
 export const CHAT_LOAD_FLAGS = [
   { key: 'nodes', flag: 'nodes', full: 4, quick: 2, integer: true, min: 1, help: 'node processes behind NGINX' },
@@ -26,7 +27,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   // The server's per-user budget is 10 messages/s: above it acks turn into RATE_LIMITED retries.
   if (p.rate / p.users > 5) throw new Error(`--rate ${p.rate} over --users ${p.users} is above 5 sends/s per user (limit 10/s): add users`);
   const receipts = flags['no-receipts'] !== true;
-  const runs: { kind: TargetKind; describe: string; m: Measurement }[] = [];
+  const runs: { kind: TargetKind; describe: string; m: Measurement; budget: SendBudget | undefined }[] = [];
   for (const kind of targetsOf(flags)) {
     const target = await openTarget({ kind, nodes: p.nodes, ...targetFlags(flags), cleanups, log });
     const load = await ChatLoad.prepare(
@@ -35,11 +36,13 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
       cleanups,
       log,
     );
-    const m = await load.measure(
-      { rate: p.rate, warmupMs: p.warmup * 1000, durationMs: p.duration * 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 },
-      log,
+    const { result: m, budget } = await sendBudgetAround(target, () =>
+      load.measure(
+        { rate: p.rate, warmupMs: p.warmup * 1000, durationMs: p.duration * 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 },
+        log,
+      ),
     );
-    runs.push({ kind, describe: target.describe, m });
+    runs.push({ kind, describe: target.describe, m, budget });
     await load.close();
     await target.close();
   }
@@ -53,6 +56,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
         columns: [...LATENCY_COLUMNS, 'server CPU ms/msg'],
         rows: runs.map((r) => [...latencyRow(TARGET_LABEL[r.kind], r.m), cpuMsPerMessage(r.m)]),
       },
+      ...runs.flatMap((r) => (r.budget ? [budgetTable(r.budget)] : [])),
       ...runs.map((r) => usageTable(`resources during the window: ${r.describe}`, r.m)),
     ],
     ratios:

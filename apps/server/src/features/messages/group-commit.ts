@@ -17,6 +17,14 @@ export interface SendResult {
   created: boolean;
 }
 
+/** Where a send's time went inside the writer (the latency budget's `queue_wait` and `commit` stages). */
+export interface SendTiming {
+  /** Submitted until its batch started to commit. */
+  queueSeconds: number;
+  /** Its batch's statement, sent until answered (a bisected batch: the part that committed it). */
+  commitSeconds: number;
+}
+
 export interface BatchStats {
   size: number;
   seconds: number;
@@ -24,7 +32,8 @@ export interface BatchStats {
 
 interface Pending {
   req: SendRequest;
-  resolve: (r: SendResult) => void;
+  queuedAt: bigint;
+  resolve: (r: SendResult & { timing: SendTiming }) => void;
   reject: (e: unknown) => void;
 }
 
@@ -45,17 +54,18 @@ export class GroupCommitWriter {
   private cancelTimer: (() => void) | undefined;
   private inFlight: Promise<void> | undefined;
   private closed = false;
+  private lastStart = 0n;
 
   constructor(
     private readonly db: Database,
-    private readonly opts: { maxDelayMs: number; maxBatch: number },
+    private readonly opts: { maxDelayMs: number; maxBatch: number; minIntervalMs?: number },
     private readonly onBatch: (stats: BatchStats) => void = () => {},
   ) {}
 
-  submit(req: SendRequest): Promise<SendResult> {
+  submit(req: SendRequest): Promise<SendResult & { timing: SendTiming }> {
     if (this.closed) return Promise.reject(new ChatError('UNAVAILABLE', 'node is shutting down'));
-    return new Promise<SendResult>((resolve, reject) => {
-      this.queue.push({ req, resolve, reject });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, queuedAt: process.hrtime.bigint(), resolve, reject });
       this.schedule();
     });
   }
@@ -74,16 +84,22 @@ export class GroupCommitWriter {
     if (this.inFlight) return;
     if (this.queue.length >= this.opts.maxBatch) {
       this.flush();
-    } else if (!this.cancelTimer) {
-      // With no delay, still wait for the end of this turn of the event loop: sends that arrived in the
-      // same read from the network share the batch.
-      if (this.opts.maxDelayMs === 0) {
-        const immediate = setImmediate(() => this.flush());
-        this.cancelTimer = () => clearImmediate(immediate);
-      } else {
-        const timer = setTimeout(() => this.flush(), this.opts.maxDelayMs);
-        this.cancelTimer = () => clearTimeout(timer);
-      }
+      return;
+    }
+    if (this.cancelTimer) return;
+    // Batches start at least `minIntervalMs` apart: under load each one then carries what arrived in the
+    // interval (a statement costs the database far more than a row: docs/performance.md), while a send
+    // after a quiet spell still commits at once.
+    const sinceLast = Number(process.hrtime.bigint() - this.lastStart) / 1e6;
+    const wait = Math.max(this.opts.maxDelayMs, (this.opts.minIntervalMs ?? 0) - sinceLast);
+    if (wait < 1) {
+      // Even with no wait, let the end of this turn of the event loop pass: sends that arrived in the same
+      // read from the network share the batch.
+      const immediate = setImmediate(() => this.flush());
+      this.cancelTimer = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(() => this.flush(), wait);
+      this.cancelTimer = () => clearTimeout(timer);
     }
   }
 
@@ -92,9 +108,10 @@ export class GroupCommitWriter {
     this.cancelTimer = undefined;
     const batch = this.queue.splice(0, this.opts.maxBatch);
     if (batch.length === 0) return;
+    this.lastStart = process.hrtime.bigint();
     this.inFlight = this.commit(batch).finally(() => {
       this.inFlight = undefined;
-      if (this.queue.length > 0) this.flush();
+      if (this.queue.length > 0) this.schedule();
     });
   }
 
@@ -115,11 +132,12 @@ export class GroupCommitWriter {
       await this.commit(batch.slice(half));
       return;
     }
-    this.onBatch({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    const commitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.onBatch({ size: batch.length, seconds: commitSeconds });
     batch.forEach((p, i) => {
       const r = results[i]!;
       if (r instanceof ChatError) p.reject(r);
-      else p.resolve(r);
+      else p.resolve({ ...r, timing: { queueSeconds: Number(started - p.queuedAt) / 1e9, commitSeconds } });
     });
   }
 }

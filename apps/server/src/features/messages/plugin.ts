@@ -11,6 +11,7 @@ import { GroupCommitWriter } from './group-commit';
 import { historyPage, messageById, roomLastSeq, searchMessages, syncRooms } from './message-reads';
 import { deleteMessage, editMessage, setReaction } from './message-writes';
 import { RoomSeqCache } from './room-seq-cache';
+import { sendStageClock } from './send-stages';
 
 async function messages(app: FastifyInstance): Promise<void> {
   const { db, io, metrics, membership } = app;
@@ -24,7 +25,8 @@ async function messages(app: FastifyInstance): Promise<void> {
   const cursors = new ReceiptCoalescer(db.primary, app.config.receiptWindowMs, (roomId, receipts) => {
     io.to(roomChannel(roomId)).emit('receipts', { roomId, receipts });
   });
-  const sendLimiter = app.rateLimiters({ keyPrefix: 'send', points: app.config.messagesPerSecond, durationSec: 1 });
+  // Per node: a Redis round trip per send was the largest stage of a send's latency under load (docs/performance.md).
+  const sendLimiter = app.rateLimiters({ keyPrefix: 'send', points: app.config.messagesPerSecond, durationSec: 1, scope: 'node' });
 
   app.addHook('onClose', async () => {
     await writer.close();
@@ -32,21 +34,26 @@ async function messages(app: FastifyInstance): Promise<void> {
   });
 
   const access = new MessageAccess(membership, primaryReads);
+  const startClock = sendStageClock(metrics);
 
   app.socketEvents.on('message:send', async (socket, payload) => {
     const started = process.hrtime.bigint();
+    const clock = startClock();
     metrics.messagesReceived.inc();
     await access.requireRoom(socket, payload.roomId);
+    clock.lap('access');
     const userId = socket.data.userId;
     await app.moderation.assertCanSend(payload.roomId, userId);
+    clock.lap('moderation');
     const budget = await sendLimiter.consume(userId);
+    clock.lap('rate_limit');
     if (!budget.allowed) {
       // Retries of a stored id do not count toward the limit: answer them even when over budget.
       const stored = await messageById(primaryReads, payload.id);
       if (stored && stored.sender_id === userId && stored.room_id === payload.roomId) return { message: toMessage(stored) };
       throw new ChatError('RATE_LIMITED', 'sending too fast', { retryAfterMs: budget.retryAfterMs });
     }
-    const { row, created } = await writer.submit({
+    const { row, created, timing } = await writer.submit({
       id: payload.id,
       roomId: payload.roomId,
       senderId: userId,
@@ -54,12 +61,15 @@ async function messages(app: FastifyInstance): Promise<void> {
       content: payload.content,
       replyTo: payload.replyTo,
     });
+    clock.record('queue_wait', timing.queueSeconds);
+    clock.record('commit', timing.commitSeconds);
     const message = toMessage(row);
     if (created) {
       seqs.observe(row.room_id, row.seq);
       metrics.messagesPersisted.inc();
       metrics.messagesDelivered.inc();
       io.to(roomChannel(row.room_id)).emit('message:new', message);
+      clock.lap('emit');
     } else {
       await sendLimiter.refund(userId);
     }
