@@ -42,7 +42,10 @@ export interface ConnectionOptions {
   forceNew?: boolean;
   /** Default true: `connect()` runs right after construction (in a microtask). */
   autoConnect?: boolean;
-  /** Reconnection backoff: the window starts at this (default 1 s) and doubles up to the max (default 30 s). */
+  /**
+   * Reconnection backoff: the window starts at this (default 1 s) and doubles up to the max (default 5 s:
+   * a node restarted after a crash is back within seconds, and admission spreads a herd by its hints).
+   */
   reconnectionDelay?: number;
   reconnectionDelayMax?: number;
   /** Share of the window that is random (see `BackoffOptions.jitter`); default 1, full jitter. */
@@ -85,7 +88,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.auth = opts.auth;
     this.backoff = {
       baseMs: opts.reconnectionDelay ?? 1000,
-      maxMs: opts.reconnectionDelayMax ?? 30_000,
+      maxMs: opts.reconnectionDelayMax ?? 5_000,
       jitter: opts.randomizationFactor ?? 1,
       random: opts.random,
     };

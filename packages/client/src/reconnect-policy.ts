@@ -62,8 +62,13 @@ export class ReconnectPolicy {
     }
     if (attempt >= this.opts.maxAttempts) return undefined;
     this.failures++;
-    const hint = cause.kind === 'refused' && cause.error.retryAfterMs !== undefined ? this.clampHint(cause.error.retryAfterMs) : undefined;
-    return { attempt, delayMs: nextDelay(attempt, this.opts.backoff, hint), cause: cause.kind };
+    // A refusal with a hint (admission's RATE_LIMITED) is answered by the hint alone: the server already
+    // spread its refused clients over the windows it needs to admit them all, so adding our own growing
+    // window on top would only make a herd wait out stale back-off after the cluster could take it.
+    if (cause.kind === 'refused' && cause.error.retryAfterMs !== undefined) {
+      return { attempt, delayMs: this.clampHint(cause.error.retryAfterMs), cause: cause.kind };
+    }
+    return { attempt, delayMs: nextDelay(attempt, this.opts.backoff), cause: cause.kind };
   }
 
   private clampHint(ms: number): number {

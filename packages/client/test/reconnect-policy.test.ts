@@ -20,15 +20,18 @@ describe('ReconnectPolicy', () => {
     for (const b of buckets) expect(b).toBeGreaterThan(100);
   });
 
-  test('a RATE_LIMITED hint is a floor, even when it is above the current window', () => {
+  test('a RATE_LIMITED hint replaces the client\'s own window: the server already spread the herd', () => {
     const policy = new ReconnectPolicy({ backoff: { ...backoff, random: () => 0 }, maxAttempts: 50 });
     expect(policy.next(refused(2500))).toEqual({ attempt: 0, delayMs: 2500, cause: 'refused' });
     expect(policy.next(refused(700))).toEqual({ attempt: 1, delayMs: 700, cause: 'refused' });
     const jittered = new ReconnectPolicy({ backoff: { ...backoff, random: () => 0.999999 }, maxAttempts: 50 });
     jittered.next({ kind: 'lost' });
     jittered.next({ kind: 'lost' });
-    // Window 4,000 ms; the hint 1,500 does not shorten a longer jittered delay.
-    expect(jittered.next(refused(1500))!.delayMs).toBe(4000);
+    // The window has grown to 4,000 ms, but the node said it can take us in 1,500 ms: no stale back-off.
+    expect(jittered.next(refused(1500))!.delayMs).toBe(1500);
+    // A refusal without a hint still backs off, and refusals count toward giving up.
+    expect(jittered.next(refused())!.delayMs).toBe(8000);
+    expect(jittered.attempts).toBe(4);
   });
 
   test('absurd hints are clamped: a broken or hostile server cannot park the client for hours', () => {
