@@ -30,6 +30,14 @@ function settings(port: number, socketDir: string): string[] {
     hot_standby: 'on',
     logging_collector: 'off', // stderr goes to our log file
     log_line_prefix: '%m [%p] ',
+    // For investigations (e.g. `TESTKIT_PG_SETTINGS='shared_preload_libraries=pg_stat_statements'` under a
+    // benchmark): extra `name=value` settings separated by `;`.
+    ...Object.fromEntries(
+      (process.env.TESTKIT_PG_SETTINGS ?? '')
+        .split(';')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
+    ),
   };
   return Object.entries(values).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 }

@@ -20,6 +20,7 @@ const TARGET_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   'node-pids': { type: 'string' },
   'keep-logs': { type: 'boolean' },
   'cpu-prof': { type: 'string' },
+  'node-env': { type: 'string' },
 };
 
 export const TARGET_USAGE = [
@@ -28,6 +29,7 @@ export const TARGET_USAGE = [
   '--node-pids <a,b,…>    with --url: PIDs of its nodes, to report their CPU and memory',
   '--keep-logs            copy the cluster\'s logs to .bench/logs/ before stopping it',
   '--cpu-prof <dir>       each node writes a V8 CPU profile of each measured window there (summarise: pnpm bench-profile <dir>)',
+  '--node-env K=V,K=V     extra environment for our nodes (A/B of a setting, e.g. GROUP_COMMIT_MIN_INTERVAL_MS=4)',
 ];
 
 export function optionsFor(specs: readonly NumberFlag[], extra: NonNullable<ParseArgsConfig['options']> = {}): NonNullable<ParseArgsConfig['options']> {
@@ -54,12 +56,26 @@ export function readNumbers<K extends string>(flags: FlagValues, specs: readonly
   return out;
 }
 
-export function targetFlags(flags: FlagValues): { url: string | undefined; nodePids: number[] | undefined; keepLogs: boolean; profileDir?: string } {
+export function targetFlags(flags: FlagValues): {
+  url: string | undefined;
+  nodePids: number[] | undefined;
+  keepLogs: boolean;
+  profileDir?: string;
+  nodeEnv?: Record<string, string>;
+} {
   const url = typeof flags.url === 'string' ? flags.url : undefined;
   const pids = typeof flags['node-pids'] === 'string' ? flags['node-pids'].split(',').map((p) => Number(p.trim())) : undefined;
   if (pids?.some((p) => !Number.isInteger(p) || p <= 0)) throw new Error('--node-pids must be comma-separated PIDs');
   if (pids && !url) throw new Error('--node-pids goes with --url');
   const profileDir = typeof flags['cpu-prof'] === 'string' ? path.resolve(flags['cpu-prof']) : undefined;
   if (profileDir && url) throw new Error('--cpu-prof needs nodes started by the run (not --url)');
-  return { url, nodePids: pids, keepLogs: flags['keep-logs'] === true, ...(profileDir ? { profileDir } : {}) };
+  const nodeEnv = typeof flags['node-env'] === 'string' ? parseNodeEnv(flags['node-env']) : undefined;
+  if (nodeEnv && url) throw new Error('--node-env needs nodes started by the run (not --url)');
+  return { url, nodePids: pids, keepLogs: flags['keep-logs'] === true, ...(profileDir ? { profileDir } : {}), ...(nodeEnv ? { nodeEnv } : {}) };
+}
+
+function parseNodeEnv(text: string): Record<string, string> {
+  const pairs = text.split(',').map((kv) => kv.trim()).filter(Boolean);
+  if (pairs.some((kv) => !/^[A-Z][A-Z0-9_]*=/.test(kv))) throw new Error(`--node-env takes NAME=value pairs separated by commas, got "${text}"`);
+  return Object.fromEntries(pairs.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 }

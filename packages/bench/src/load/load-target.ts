@@ -50,6 +50,8 @@ export interface TargetOptions {
   keepLogs?: boolean;
   /** Nodes profile each measured window into this directory (cpu-profile/preload.cjs; `profile()` signals them). */
   profileDir?: string;
+  /** `--node-env`: extra environment for our nodes only (not the ceiling's). */
+  nodeEnv?: Record<string, string>;
   cleanups: Cleanups;
   log(message: string): void;
 }
@@ -66,9 +68,11 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     ...(kind === 'ceiling' ? { CEILING_ADAPTER: opts.nodes > 1 ? 'sharded' : 'none' } : {}),
     ...(opts.profileDir ? { CHAT_CPU_PROFILE_DIR: path.join(opts.profileDir, `${kind}-${opts.nodes}`) } : {}),
     ...opts.env,
+    ...(kind === 'chat' ? opts.nodeEnv : {}),
   };
   const what = kind === 'ceiling' ? 'ceiling node(s) (bare Socket.IO broadcast)' : 'node(s)';
-  opts.log(`starting a cluster: PostgreSQL primary + replica, Redis, ${opts.nodes} ${what}, NGINX${opts.env && Object.keys(opts.env).length > 0 ? ` (${Object.entries(opts.env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
+  const shown = { ...opts.env, ...(kind === 'chat' ? opts.nodeEnv : {}) };
+  opts.log(`starting a cluster: PostgreSQL primary + replica, Redis, ${opts.nodes} ${what}, NGINX${Object.keys(shown).length > 0 ? ` (${Object.entries(shown).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
   const cluster = await startCluster({
     nodes: opts.nodes,
     env,
