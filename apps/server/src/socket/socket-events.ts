@@ -67,19 +67,21 @@ export class SocketEvents {
   }
 
   attach(socket: ChatSocket): void {
-    for (const [event, handler] of this.handlers) {
-      socket.on(event, (...args: unknown[]) => {
-        // Socket.IO passes the acknowledgement last: `emit(event, ack)` (no payload) and surplus arguments
-        // must still be answered, with VALIDATION for the missing payload. Without one there is nobody to
-        // answer: the event is ignored, unless the protocol lets it come without (receipts, typing).
-        const ack = args.at(-1);
-        if (typeof ack === 'function') {
-          void this.dispatch(socket, event, handler, args.length > 1 ? args[0] : undefined, ack as (r: Ack) => void);
-        } else if (ackOptional.has(event)) {
-          void this.dispatch(socket, event, handler, args[0], unanswered);
-        }
-      });
-    }
+    // One listener per socket for every event (not one closure per event and socket): handlers are looked
+    // up in the shared table.
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const handler = this.handlers.get(event as ClientEventName);
+      if (!handler) return;
+      // Socket.IO passes the acknowledgement last: `emit(event, ack)` (no payload) and surplus arguments
+      // must still be answered, with VALIDATION for the missing payload. Without one there is nobody to
+      // answer: the event is ignored, unless the protocol lets it come without (receipts, typing).
+      const ack = args.at(-1);
+      if (typeof ack === 'function') {
+        void this.dispatch(socket, event as ClientEventName, handler, args.length > 1 ? args[0] : undefined, ack as (r: Ack) => void);
+      } else if (ackOptional.has(event as ClientEventName)) {
+        void this.dispatch(socket, event as ClientEventName, handler, args[0], unanswered);
+      }
+    });
     socket.on('disconnecting', (reason) => {
       const rooms = new Set(socket.rooms);
       for (const hook of this.disconnectHooks) {

@@ -25,6 +25,9 @@ async function socketServer(app: FastifyInstance): Promise<void> {
     metrics.socketsConnected.inc();
     socket.on('disconnect', () => metrics.socketsConnected.dec());
     socketEvents.attach(socket);
+    // The handshake is done: nothing reads the first HTTP request again, and an idle socket would keep it
+    // (its headers, parser state and buffers) for its whole life (Socket.IO's "Memory usage" advice).
+    (socket.conn as { request: unknown }).request = null;
   });
 }
 

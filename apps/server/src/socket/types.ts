@@ -8,7 +8,7 @@ export interface SocketData {
   sessionId: string;
   username: string;
   displayName: string;
-  /** Rooms and their last seq at connect time, for `hello`. */
+  /** Rooms and their last seq at connect time, for `hello` (emptied once it is sent). */
   rooms: { roomId: string; lastSeq: number }[];
 }
 

@@ -27,7 +27,9 @@ async function scrape(target: LoadTarget): Promise<Totals> {
   for (const text of texts) {
     const stages = byLabel(text, 'chat_send_stage_seconds', 'stage');
     const ack = byLabel(text, 'chat_send_ack_seconds', 'node');
-    for (const [k, v] of Object.entries({ ...stages, ack: Object.values(ack)[0] ?? { sum: 0, count: 0 } })) {
+    const batch = byLabel(text, 'chat_persist_batch_size', 'node');
+    const none = { sum: 0, count: 0 };
+    for (const [k, v] of Object.entries({ ...stages, ack: Object.values(ack)[0] ?? none, batch: Object.values(batch)[0] ?? none })) {
       const t = (totals[k] ??= { sum: 0, count: 0 });
       t.sum += v.sum;
       t.count += v.count;
@@ -43,6 +45,9 @@ export interface SendBudget {
   handlerMs: number;
   /** Sends counted. */
   sends: number;
+  /** Group-commit transactions in the same interval, and their mean size in messages. */
+  batches: number;
+  meanBatch: number;
 }
 
 /**
@@ -60,13 +65,24 @@ export async function sendBudgetAround<T>(target: LoadTarget, fn: () => Promise<
     return count > 0 ? Math.round((((after[k]?.sum ?? 0) - (before[k]?.sum ?? 0)) / count) * 1e6) / 1e3 : 0;
   };
   const sends = (after.ack?.count ?? 0) - (before.ack?.count ?? 0);
-  return { result, budget: { stages: Object.fromEntries(STAGES.map((s) => [s, mean(s)])), handlerMs: mean('ack'), sends } };
+  const batches = (after.batch?.count ?? 0) - (before.batch?.count ?? 0);
+  const batched = (after.batch?.sum ?? 0) - (before.batch?.sum ?? 0);
+  return {
+    result,
+    budget: {
+      stages: Object.fromEntries(STAGES.map((s) => [s, mean(s)])),
+      handlerMs: mean('ack'),
+      sends,
+      batches,
+      meanBatch: batches > 0 ? Math.round((batched / batches) * 100) / 100 : 0,
+    },
+  };
 }
 
 export function budgetTable(budget: SendBudget): { title: string; columns: string[]; rows: (string | number)[][] } {
   const staged = Object.values(budget.stages).reduce((a, b) => a + b, 0);
   return {
-    title: `latency budget: mean ms of one message:send on the node, by stage (${budget.sends} sends, warm-up included)`,
+    title: `latency budget: mean ms of one message:send on the node, by stage (${budget.sends} sends in ${budget.batches} group commits of ${budget.meanBatch} on average, warm-up included)`,
     columns: [...STAGES, 'handler total', 'unstaged (awaits resuming, dispatch)'],
     rows: [[...STAGES.map((s) => budget.stages[s] ?? 0), budget.handlerMs, Math.round((budget.handlerMs + (budget.stages.validate ?? 0) - staged) * 1000) / 1000]],
   };

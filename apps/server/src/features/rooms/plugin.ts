@@ -29,6 +29,8 @@ async function rooms(app: FastifyInstance): Promise<void> {
 
   app.socketEvents.onConnected((socket) => {
     socket.emit('hello', { userId: socket.data.userId, node: app.config.nodeId, protocol: PROTOCOL_VERSION, rooms: socket.data.rooms });
+    // Only `hello` needs the list: an idle socket should not hold a copy of its rooms for its whole life.
+    socket.data.rooms = [];
   });
 
   route(app, HTTP_ROUTES.listRooms, async (_input, { user }) => ({ rooms: await listRoomSummaries(app.reads.reader(user.userId), user.userId) }));
