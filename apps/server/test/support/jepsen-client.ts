@@ -79,7 +79,11 @@ export class JepsenClient {
       } catch {
         continue; // no answer (node died, transport closed): same id again
       }
-      if (ack.ok) return { id, message: ack.message, attempts };
+      if (ack.ok) {
+        // As the SDK does: our own message comes in the ack (the server does not echo it to this socket).
+        this.add([ack.message]);
+        return { id, message: ack.message, attempts };
+      }
       await new Promise((r) => setTimeout(r, ack.error.retryAfterMs ?? 200));
     }
     return { id, attempts };

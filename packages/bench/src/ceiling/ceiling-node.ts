@@ -95,7 +95,8 @@ function main(): void {
           content: payload.content,
           createdAt: new Date().toISOString(),
         };
-        io.to(`room:${payload.roomId}`).emit('message:new', message);
+        // Like our nodes (and Socket.IO's own chat idiom): everyone in the room but the sending socket.
+        socket.to(`room:${payload.roomId}`).emit('message:new', message);
         ack({ ok: true, message });
       });
     });

@@ -60,6 +60,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const started = Date.now();
   const stats = await load.connectAll(log);
   const connectSeconds = (Date.now() - started) / 1000;
+  const connected = load.sampler.snapshot();
   log(`${p.cap} connections open; idle for ${p.idle} s`);
   await new Promise((resolve) => setTimeout(resolve, p.idle * 1000));
   const after = load.sampler.snapshot();
@@ -70,13 +71,19 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const heapPerConnKiB = target.cluster ? ((sum(Object.values(heapAfter)) - sum(Object.values(heapBefore))) / p.cap / 1024).toFixed(1) : '-';
   const nginxPerConnKiB = after.nginx && before.nginx ? ((after.nginx.rssBytes - before.nginx.rssBytes) / p.cap / 1024).toFixed(1) : '-';
   const rejected = stats.connectErrorCodes.RATE_LIMITED ?? 0;
+  // CPU the servers spent while the sockets connected, per connection (refused attempts included: they are
+  // part of what a connection costs under admission).
+  const cpuMs = (groups: (name: string) => boolean) =>
+    (sum(Object.keys(connected).filter(groups).map((n) => connected[n]!.cpuSeconds - (before[n]?.cpuSeconds ?? 0))) * 1000) / p.cap;
+  const nodeCpuMs = Math.round(cpuMs((n) => n.startsWith('node-')) * 100) / 100;
+  const serverCpuMs = Math.round(cpuMs((n) => n.startsWith('node-') || n === 'postgres' || n === 'redis' || n === 'nginx') * 100) / 100;
   return {
     rows: [],
     tables: [
       {
         title: `connections: ${p.cap} idle sockets (${p.socketsPerUser} per user) through NGINX at ${p.perSecond}/s, ${target.describe}`,
-        columns: ['connections', 'open s', 'connect p50 ms', 'connect p95 ms', 'connect p99 ms', 'refused', 'node RSS KiB/conn', 'node heap KiB/conn', 'NGINX KiB/conn'],
-        rows: [[p.cap, Math.round(connectSeconds * 10) / 10, connect.p50, connect.p95, connect.p99, rejected, rssPerConnKiB, heapPerConnKiB, nginxPerConnKiB]],
+        columns: ['connections', 'open s', 'connect p50 ms', 'connect p95 ms', 'connect p99 ms', 'refused', 'node RSS KiB/conn', 'node heap KiB/conn', 'NGINX KiB/conn', 'node CPU ms/handshake', 'server CPU ms/handshake'],
+        rows: [[p.cap, Math.round(connectSeconds * 10) / 10, connect.p50, connect.p95, connect.p99, rejected, rssPerConnKiB, heapPerConnKiB, nginxPerConnKiB, nodeCpuMs, serverCpuMs]],
       },
       {
         title: 'memory per process group, before and after',
@@ -95,6 +102,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
     notes: [
       'connect = client start → connected (the WebSocket through NGINX, admission, token and session check, room joins), including any refusal and backoff.',
       'per connection = (after − before) / connections, summed over the node processes; RSS includes allocator slack and grows in steps, heap is V8 heap used (after GC timing, not forced).',
+      'CPU ms/handshake = CPU used while the sockets connected ÷ connections (refused attempts and their retries included): nodes alone, and nodes + PostgreSQL + Redis + NGINX.',
       `clients per node: ${JSON.stringify(stats.nodes)}; connect_error by code: ${JSON.stringify(stats.connectErrorCodes)}.`,
     ],
     failures: [],
