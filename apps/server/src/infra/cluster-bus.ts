@@ -1,3 +1,5 @@
+import type { RoomReceipt } from '@chat/protocol';
+
 /**
  * What one node tells all the others. Most cross-node work travels through Socket.IO rooms (broadcasts,
  * `socketsJoin`, `disconnectSockets`); these are the node-level facts that have no socket to go to.
@@ -9,6 +11,8 @@ export interface ClusterEvents {
   'reads:fence': (userIds: string[], lsn: string) => void;
   /** A timeout was set in a room: drop the cached timeouts of that room so sends see it at once. */
   'moderation:timeouts': (roomId: string) => void;
+  /** Delivered/read cursors a node wrote in its last receipt window, for the other nodes' sockets. */
+  'receipts:moved': (rooms: { roomId: string; receipts: RoomReceipt[] }[]) => void;
 }
 
 export type ClusterEventName = keyof ClusterEvents;

@@ -7,6 +7,7 @@ import type { ChatSocket } from '../../socket/types';
 import { toMessage } from '../../views/message-view';
 import { MessageAccess } from './message-access';
 import { ReceiptCoalescer } from './receipt-coalescer';
+import { ReceiptFanout } from './receipt-fanout';
 import { GroupCommitWriter } from './group-commit';
 import { historyPage, messageById, roomLastSeq, searchMessages, syncRooms } from './message-reads';
 import { deleteMessage, editMessage, setReaction } from './message-writes';
@@ -22,15 +23,20 @@ async function messages(app: FastifyInstance): Promise<void> {
     metrics.persistBatchSize.observe(size);
     metrics.persistLatency.observe(seconds);
   });
-  const cursors = new ReceiptCoalescer(db.primary, app.config.receiptWindowMs, (roomId, receipts) => {
-    io.to(roomChannel(roomId)).emit('receipts', { roomId, receipts });
+  const receipts = new ReceiptFanout({
+    windowMs: app.config.receiptWindowMs,
+    emitLocal: (roomId, list) => io.local.to(roomChannel(roomId)).emit('receipts', { roomId, receipts: list }),
+    share: (moved) => app.bus.publish('receipts:moved', moved),
   });
+  app.bus.subscribe('receipts:moved', (moved) => receipts.heard(moved));
+  const cursors = new ReceiptCoalescer(db.primary, app.config.receiptWindowMs, (moved) => receipts.wrote(moved));
   // Per node: a Redis round trip per send was the largest stage of a send's latency under load (docs/performance.md).
   const sendLimiter = app.rateLimiters({ keyPrefix: 'send', points: app.config.messagesPerSecond, durationSec: 1, scope: 'node' });
 
   app.addHook('onClose', async () => {
     await writer.close();
     await cursors.close();
+    receipts.close();
   });
 
   const access = new MessageAccess(membership, primaryReads);

@@ -22,11 +22,11 @@ interface MoveRow {
 /**
  * Delivered and read cursors, coalesced per window: every `message:delivered` / `message:read` that arrives
  * within `windowMs` is validated, merged (the latest value per member and room) and written by one
- * statement, `chat_move_cursors` (db/migrations/0002_write_path.sql), and each room whose members' cursors
- * moved gets one `receipts` broadcast listing them. So receipts cost one database round trip per window per
- * node, and one broadcast per room per window, instead of a query, a write and a room-wide broadcast per
- * receipt: with every receiver acknowledging every message, per-receipt broadcasts grow with the square of
- * the room size.
+ * statement, `chat_move_cursors` (db/migrations/0002_write_path.sql), and the rooms whose members' cursors
+ * moved are handed on (to ReceiptFanout, which gives each room one `receipts` event per window). So receipts
+ * cost one database round trip per window per node, and one event per room per window, instead of a query,
+ * a write and a room-wide broadcast per receipt: with every receiver acknowledging every message,
+ * per-receipt broadcasts grow with the square of the room size.
  *
  * A caller is answered after the write that carries its event (VALIDATION when its seq is beyond the room's
  * last message), so an acknowledged receipt is stored. No timer runs while nothing is pending.
@@ -39,7 +39,8 @@ export class ReceiptCoalescer {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly windowMs: number,
-    private readonly broadcast: (roomId: string, receipts: RoomReceipt[]) => void,
+    /** After each write: every room whose members' cursors moved, with the new cursors. */
+    private readonly moved: (rooms: { roomId: string; receipts: RoomReceipt[] }[]) => void,
   ) {}
 
   update(roomId: string, userId: string, kind: 'delivered' | 'read', seq: number): Promise<void> {
@@ -97,7 +98,7 @@ export class ReceiptCoalescer {
       if (!list) byRoom.set(r.room_id, (list = []));
       list.push({ userId: r.user_id, deliveredSeq: Number(r.delivered_seq), readSeq: Number(r.read_seq) });
     }
-    for (const [roomId, receipts] of byRoom) this.broadcast(roomId, receipts);
+    this.moved([...byRoom].map(([roomId, receipts]) => ({ roomId, receipts })));
     batch.forEach((e, index) => {
       if (invalid.has(index)) e.reject(new ChatError('VALIDATION', 'seq is beyond the last message of the room'));
       else e.resolve();
