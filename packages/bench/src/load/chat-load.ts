@@ -21,7 +21,7 @@ export interface ChatLoadOptions {
   connectPerSecond: number;
   connectTimeoutMs: number;
   ack: { timeoutMs: number; retries: number };
-  /** Delivery receipts as the SDK sends them by default (one per room every 500 ms); false: none. */
+  /** Delivery receipts as the SDK sends them by default (one per room per second, no ack); false: none. */
   receipts?: boolean;
 }
 

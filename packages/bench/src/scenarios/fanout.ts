@@ -85,7 +85,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
 export const fanoutScenario: Scenario = {
   name: 'fanout',
   summary: 'U users in rooms of S at T sends/s for D s, on our nodes and on the bare Socket.IO ceiling: latency, deliveries/s, lost, duplicates, CPU per message, ratios',
-  usage: [...TARGET_USAGE, AGAINST_USAGE, '--no-receipts          clients send no delivery receipts (the SDK sends one per room every 500 ms, each fanned out as `receipt`)', ...usageFor(FANOUT_FLAGS)],
+  usage: [...TARGET_USAGE, AGAINST_USAGE, '--no-receipts          clients send no delivery receipts (the SDK sends one per room per second, without an ack; the nodes fan them out as `receipts`)', ...usageFor(FANOUT_FLAGS)],
   options: optionsFor(FANOUT_FLAGS, { 'no-receipts': { type: 'boolean' }, ...AGAINST_OPTION }),
   run,
 };
