@@ -95,8 +95,7 @@ function main(): void {
           content: payload.content,
           createdAt: new Date().toISOString(),
         };
-        // Like our nodes (and Socket.IO's own chat idiom): everyone in the room but the sending socket.
-        socket.to(`room:${payload.roomId}`).emit('message:new', message);
+        io.to(`room:${payload.roomId}`).emit('message:new', message);
         ack({ ok: true, message });
       });
     });

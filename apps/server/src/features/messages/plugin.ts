@@ -74,9 +74,7 @@ async function messages(app: FastifyInstance): Promise<void> {
       seqs.observe(row.room_id, row.seq);
       metrics.messagesPersisted.inc();
       metrics.messagesDelivered.inc();
-      // Not to the sending socket: its ack carries the message (the SDK takes it from there), and one
-      // socket write fewer per send is a tenth of a room of 10's (the user's other sockets still get it).
-      socket.to(roomChannel(row.room_id)).emit('message:new', message);
+      io.to(roomChannel(row.room_id)).emit('message:new', message);
       clock.lap('emit');
     } else {
       await sendLimiter.refund(userId);
