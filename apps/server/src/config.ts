@@ -45,6 +45,8 @@ const EnvSchema = z.object({
   GROUP_COMMIT_MAX_DELAY_MS: z.coerce.number().min(0).max(100).default(0),
   GROUP_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(256),
   GROUP_COMMIT_MIN_INTERVAL_MS: z.coerce.number().min(0).max(100).default(0),
+  /** Sends waiting for a batch beyond this are refused with UNAVAILABLE and a retryAfterMs hint. */
+  GROUP_COMMIT_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Delivered/read cursors arriving within this window are written and broadcast together (per node). */
   RECEIPT_WINDOW_MS: z.coerce.number().int().min(1).max(10_000).default(1000),
   /** Handshake admission: new connections per second per node and per client address (see docs/thundering-herd.md). */
@@ -86,7 +88,7 @@ export interface Config {
   /** Origins allowed for HTTP and the Socket.IO handshake, besides the node's own origin. */
   allowedOrigins: string[];
   messagesPerSecond: number;
-  groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number };
+  groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; maxQueue: number };
   receiptWindowMs: number;
   admission: { nodePerSecond: number; ipPerSecond: number; windowSeconds: number };
   /** The built web app, served at `/` (embedded mode); undefined to serve nothing. */
@@ -146,7 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     allowedOrigins: e.ALLOWED_ORIGINS,
     messagesPerSecond: e.MESSAGES_PER_SECOND,
-    groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS },
+    groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, maxQueue: e.GROUP_COMMIT_MAX_QUEUE },
     receiptWindowMs: e.RECEIPT_WINDOW_MS,
     admission: { nodePerSecond: e.ADMISSION_NODE_PER_SECOND, ipPerSecond: e.ADMISSION_IP_PER_SECOND, windowSeconds: e.ADMISSION_WINDOW_SECONDS },
     ...(e.WEB_DIST_DIR ? { webDistDir: path.resolve(e.WEB_DIST_DIR) } : existsSync(defaultWeb) ? { webDistDir: defaultWeb } : {}),

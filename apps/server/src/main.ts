@@ -4,6 +4,7 @@ import type { Server } from 'socket.io';
 import { buildApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { drain } from './lifecycle/drain';
+import { keepRunningOnUnhandledRejections } from './lifecycle/unhandled-rejections';
 
 /**
  * The node's process entry.
@@ -29,6 +30,7 @@ function load(): Config {
 
 async function single(config: Config): Promise<void> {
   const app = await buildApp(config);
+  keepRunningOnUnhandledRejections(app.log, () => app.metrics.unhandledRejections.inc());
   await app.listen({ host: config.host, port: config.port });
   app.log.info({ mode: config.database.kind === 'pglite' ? 'embedded' : 'cluster' }, 'chat node ready');
   onStopSignal(async () => {
@@ -41,6 +43,7 @@ async function single(config: Config): Promise<void> {
 async function worker(config: Config): Promise<void> {
   const index = process.env.CHAT_WORKER_INDEX ?? String(cluster.worker?.id ?? 0);
   const app = await buildApp({ ...config, nodeId: `${config.nodeId}-w${index}` });
+  keepRunningOnUnhandledRejections(app.log, () => app.metrics.unhandledRejections.inc());
   // Connections arrive from the primary; this server never listens itself.
   const { setupWorker } = await loadSticky();
   setupWorker(app.io as unknown as Server);

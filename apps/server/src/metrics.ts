@@ -36,6 +36,11 @@ export function createMetrics(nodeId: string, sources: { replicas?: () => Replic
       labelNames: ['event', 'outcome'] as const,
       registers: [registry],
     }),
+    unhandledRejections: new Counter({
+      name: 'chat_unhandled_rejections_total',
+      help: 'Promise rejections nobody handled (each a bug; logged, and the node keeps running)',
+      registers: [registry],
+    }),
     messagesReceived: new Counter({ name: 'chat_messages_received_total', help: 'message:send events received', registers: [registry] }),
     messagesPersisted: new Counter({ name: 'chat_messages_persisted_total', help: 'Messages committed', registers: [registry] }),
     messagesDelivered: new Counter({

@@ -152,7 +152,8 @@ export class RoomSync {
       const next: string[] = [];
       for (const r of results) {
         this.release(r.roomId, this.sequencer.applySync(r.roomId, r.messages, r.lastSeq));
-        if (r.hasMore && r.messages.length > 0) next.push(r.roomId);
+        // A room may come back empty with hasMore when the answer was full (the 1 MiB bound): ask again.
+        if (r.hasMore) next.push(r.roomId);
       }
       open = next;
     }

@@ -55,15 +55,24 @@ export class GroupCommitWriter {
   private inFlight: Promise<void> | undefined;
   private closed = false;
   private lastStart = 0n;
+  /** How long the last batch took to commit, in ms (the pace behind a full queue's retry hint). */
+  private lastBatchMs = 10;
 
   constructor(
     private readonly db: Database,
-    private readonly opts: { maxDelayMs: number; maxBatch: number; minIntervalMs?: number },
+    private readonly opts: { maxDelayMs: number; maxBatch: number; minIntervalMs?: number; maxQueue?: number },
     private readonly onBatch: (stats: BatchStats) => void = () => {},
   ) {}
 
   submit(req: SendRequest): Promise<SendResult & { timing: SendTiming }> {
     if (this.closed) return Promise.reject(new ChatError('UNAVAILABLE', 'node is shutting down'));
+    // A bounded queue: when the database falls behind, sends are refused with a hint (the time to commit
+    // what is queued, at the last batch's pace) instead of piling up in memory until the node falls over.
+    if (this.queue.length >= (this.opts.maxQueue ?? Infinity)) {
+      const batches = Math.ceil(this.queue.length / this.opts.maxBatch) + 1;
+      const retryAfterMs = Math.min(30_000, Math.max(100, batches * this.lastBatchMs));
+      return Promise.reject(new ChatError('UNAVAILABLE', 'too many messages waiting to be stored, try again', { retryAfterMs }));
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ req, queuedAt: process.hrtime.bigint(), resolve, reject });
       this.schedule();
@@ -133,6 +142,7 @@ export class GroupCommitWriter {
       return;
     }
     const commitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.lastBatchMs = commitSeconds * 1000;
     this.onBatch({ size: batch.length, seconds: commitSeconds });
     batch.forEach((p, i) => {
       const r = results[i]!;

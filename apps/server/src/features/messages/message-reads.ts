@@ -111,17 +111,28 @@ export async function syncPages(
   return new Map(cursors.map((c, i) => [c.roomId, pages[i]!]));
 }
 
+/** What one `sync` answer may carry, estimated as UTF-8 JSON (PROTOCOL.md `sync`). */
+export const SYNC_ANSWER_MAX_BYTES = 1024 * 1024;
+/** Rooms whose pages are read together: the most held in memory beyond the budget at once. */
+const SYNC_ROOMS_PER_READ = 10;
+
 /**
  * The answer to `sync` for `userId`, per requested room (the first cursor given for a room counts): the
  * messages after its cursor — the member's delivered cursor when none is given — with their reactions,
  * `hasMore`, and the room's last seq. Reads the primary: it is the recovery path and must see everything
  * acknowledged.
+ *
+ * Bounded in bytes (`maxBytes`, estimated): rooms are read a few at a time, in the order asked, and once the
+ * answer is full a room's page is cut short, and the rooms after it are answered with no messages; both say
+ * `hasMore`, and the client asks again from where it got to. The first message always fits, so every call
+ * makes progress.
  */
 export async function syncRooms(
   db: Kysely<DB>,
   userId: string,
   requested: readonly { roomId: string; afterSeq?: number | undefined }[],
   limit: number,
+  maxBytes: number = SYNC_ANSWER_MAX_BYTES,
 ): Promise<SyncRoomResult[]> {
   const roomIds = [...new Set(requested.map((r) => r.roomId))];
   const state = await db
@@ -136,21 +147,43 @@ export async function syncRooms(
     const asked = requested.find((r) => r.roomId === roomId)?.afterSeq;
     return { roomId, afterSeq: asked ?? byRoom.get(roomId)?.delivered_seq ?? 0 };
   });
-  const pages = await syncPages(db, cursors, limit);
-  const rows = [...pages.values()].flatMap((p) => p.rows);
-  const reactions = await reactionsOf(
-    asReadonly(db),
-    rows.filter((r) => !r.deleted_at).map((r) => r.id),
-  );
-  return cursors.map(({ roomId }) => {
-    const page = pages.get(roomId)!;
-    return {
-      roomId,
-      messages: page.rows.map((r): Message => toMessage(r, reactions.get(r.id))),
-      hasMore: page.hasMore,
-      lastSeq: byRoom.get(roomId)?.last_seq ?? 0,
-    };
-  });
+  const answers: SyncRoomResult[] = [];
+  let bytes = 0;
+  for (let at = 0; at < cursors.length; at += SYNC_ROOMS_PER_READ) {
+    const chunk = cursors.slice(at, at + SYNC_ROOMS_PER_READ);
+    const lastSeqOf = (roomId: string) => byRoom.get(roomId)?.last_seq ?? 0;
+    if (bytes >= maxBytes) {
+      // Full: the rest of the rooms are not read at all.
+      for (const c of chunk) answers.push({ roomId: c.roomId, messages: [], hasMore: lastSeqOf(c.roomId) > c.afterSeq, lastSeq: lastSeqOf(c.roomId) });
+      continue;
+    }
+    const pages = await syncPages(db, chunk, limit);
+    const rows = [...pages.values()].flatMap((p) => p.rows);
+    const reactions = await reactionsOf(
+      asReadonly(db),
+      rows.filter((r) => !r.deleted_at).map((r) => r.id),
+    );
+    for (const { roomId } of chunk) {
+      const page = pages.get(roomId)!;
+      const messages: Message[] = [];
+      for (const row of page.rows) {
+        const message = toMessage(row, reactions.get(row.id));
+        const size = estimatedBytes(message);
+        if (bytes + size > maxBytes && bytes > 0) break;
+        bytes += size;
+        messages.push(message);
+      }
+      answers.push({ roomId, messages, hasMore: page.hasMore || messages.length < page.rows.length, lastSeq: lastSeqOf(roomId) });
+    }
+  }
+  return answers;
+}
+
+/** An upper bound of the message's UTF-8 JSON size: 3 bytes per UTF-16 unit of text, ids and dates at length. */
+function estimatedBytes(m: Message): number {
+  let reactions = 0;
+  for (const r of m.reactions ?? []) reactions += 32 + 3 * r.emoji.length + r.userIds.reduce((n, id) => n + id.length + 3, 0);
+  return 256 + 3 * (m.content.length + m.senderName.length) + m.id.length + m.roomId.length + m.senderId.length + reactions;
 }
 
 async function readSyncPages(db: Kysely<DB>, cursors: readonly SyncCursor[], limit: number): Promise<SyncPage[]> {
