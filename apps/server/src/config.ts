@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { LIMITS } from '@chat/protocol';
 
 /**
  * Configuration comes from the environment and is validated once at start-up. The mode follows from it:
@@ -42,6 +43,8 @@ const EnvSchema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   ALLOWED_ORIGINS: csv,
   MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(10),
+  /** Events of one socket handled at once; more are answered RATE_LIMITED (an SDK sends one message at a time). */
+  SOCKET_EVENTS_IN_FLIGHT_MAX: z.coerce.number().int().min(1).max(100_000).default(LIMITS.eventsInFlightPerSocket),
   GROUP_COMMIT_MAX_DELAY_MS: z.coerce.number().min(0).max(100).default(0),
   GROUP_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(256),
   GROUP_COMMIT_MIN_INTERVAL_MS: z.coerce.number().min(0).max(100).default(0),
@@ -88,6 +91,7 @@ export interface Config {
   /** Origins allowed for HTTP and the Socket.IO handshake, besides the node's own origin. */
   allowedOrigins: string[];
   messagesPerSecond: number;
+  socketEventsInFlightMax: number;
   groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; maxQueue: number };
   receiptWindowMs: number;
   admission: { nodePerSecond: number; ipPerSecond: number; windowSeconds: number };
@@ -148,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     allowedOrigins: e.ALLOWED_ORIGINS,
     messagesPerSecond: e.MESSAGES_PER_SECOND,
+    socketEventsInFlightMax: e.SOCKET_EVENTS_IN_FLIGHT_MAX,
     groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, maxQueue: e.GROUP_COMMIT_MAX_QUEUE },
     receiptWindowMs: e.RECEIPT_WINDOW_MS,
     admission: { nodePerSecond: e.ADMISSION_NODE_PER_SECOND, ipPerSecond: e.ADMISSION_IP_PER_SECOND, windowSeconds: e.ADMISSION_WINDOW_SECONDS },

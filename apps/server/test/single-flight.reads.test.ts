@@ -21,7 +21,7 @@ class QueryCounter implements KyselyPlugin {
 }
 
 describe('single-flight reads on PostgreSQL', () => {
-  const node = useNode('postgres', { env: { MESSAGES_PER_SECOND: '100000' } });
+  const node = useNode('postgres', { env: { MESSAGES_PER_SECOND: '100000', SOCKET_EVENTS_IN_FLIGHT_MAX: '1000' } }); // setup sends in bulk
   let counter: QueryCounter;
   let counted: Kysely<DB>;
   const rooms: Record<'a' | 'b' | 'c', string> = { a: '', b: '', c: '' };

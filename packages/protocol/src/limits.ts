@@ -23,6 +23,13 @@ export const LIMITS = {
   timeoutMaxSeconds: 60 * 60 * 24 * 28,
   /** Default per-user send budget (messages per second). */
   messagesPerSecond: 10,
+  /**
+   * Per-user budgets of the other socket events, per second, by class (PROTOCOL.md "Budgets"): edits and
+   * deletes, reactions, receipts (delivered/read), typing, sync, presence:get. Over budget: RATE_LIMITED.
+   */
+  eventsPerSecond: { edit: 5, reaction: 10, receipt: 50, typing: 10, sync: 30, presence: 5 },
+  /** Default cap on events of one socket being handled at once (SOCKET_EVENTS_IN_FLIGHT_MAX); more are RATE_LIMITED. */
+  eventsInFlightPerSocket: 64,
   /** Typing: one broadcast per user and room per this window; `typing: true` expires after typingExpiryMs. */
   typingCoalesceMs: 1000,
   typingExpiryMs: 3000,

@@ -8,6 +8,7 @@ import { ReadYourWrites } from '../db/read-your-writes';
 import { clientAddressResolver, type ClientAddressResolver } from '../http/client-address';
 import { createMetrics, type Metrics } from '../metrics';
 import { SocketEvents } from '../socket/socket-events';
+import { EventBudgets } from '../socket/event-budgets';
 import type { ChatServer } from '../socket/types';
 import type { ClusterBus } from './cluster-bus';
 import { chooseCrossNode, type ReadinessCheck } from './mode';
@@ -62,12 +63,13 @@ async function infrastructure(app: FastifyInstance, { config, database, socketOp
   });
   crossNode.bus.subscribe('reads:fence', (userIds, lsn) => reads.applyFence(userIds, BigInt(lsn)));
   const validateStage = metrics.sendStages.labels('validate');
+  const budgets = new EventBudgets(crossNode.rateLimiters);
   const socketEvents = new SocketEvents(app.log, (event, outcome, socket, validateSeconds) => {
     metrics.socketEvents.inc({ event, outcome });
     if (event === 'message:send' && outcome === 'ok') validateStage.observe(validateSeconds);
     // A write the sender's next read must see (read-your-writes), as the protocol's event table says.
     if (outcome === 'ok' && CLIENT_EVENT_TABLE[event].writes) reads.noteWrite(socket.data.userId);
-  });
+  }, (event, socket) => budgets.check(event, socket.data.userId), config.socketEventsInFlightMax);
 
   app.decorate('config', config);
   app.decorate('db', db);

@@ -2,6 +2,7 @@ import {
   CLIENT_EVENTS,
   CLIENT_EVENT_TABLE,
   ChatError,
+  LIMITS,
   type Ack,
   type ClientEventAck,
   type ClientEventName,
@@ -23,6 +24,11 @@ export type ConnectStep = (socket: ChatSocket) => Promise<void>;
 export type ConnectedHook = (socket: ChatSocket) => void | Promise<void>;
 /** Runs on `disconnecting`, with the socket rooms it was in (Socket.IO empties them before `disconnect`). */
 export type DisconnectHook = (socket: ChatSocket, rooms: ReadonlySet<string>, reason: string) => void | Promise<void>;
+/** The budget check of a valid event before its handler runs: an error refuses it (RATE_LIMITED). */
+export type EventBudget = (event: ClientEventName, socket: ChatSocket) => Promise<ChatError | undefined>;
+
+/** How long a socket at its in-flight cap is asked to wait: about one round of its pending events. */
+const IN_FLIGHT_RETRY_MS = 250;
 
 /**
  * The registry through which features add socket behaviour without a god `socket.ts`: each feature plugin
@@ -37,11 +43,15 @@ export class SocketEvents {
   private readonly connectSteps: ConnectStep[] = [];
   private readonly connectedHooks: ConnectedHook[] = [];
   private readonly disconnectHooks: DisconnectHook[] = [];
+  /** Events of each socket being handled now (LIMITS.eventsInFlightPerSocket). */
+  private readonly inFlight = new WeakMap<ChatSocket, number>();
 
   constructor(
     private readonly log: FastifyBaseLogger,
     /** After every acknowledged event; `validateSeconds` is the payload check (schema and storable text). */
     private readonly onHandled: (event: ClientEventName, outcome: string, socket: ChatSocket, validateSeconds: number) => void = () => {},
+    private readonly budget: EventBudget = () => Promise.resolve(undefined),
+    private readonly maxInFlight: number = LIMITS.eventsInFlightPerSocket,
   ) {}
 
   on<E extends ClientEventName>(event: E, handler: EventHandler<E>): void {
@@ -111,14 +121,23 @@ export class SocketEvents {
     if (!parsed.success) {
       response = { ok: false, error: validationError(parsed.error).toJSON() };
     } else {
+      // Invalid events are refused before anything is counted; valid ones take a place in flight and then
+      // their budget, so a flood is answered RATE_LIMITED without running a handler.
+      const inFlight = this.inFlight.get(socket) ?? 0;
+      this.inFlight.set(socket, inFlight + 1);
       try {
         rejectUnstorableText(parsed.data);
         validateSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+        if (inFlight >= this.maxInFlight) throw new ChatError('RATE_LIMITED', 'too many events in flight on this connection', { retryAfterMs: IN_FLIGHT_RETRY_MS });
+        const refused = await this.budget(event, socket);
+        if (refused) throw refused;
         const result = await handler(socket, parsed.data as ClientEventPayload<ClientEventName>);
         response = { ok: true, ...(result ?? {}) };
       } catch (err) {
         const error: ErrorObject = toErrorObject(err, this.log, { event, socketId: socket.id, userId: socket.data.userId });
         response = { ok: false, error };
+      } finally {
+        this.inFlight.set(socket, (this.inFlight.get(socket) ?? 1) - 1);
       }
     }
     this.onHandled(event, response.ok ? 'ok' : response.error.code, socket, validateSeconds);

@@ -112,7 +112,7 @@ export async function syncPages(
 }
 
 /** What one `sync` answer may carry, estimated as UTF-8 JSON (PROTOCOL.md `sync`). */
-export const SYNC_ANSWER_MAX_BYTES = 1024 * 1024;
+const SYNC_ANSWER_MAX_BYTES = 1024 * 1024;
 /** Rooms whose pages are read together: the most held in memory beyond the budget at once. */
 const SYNC_ROOMS_PER_READ = 10;
 
