@@ -36,6 +36,11 @@ export class Membership {
   }
 
   /** The caller's role, or the access error. */
+  /** The user's role in the room now (primary), undefined when not a member. */
+  currentRole(userId: string, roomId: string): Promise<Role | undefined> {
+    return this.roleOf(this.db.primary, roomId, userId);
+  }
+
   async requireMember(userId: string, roomId: string): Promise<Role> {
     const role = await this.roleOf(this.db.primary, roomId, userId);
     if (role === undefined) throw await this.accessError(roomId);

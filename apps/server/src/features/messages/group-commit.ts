@@ -1,6 +1,7 @@
 import { sql, type DB, type Database, type Kysely } from '@chat/db';
 import { ChatError } from '@chat/protocol';
 import type { MessageRow } from '../../views/message-view';
+import { MembershipRefusal } from './membership-refusal';
 
 export interface SendRequest {
   id: string;
@@ -156,7 +157,7 @@ type Outcome = SendResult | ChatError;
 
 interface SendRow {
   i: string | number;
-  outcome: 'created' | 'stored' | 'conflict' | 'duplicate' | 'no_room' | 'bad_reply';
+  outcome: 'created' | 'stored' | 'conflict' | 'duplicate' | 'no_room' | 'not_member' | 'bad_reply';
   id: string;
   room_id: string;
   seq: string | number;
@@ -170,9 +171,9 @@ interface SendRow {
 }
 
 /**
- * One batch, one round trip: `chat_send_messages` (db/migrations/0007_send_without_member_rows.sql) locks the
- * rooms in id order, classifies every send (new, retry, conflict, repeated in the batch, unknown room, bad
- * reply), allocates contiguous seq blocks for the new ones and inserts them, in the implicit transaction of
+ * One batch, one round trip: `chat_send_messages` (db/migrations/0008_send_checks_membership.sql) locks the
+ * rooms in id order, classifies every send (new, retry, conflict, repeated in the batch, unknown room, not
+ * a member, bad reply), allocates contiguous seq blocks for the new ones and inserts them, in the implicit transaction of
  * that one statement. It touches no member row: the senders' own cursors follow through the receipt writer.
  */
 async function writeBatch(db: Kysely<DB>, reqs: SendRequest[]): Promise<Outcome[]> {
@@ -205,7 +206,9 @@ async function writeBatch(db: Kysely<DB>, reqs: SendRequest[]): Promise<Outcome[
       case 'conflict':
         return new ChatError('CONFLICT', 'message id already used');
       case 'no_room':
-        return new ChatError('NOT_FOUND', 'no such room');
+        return new MembershipRefusal('NOT_FOUND', 'no such room', req.roomId);
+      case 'not_member':
+        return new MembershipRefusal('FORBIDDEN', 'not a member of this room', req.roomId);
       case 'bad_reply':
         return new ChatError('NOT_FOUND', 'replyTo is not a message of this room');
       case 'duplicate':

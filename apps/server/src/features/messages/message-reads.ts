@@ -3,6 +3,7 @@ import { asReadonly, sql } from '@chat/db';
 import type { Message, ReactionSummary, SyncRoomResult } from '@chat/protocol';
 import { SingleFlight } from '../../infra/single-flight';
 import { toMessage, type MessageRow } from '../../views/message-view';
+import { MembershipRefusal } from './membership-refusal';
 
 type Reader = ReadonlyKysely<DB>;
 
@@ -141,8 +142,13 @@ export async function syncRooms(
     .select(['m.room_id', 'm.delivered_seq', 'r.last_seq'])
     .where('m.user_id', '=', userId)
     .where('m.room_id', 'in', roomIds)
+    .where('m.left_at', 'is', null)
     .execute();
   const byRoom = new Map(state.map((s) => [s.room_id, s]));
+  // The caller checked the socket's channels; the member rows are the truth (a lost broadcast leaves a
+  // channel behind).
+  const stale = roomIds.find((roomId) => !byRoom.has(roomId));
+  if (stale !== undefined) throw new MembershipRefusal('NOT_FOUND', 'no such room', stale);
   const cursors = roomIds.map((roomId) => {
     const asked = requested.find((r) => r.roomId === roomId)?.afterSeq;
     return { roomId, afterSeq: asked ?? byRoom.get(roomId)?.delivered_seq ?? 0 };

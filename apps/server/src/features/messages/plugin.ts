@@ -9,6 +9,7 @@ import { MessageAccess } from './message-access';
 import { ReceiptCoalescer } from './receipt-coalescer';
 import { ReceiptFanout } from './receipt-fanout';
 import { GroupCommitWriter } from './group-commit';
+import { MembershipRefusal } from './membership-refusal';
 import { historyPage, roomLastSeq, searchMessages, syncRooms } from './message-reads';
 import { deleteMessage, editMessage, setReaction } from './message-writes';
 import { RoomSeqCache } from './room-seq-cache';
@@ -56,14 +57,21 @@ async function messages(app: FastifyInstance): Promise<void> {
     // Over budget every send is refused, a retry of a stored id too: looking it up would give a flood a
     // database read per event. Within budget a retry is answered from the store and its point refunded.
     if (!budget.allowed) throw new ChatError('RATE_LIMITED', 'sending too fast', { retryAfterMs: budget.retryAfterMs });
-    const { row, created, timing } = await writer.submit({
-      id: payload.id,
-      roomId: payload.roomId,
-      senderId: userId,
-      senderName: socket.data.displayName,
-      content: payload.content,
-      replyTo: payload.replyTo,
-    });
+    const { row, created, timing } = await writer
+      .submit({
+        id: payload.id,
+        roomId: payload.roomId,
+        senderId: userId,
+        senderName: socket.data.displayName,
+        content: payload.content,
+        replyTo: payload.replyTo,
+      })
+      .catch((err: unknown) => {
+        // The socket's room channel said member, the database says not: the broadcast that should have
+        // taken the socket out was lost. Take it out now, so it stops receiving the room too.
+        if (err instanceof MembershipRefusal) void socket.leave(roomChannel(err.roomId));
+        throw err;
+      });
     clock.record('queue_wait', timing.queueSeconds);
     clock.record('commit', timing.commitSeconds);
     const message = toMessage(row);
@@ -86,7 +94,7 @@ async function messages(app: FastifyInstance): Promise<void> {
   });
 
   app.socketEvents.on('message:edit', async (socket, { id, content }) => {
-    const row = await access.visibleMessage(socket, id);
+    const { row } = await access.writableMessage(socket, id);
     if (row.sender_id !== socket.data.userId) throw new ChatError('FORBIDDEN', 'only the sender can edit a message');
     if (row.deleted_at) throw new ChatError('CONFLICT', 'message was deleted');
     const message = await editMessage(db.primary, row, content);
@@ -95,9 +103,9 @@ async function messages(app: FastifyInstance): Promise<void> {
   });
 
   app.socketEvents.on('message:delete', async (socket, { id }) => {
-    const row = await access.visibleMessage(socket, id);
+    const { row, role } = await access.writableMessage(socket, id);
     if (row.deleted_at) return;
-    if (row.sender_id !== socket.data.userId && (await membership.requireMember(socket.data.userId, row.room_id)) === 'member') {
+    if (row.sender_id !== socket.data.userId && role === 'member') {
       throw new ChatError('FORBIDDEN', 'only the sender or a room admin can delete a message');
     }
     const deletedAt = new Date();
@@ -105,7 +113,7 @@ async function messages(app: FastifyInstance): Promise<void> {
   });
 
   async function react(socket: ChatSocket, messageId: string, emoji: string, add: boolean): Promise<void> {
-    const row = await access.visibleMessage(socket, messageId);
+    const { row } = await access.writableMessage(socket, messageId);
     if (row.deleted_at) throw new ChatError('CONFLICT', 'message was deleted');
     const reactions = await setReaction(db.primary, { messageId, userId: socket.data.userId, emoji, add });
     if (reactions) io.to(roomChannel(row.room_id)).emit('reaction:updated', { roomId: row.room_id, messageId, reactions });
@@ -119,7 +127,12 @@ async function messages(app: FastifyInstance): Promise<void> {
     // Naming any room the caller does not belong to fails the whole call.
     for (const r of requested) await access.requireRoom(socket, r.roomId);
     if (requested.length === 0) return { rooms: [] };
-    const rooms = await syncRooms(db.primary, socket.data.userId, requested, request.limit ?? LIMITS.syncDefaultLimit);
+    const rooms = await syncRooms(db.primary, socket.data.userId, requested, request.limit ?? LIMITS.syncDefaultLimit).catch(async (err: unknown) => {
+      if (!(err instanceof MembershipRefusal)) throw err;
+      // A stale channel (see MembershipRefusal): out of it, and the room's access error for the whole call.
+      void socket.leave(roomChannel(err.roomId));
+      throw await membership.accessError(err.roomId);
+    });
     for (const r of rooms) seqs.observe(r.roomId, r.lastSeq);
     return { rooms };
   });
