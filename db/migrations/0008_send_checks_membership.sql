@@ -7,6 +7,8 @@
 -- public room is 'not_member' (FORBIDDEN), of a private or direct room 'no_room' (NOT_FOUND, as everywhere
 -- else a hidden room is). A retry of an id already stored is still answered from the store.
 --
+-- And every lookup by key is written so that the cached generic plan cannot turn it into a scan (below).
+--
 -- CREATE OR REPLACE resets the function's settings, so those of 0003 and 0004 are set again below.
 
 create or replace function chat_send_messages(
@@ -49,19 +51,25 @@ begin
         when r.id is null then 'no_room'
         -- The socket's room channel is a cache of membership; the write path checks the row itself, so a
         -- kick, ban or leave whose broadcast was lost still stops the sender here.
-        when not exists (
-          select 1 from room_members rm where rm.room_id = x.room_id and rm.user_id = x.sender_id and rm.left_at is null
-        ) then case when r.type = 'public' then 'not_member' else 'no_room' end
+        when rm.found is null then case when r.type = 'public' then 'not_member' else 'no_room' end
         when x.reply_to is not null
-          and not exists (select 1 from messages t where t.id = x.reply_to and t.room_id = x.room_id)
+          and rt.room_id is distinct from x.room_id
           and not exists (select 1 from input e where e.id = x.reply_to and e.room_id = x.room_id and e.i < x.i)
           then 'bad_reply'
         else 'created'
       end as outcome,
       r.last_seq
     from input x
-    left join messages m on m.id = x.id
-    left join rooms r on r.id = x.room_id
+    -- Every lookup is a LATERAL subquery with LIMIT 1 (a fence against being flattened into a join): the
+    -- function's generic plan is made once per connection, often while the tables are nearly empty, and a
+    -- plain join was then planned as a full index scan of `messages` filtered per row, kept as the table
+    -- grew (auto_explain, docs/performance.md row 11). Inside the fence each is a key lookup by parameter.
+    left join lateral (select s.id, s.sender_id, s.room_id from messages s where s.id = x.id limit 1) m on true
+    left join lateral (select s.id, s.type, s.last_seq from rooms s where s.id = x.room_id limit 1) r on true
+    left join lateral (
+      select true as found from room_members s where s.room_id = x.room_id and s.user_id = x.sender_id and s.left_at is null limit 1
+    ) rm on true
+    left join lateral (select s.room_id from messages s where s.id = x.reply_to limit 1) rt on true
   ),
   numbered as (
     select c.*, c.last_seq + row_number() over (partition by c.room_id order by c.i) as new_seq
@@ -94,8 +102,11 @@ begin
   from classified c
   left join numbered b on b.i = c.i
   left join inserted ins on ins.id = c.id and c.outcome = 'created'
-  left join messages m on m.id = c.id and c.outcome = 'stored'
-  left join users u on u.id = c.sender_id and c.outcome = 'stored'
+  left join lateral (
+    select s.room_id, s.seq, s.sender_id, s.content, s.reply_to, s.created_at, s.edited_at, s.deleted_at, s.id
+    from messages s where s.id = c.id and c.outcome = 'stored' limit 1
+  ) m on true
+  left join lateral (select s.display_name from users s where s.id = c.sender_id and c.outcome = 'stored' limit 1) u on true
   -- (allocated runs although nothing reads it: data-modifying CTEs always run to completion.)
   order by c.i;
 end;
