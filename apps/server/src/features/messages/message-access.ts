@@ -9,7 +9,7 @@ import { messageById } from './message-reads';
  * Authorization for socket events. Reads (and the first check of every event) are O(1): a socket is in a
  * room's channel when its user is a member (membership/membership.ts keeps that true through the cluster
  * bus), so the database is read only to tell the errors apart. Writes do not trust the channel alone: a
- * send's batch statement checks the member row (migration 0008), and edits, deletes and reactions read it
+ * send's batch statement checks the member row (migration 0007), and edits, deletes and reactions read it
  * here, so a membership broadcast that was lost never leaves a way to write.
  */
 export class MessageAccess {

@@ -76,11 +76,6 @@ async function messages(app: FastifyInstance): Promise<void> {
     clock.record('commit', timing.commitSeconds);
     const message = toMessage(row);
     if (created) {
-      // The sender has read their own message: their cursors follow through the receipt writer, not in the
-      // send's transaction, so a send batch never waits on a receipt write's member rows (migration 0007).
-      cursors
-        .update(row.room_id, userId, 'read', row.seq, { announce: false })
-        .catch((err: unknown) => app.log.warn({ err, roomId: row.room_id, userId }, "moving the sender's own cursors failed"));
       seqs.observe(row.room_id, row.seq);
       metrics.messagesPersisted.inc();
       metrics.messagesDelivered.inc();

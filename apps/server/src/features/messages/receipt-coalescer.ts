@@ -6,8 +6,6 @@ interface CursorEvent {
   userId: string;
   read: boolean;
   seq: number;
-  /** False for a sender's own message: the cursor moves, but nobody is told (PROTOCOL.md "Own messages"). */
-  announce: boolean;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -45,9 +43,9 @@ export class ReceiptCoalescer {
     private readonly moved: (rooms: { roomId: string; receipts: RoomReceipt[] }[]) => void,
   ) {}
 
-  update(roomId: string, userId: string, kind: 'delivered' | 'read', seq: number, opts: { announce?: boolean } = {}): Promise<void> {
+  update(roomId: string, userId: string, kind: 'delivered' | 'read', seq: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ roomId, userId, read: kind === 'read', seq, announce: opts.announce ?? true, resolve, reject });
+      this.pending.push({ roomId, userId, read: kind === 'read', seq, resolve, reject });
       this.schedule();
     });
   }
@@ -90,14 +88,12 @@ export class ReceiptCoalescer {
       return;
     }
     const invalid = new Set<number>();
-    const announced = new Set(batch.filter((e) => e.announce).map((e) => memberKey(e.roomId, e.userId)));
     const byRoom = new Map<string, RoomReceipt[]>();
     for (const r of rows) {
       if (r.outcome === 'invalid') {
         invalid.add(Number(r.i) - 1);
         continue;
       }
-      if (!announced.has(memberKey(r.room_id, r.user_id))) continue;
       let list = byRoom.get(r.room_id);
       if (!list) byRoom.set(r.room_id, (list = []));
       list.push({ userId: r.user_id, deliveredSeq: Number(r.delivered_seq), readSeq: Number(r.read_seq) });
@@ -108,8 +104,4 @@ export class ReceiptCoalescer {
       else e.resolve();
     });
   }
-}
-
-function memberKey(roomId: string, userId: string): string {
-  return `${roomId}\u0000${userId}`;
 }
