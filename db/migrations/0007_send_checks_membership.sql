@@ -8,8 +8,13 @@
 -- room is 'not_member' (FORBIDDEN), of a private or direct room 'no_room' (NOT_FOUND, as everywhere else a
 -- hidden room is). A retry of an id already stored is still answered from the store.
 --
--- Otherwise as 0006 (rooms, then the senders' member rows, locked in order; own cursors moved in the same
--- statement). CREATE OR REPLACE resets the function's settings, so those of 0003 and 0004 are set again.
+-- And a send no longer moves its sender's own cursors (PROTOCOL.md "Own messages"): that UPDATE locked the
+-- sender's member row while the batch held its rooms, so every batch could wait for the once-a-second
+-- receipt write holding that row until its commit (docs/performance.md row 10: on one node 63 msg/s with
+-- it, 500 without). Clients mark what they show as read, their own messages included, and `unread` never
+-- counted own messages. The send now locks rooms only; the receipt writer locks member rows only.
+--
+-- CREATE OR REPLACE resets the function's settings, so those of 0003 and 0004 are set again below.
 
 create or replace function chat_send_messages(
   p_ids uuid[],
@@ -34,14 +39,6 @@ create or replace function chat_send_messages(
 #variable_conflict use_column
 begin
   perform 1 from rooms r where r.id = any (p_rooms) order by r.id for update;
-  -- Then the senders' member rows, in (room, user) order, before the statement below updates them: the
-  -- receipt writer (chat_move_cursors) locks member rows in the same order, so the two never deadlock.
-  perform 1 from room_members m
-    join (select distinct t.room_id, t.sender_id from unnest(p_rooms, p_senders) as t(room_id, sender_id)) k
-      on m.room_id = k.room_id and m.user_id = k.sender_id
-    order by m.room_id, m.user_id
-    for update of m;
-
   -- A new statement, so a new snapshot: it sees what the batches we waited for committed.
   return query
   with input as (
@@ -93,12 +90,6 @@ begin
     insert into messages (id, room_id, seq, sender_id, content, reply_to)
     select b.id, b.room_id, b.new_seq, b.sender_id, b.content, b.reply_to from numbered b
     returning messages.id, messages.created_at
-  ),
-  own_cursors as (
-    update room_members rm
-    set delivered_seq = greatest(rm.delivered_seq, o.s), read_seq = greatest(rm.read_seq, o.s)
-    from (select b.room_id, b.sender_id, max(b.new_seq) as s from numbered b group by b.room_id, b.sender_id) o
-    where rm.room_id = o.room_id and rm.user_id = o.sender_id
   )
   select
     c.i,
@@ -121,7 +112,7 @@ begin
     from messages s where s.id = c.id and c.outcome = 'stored' limit 1
   ) m on true
   left join lateral (select s.display_name from users s where s.id = c.sender_id and c.outcome = 'stored' limit 1) u on true
-  -- (allocated and own_cursors run although nothing reads them: data-modifying CTEs always run to completion.)
+  -- (allocated runs although nothing reads it: data-modifying CTEs always run to completion.)
   order by c.i;
 end;
 $$;

@@ -173,8 +173,8 @@ interface SendRow {
 /**
  * One batch, one round trip: `chat_send_messages` (db/migrations/0007_send_checks_membership.sql) locks the
  * rooms in id order, classifies every send (new, retry, conflict, repeated in the batch, unknown room, not
- * a member, bad reply), allocates contiguous seq blocks for the new ones, inserts them and moves their
- * senders' own cursors, in the implicit transaction of that one statement.
+ * a member, bad reply), allocates contiguous seq blocks for the new ones and inserts them, in the implicit
+ * transaction of that one statement. It locks no member row (the senders' cursors move by their receipts).
  */
 async function writeBatch(db: Kysely<DB>, reqs: SendRequest[]): Promise<Outcome[]> {
   const { rows } = await sql<SendRow>`select * from chat_send_messages(
