@@ -43,6 +43,9 @@ const EnvSchema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   ALLOWED_ORIGINS: csv,
   MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(10),
+  /** Password hashes (argon2id, ~19 MiB each) run at once per node, and how many may wait; more: UNAVAILABLE. */
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  PASSWORD_HASH_MAX_WAITING: z.coerce.number().int().min(0).max(10_000).default(64),
   /** Events of one socket handled at once; more are answered RATE_LIMITED (an SDK sends one message at a time). */
   SOCKET_EVENTS_IN_FLIGHT_MAX: z.coerce.number().int().min(1).max(100_000).default(LIMITS.eventsInFlightPerSocket),
   GROUP_COMMIT_MAX_DELAY_MS: z.coerce.number().min(0).max(100).default(0),
@@ -99,6 +102,7 @@ export interface Config {
   webDistDir?: string;
   /** Argon2id cost; OWASP's minimum by default. */
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  passwordHashing: { concurrency: number; maxWaiting: number };
 }
 
 export class ConfigError extends Error {
@@ -158,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     admission: { nodePerSecond: e.ADMISSION_NODE_PER_SECOND, ipPerSecond: e.ADMISSION_IP_PER_SECOND, windowSeconds: e.ADMISSION_WINDOW_SECONDS },
     ...(e.WEB_DIST_DIR ? { webDistDir: path.resolve(e.WEB_DIST_DIR) } : existsSync(defaultWeb) ? { webDistDir: defaultWeb } : {}),
     argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+    passwordHashing: { concurrency: e.PASSWORD_HASH_CONCURRENCY, maxWaiting: e.PASSWORD_HASH_MAX_WAITING },
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '@chat/db';
 import { ChatError, type AuthResponse, type TokensResponse } from '@chat/protocol';
-import { dummyHash, hashPassword, verifyPassword, type Argon2Cost } from './passwords';
+import type { PasswordHasher } from './passwords';
 import { Tokens } from './tokens';
 import { toUser } from './user-view';
 
@@ -16,17 +16,19 @@ function isUniqueViolation(err: unknown): boolean {
  * Every write goes to the primary.
  */
 export class Accounts {
-  private dummy: Promise<string> | undefined;
-
   constructor(
     private readonly db: Database,
     private readonly tokens: Tokens,
-    private readonly cost: Argon2Cost,
+    private readonly passwords: PasswordHasher,
     private readonly refreshTtlDays: number,
   ) {}
 
   async register(input: { username: string; password: string; displayName?: string | undefined }): Promise<AuthResponse> {
-    const passwordHash = await hashPassword(input.password, this.cost);
+    // The name first: a taken name must not cost a hash (a flood of sign-ups for taken names would queue
+    // every honest sign-in behind them). The unique index still decides a race.
+    const taken = await this.db.primary.selectFrom('users').select('id').where('username', '=', input.username).executeTakeFirst();
+    if (taken) throw new ChatError('CONFLICT', 'username taken');
+    const passwordHash = await this.passwords.hash(input.password);
     const id = randomUUID();
     try {
       const row = await this.db.primary
@@ -48,10 +50,10 @@ export class Accounts {
       .where('username', '=', username)
       .executeTakeFirst();
     if (!row) {
-      await verifyPassword(await (this.dummy ??= dummyHash(this.cost)), password);
+      await this.passwords.verifyAgainstDummy(password);
       return undefined;
     }
-    if (!(await verifyPassword(row.password_hash, password))) return undefined;
+    if (!(await this.passwords.verify(row.password_hash, password))) return undefined;
     return { user: toUser(row), ...(await this.openSession(row.id, row.username, row.display_name)) };
   }
 

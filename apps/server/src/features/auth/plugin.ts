@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { route } from '../../http/route';
 import { Accounts } from './accounts';
+import { PasswordHasher } from './passwords';
 import { Tokens, type AccessClaims } from './tokens';
 import { RevokedSessions } from './revoked-sessions';
 import { searchUsers, userById } from './user-queries';
@@ -26,7 +27,7 @@ function bearer(header: string | undefined): string | undefined {
 async function auth(app: FastifyInstance): Promise<void> {
   const { config } = app;
   const tokens = new Tokens(config.jwtSecret, config.accessTokenTtlSeconds);
-  const accounts = new Accounts(app.db, tokens, config.argon2, config.refreshTokenTtlDays);
+  const accounts = new Accounts(app.db, tokens, new PasswordHasher(config.argon2, config.passwordHashing), config.refreshTokenTtlDays);
   const revoked = new RevokedSessions(config.accessTokenTtlSeconds * 1000, app.bus, app.io);
   app.addHook('onClose', async () => revoked.close());
 
