@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from '@chat/db';
 import { LIMITS, type Ack } from '@chat/protocol';
-import { createRoom, joinRoom, nextEvent, registerUser, type RawSocket } from './support/harness';
+import { createRoom, holdRoomRow, joinRoom, nextEvent, registerUser, type RawSocket } from './support/harness';
 import { useNode } from './support/node-fixture';
 
 // Every socket event class has a per-user budget (LIMITS.eventsPerSecond) and every socket a cap on events
@@ -66,18 +65,8 @@ describe('socket event budgets', () => {
 
   test('events in flight on one socket are capped; the rest are RATE_LIMITED and the held ones complete', async () => {
     const { roomId, a } = await roomOfTwo();
-    const db = node.app.db.primary;
     // Another transaction holds the room's row, so the first send's batch waits, and later sends wait for it.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const holder = db.transaction().execute(async (trx) => {
-      await sql`select 1 from rooms where id = ${roomId} for update`.execute(trx);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const hold = await holdRoomRow(node, roomId);
 
     const cap = LIMITS.eventsInFlightPerSocket;
     const held = Array.from({ length: cap }, (_, i) => a.emitWithAck('message:send', { id: randomUUID(), roomId, content: `held ${i}` }));
@@ -85,8 +74,7 @@ describe('socket event budgets', () => {
     const over = await Promise.all(Array.from({ length: 5 }, () => a.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'over' })));
     for (const r of over) expect(r).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) } });
 
-    release();
-    await holder;
+    await hold.release();
     const acks = await Promise.all(held);
     expect(acks.map((r) => (r.ok ? r.message.seq : r.error.code))).toEqual(Array.from({ length: cap }, (_, i) => i + 1));
     // Room again: the next send is accepted.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from '@chat/db';
-import { createRoom, http, registerUser } from './support/harness';
+import { createRoom, holdRoomRow, http, registerUser } from './support/harness';
 import { useNode } from './support/node-fixture';
 
 // The group-commit queue is bounded: while the database is stuck, sends beyond GROUP_COMMIT_MAX_QUEUE are
@@ -19,16 +19,7 @@ describe('group-commit queue bound', () => {
     const send = (id: string) => socket.emitWithAck('message:send', { id, roomId, content: id });
 
     // Another transaction holds the room's row, so the first batch cannot commit until it ends.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const holder = db.transaction().execute(async (trx) => {
-      await sql`select 1 from rooms where id = ${roomId} for update`.execute(trx);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const hold = await holdRoomRow(node, roomId);
 
     const ids = Array.from({ length: MAX_QUEUE + 3 }, () => randomUUID());
     const first = send(ids[0]!);
@@ -48,8 +39,7 @@ describe('group-commit queue bound', () => {
       expect(ack.ok === false && ack.error.retryAfterMs).toBeGreaterThan(0);
     }
 
-    release();
-    await holder;
+    await hold.release();
     const acks = await Promise.all([first, ...rest.slice(0, MAX_QUEUE)]);
     expect(acks.map((a) => (a.ok ? a.message.seq : a.error.code))).toEqual([1, 2, 3, 4]);
 

@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from '@chat/testkit';
 import type { FastifyInstance } from 'fastify';
 import { io, type Socket } from 'socket.io-client';
 import { buildApp, loadConfig, type Config } from '../../src/index';
+import { sql } from '@chat/db';
 
 export type Backend = 'pglite' | 'postgres';
 export const BACKENDS: Backend[] = ['pglite', 'postgres'];
@@ -149,4 +150,27 @@ export function collect<E extends keyof ServerToClientEvents>(socket: RawSocket,
   const out: Parameters<ServerToClientEvents[E]>[0][] = [];
   socket.on(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) => out.push(payload)) as never);
   return out;
+}
+
+/**
+ * Holds a room's row locked from another transaction on the node's primary (as a slow batch of another node
+ * would), so the node's next send batch for the room waits until `release()`; resolves once it is locked.
+ */
+export async function holdRoomRow(node: TestNode, roomId: string): Promise<{ release: () => Promise<void> }> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const holder = node.app.db.primary.transaction().execute(async (trx) => {
+    await sql`select 1 from rooms where id = ${roomId} for update`.execute(trx);
+    locked();
+    await released;
+  });
+  await Promise.race([isLocked, holder]);
+  return {
+    release: async () => {
+      release();
+      await holder;
+    },
+  };
 }
