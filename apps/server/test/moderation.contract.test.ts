@@ -241,6 +241,11 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
     expect((await timeout(admin, roomId, member.user.id, 600, 'cool down')).status).toBe(204);
     const refused = await send(m, roomId, 'can I talk?');
     expect(refused.ok ? 'ok' : refused.error.code).toBe('FORBIDDEN');
+    // Editing, reacting and typing are speaking too; deleting one's own message is not.
+    if (!before.ok) throw new Error('unreachable');
+    expect(await m.timeout(10_000).emitWithAck('message:edit', { id: before.message.id, content: 'sneaky edit' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await m.timeout(10_000).emitWithAck('reaction:add', { messageId: before.message.id, emoji: '👍' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await m.timeout(10_000).emitWithAck('typing', { roomId, typing: true })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     // Reads still work, and others can still talk.
     expect((await send(o, roomId, 'owner speaking')).ok).toBe(true);
     expect((await history(member, roomId)).body.messages.map((x) => x.content)).toEqual(['before the timeout', 'owner speaking']);

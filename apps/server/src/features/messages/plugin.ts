@@ -91,6 +91,8 @@ async function messages(app: FastifyInstance): Promise<void> {
   app.socketEvents.on('message:edit', async (socket, { id, content }) => {
     const { row } = await access.writableMessage(socket, id);
     if (row.sender_id !== socket.data.userId) throw new ChatError('FORBIDDEN', 'only the sender can edit a message');
+    // A timeout blocks edits and reactions as it blocks sends (deleting one's own message stays allowed).
+    await app.moderation.assertCanSend(row.room_id, socket.data.userId);
     if (row.deleted_at) throw new ChatError('CONFLICT', 'message was deleted');
     const message = await editMessage(db.primary, row, content);
     io.to(roomChannel(row.room_id)).emit('message:updated', message);
@@ -110,6 +112,7 @@ async function messages(app: FastifyInstance): Promise<void> {
   async function react(socket: ChatSocket, messageId: string, emoji: string, add: boolean): Promise<void> {
     const { row } = await access.writableMessage(socket, messageId);
     if (row.deleted_at) throw new ChatError('CONFLICT', 'message was deleted');
+    await app.moderation.assertCanSend(row.room_id, socket.data.userId);
     const reactions = await setReaction(db.primary, { messageId, userId: socket.data.userId, emoji, add });
     if (reactions) io.to(roomChannel(row.room_id)).emit('reaction:updated', { roomId: row.room_id, messageId, reactions });
   }

@@ -10,6 +10,8 @@ async function typing(app: FastifyInstance): Promise<void> {
 
   app.socketEvents.on('typing', async (socket, { roomId, typing: isTyping }) => {
     if (!socket.rooms.has(roomChannel(roomId))) throw await app.membership.accessError(roomId);
+    // A timed-out member may read but not speak: typing is speaking too.
+    await app.moderation.assertCanSend(roomId, socket.data.userId);
     state.set(roomId, socket.data.userId, isTyping);
   });
 
@@ -20,4 +22,4 @@ async function typing(app: FastifyInstance): Promise<void> {
   app.addHook('onClose', async () => state.close());
 }
 
-export const typingFeature = fp(typing, { name: 'typing', dependencies: ['membership'] });
+export const typingFeature = fp(typing, { name: 'typing', dependencies: ['membership', 'moderation'] });
