@@ -36,11 +36,13 @@ export class EventBudgets {
   }
 
   /** RATE_LIMITED (with retryAfterMs) when the user's budget for this event's class is spent. */
-  async check(event: ClientEventName, userId: string): Promise<ChatError | undefined> {
+  /** Synchronous `undefined` for an event without a class here (no await on the send path). */
+  check(event: ClientEventName, userId: string): Promise<ChatError | undefined> | undefined {
     const cls = EVENT_CLASS[event];
     const limiter = cls && this.limiters.get(cls);
     if (!limiter) return undefined;
-    const decision = await limiter.consume(userId);
-    return decision.allowed ? undefined : new ChatError('RATE_LIMITED', `too many ${cls} events`, { retryAfterMs: decision.retryAfterMs });
+    return limiter
+      .consume(userId)
+      .then((decision) => (decision.allowed ? undefined : new ChatError('RATE_LIMITED', `too many ${cls} events`, { retryAfterMs: decision.retryAfterMs })));
   }
 }

@@ -24,8 +24,11 @@ export type ConnectStep = (socket: ChatSocket) => Promise<void>;
 export type ConnectedHook = (socket: ChatSocket) => void | Promise<void>;
 /** Runs on `disconnecting`, with the socket rooms it was in (Socket.IO empties them before `disconnect`). */
 export type DisconnectHook = (socket: ChatSocket, rooms: ReadonlySet<string>, reason: string) => void | Promise<void>;
-/** The budget check of a valid event before its handler runs: an error refuses it (RATE_LIMITED). */
-export type EventBudget = (event: ClientEventName, socket: ChatSocket) => Promise<ChatError | undefined>;
+/**
+ * The budget check of a valid event before its handler runs: an error refuses it (RATE_LIMITED). Synchronous
+ * `undefined` for events without a budget of their own here (a send), so they pay no extra await.
+ */
+export type EventBudget = (event: ClientEventName, socket: ChatSocket) => Promise<ChatError | undefined> | undefined;
 
 /** How long a socket at its in-flight cap is asked to wait: about one round of its pending events. */
 const IN_FLIGHT_RETRY_MS = 250;
@@ -50,7 +53,7 @@ export class SocketEvents {
     private readonly log: FastifyBaseLogger,
     /** After every acknowledged event; `validateSeconds` is the payload check (schema and storable text). */
     private readonly onHandled: (event: ClientEventName, outcome: string, socket: ChatSocket, validateSeconds: number) => void = () => {},
-    private readonly budget: EventBudget = () => Promise.resolve(undefined),
+    private readonly budget: EventBudget = () => undefined,
     private readonly maxInFlight: number = LIMITS.eventsInFlightPerSocket,
   ) {}
 
@@ -129,7 +132,8 @@ export class SocketEvents {
         rejectUnstorableText(parsed.data);
         validateSeconds = Number(process.hrtime.bigint() - started) / 1e9;
         if (inFlight >= this.maxInFlight) throw new ChatError('RATE_LIMITED', 'too many events in flight on this connection', { retryAfterMs: IN_FLIGHT_RETRY_MS });
-        const refused = await this.budget(event, socket);
+        const check = this.budget(event, socket);
+        const refused = check && (await check);
         if (refused) throw refused;
         const result = await handler(socket, parsed.data as ClientEventPayload<ClientEventName>);
         response = { ok: true, ...(result ?? {}) };

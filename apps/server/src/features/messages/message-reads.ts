@@ -114,8 +114,11 @@ export async function syncPages(
 
 /** What one `sync` answer may carry, estimated as UTF-8 JSON (PROTOCOL.md `sync`). */
 const SYNC_ANSWER_MAX_BYTES = 1024 * 1024;
-/** Rooms whose pages are read together: the most held in memory beyond the budget at once. */
-const SYNC_ROOMS_PER_READ = 10;
+/**
+ * Rooms whose pages are read together: the most held in memory beyond the budget at once. The SDK asks for
+ * 20 rooms per call, so a typical call is still one read.
+ */
+const SYNC_ROOMS_PER_READ = 20;
 
 /**
  * The answer to `sync` for `userId`, per requested room (the first cursor given for a room counts): the
