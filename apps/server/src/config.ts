@@ -53,6 +53,8 @@ const EnvSchema = z.object({
   GROUP_COMMIT_MIN_INTERVAL_MS: z.coerce.number().min(0).max(100).default(0),
   /** Sends waiting for a batch beyond this are refused with UNAVAILABLE and a retryAfterMs hint. */
   GROUP_COMMIT_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** How often a node that stored messages merges the search index's pending list (0: never, leave it to PostgreSQL). */
+  SEARCH_INDEX_MERGE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   /** Delivered/read cursors arriving within this window are written and broadcast together (per node). */
   RECEIPT_WINDOW_MS: z.coerce.number().int().min(1).max(10_000).default(1000),
   /** Handshake admission: new connections per second per node and per client address (see docs/thundering-herd.md). */
@@ -97,6 +99,7 @@ export interface Config {
   socketEventsInFlightMax: number;
   groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; maxQueue: number };
   receiptWindowMs: number;
+  searchIndexMergeIntervalMs: number;
   admission: { nodePerSecond: number; ipPerSecond: number; windowSeconds: number };
   /** The built web app, served at `/` (embedded mode); undefined to serve nothing. */
   webDistDir?: string;
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socketEventsInFlightMax: e.SOCKET_EVENTS_IN_FLIGHT_MAX,
     groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, maxQueue: e.GROUP_COMMIT_MAX_QUEUE },
     receiptWindowMs: e.RECEIPT_WINDOW_MS,
+    searchIndexMergeIntervalMs: e.SEARCH_INDEX_MERGE_INTERVAL_MS,
     admission: { nodePerSecond: e.ADMISSION_NODE_PER_SECOND, ipPerSecond: e.ADMISSION_IP_PER_SECOND, windowSeconds: e.ADMISSION_WINDOW_SECONDS },
     ...(e.WEB_DIST_DIR ? { webDistDir: path.resolve(e.WEB_DIST_DIR) } : existsSync(defaultWeb) ? { webDistDir: defaultWeb } : {}),
     argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },

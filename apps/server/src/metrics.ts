@@ -60,6 +60,17 @@ export function createMetrics(nodeId: string, sources: { replicas?: () => Replic
       buckets: latencyBuckets,
       registers: [registry],
     }),
+    searchIndexMerge: new Histogram({
+      name: 'chat_search_index_merge_seconds',
+      help: "Merges of the search index's pending list run by this node, by duration",
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    searchIndexMergedPages: new Counter({
+      name: 'chat_search_index_merged_pages_total',
+      help: "Pending-list pages of the search index merged by this node",
+      registers: [registry],
+    }),
     replicaUp: replicaGauge({
       name: 'chat_replica_up',
       help: 'Whether reads may go to this replica (1) or it is skipped as down or lagging (0)',

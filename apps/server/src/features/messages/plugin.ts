@@ -13,6 +13,7 @@ import { MembershipRefusal } from './membership-refusal';
 import { historyPage, roomLastSeq, searchMessages, syncRooms } from './message-reads';
 import { deleteMessage, editMessage, setReaction } from './message-writes';
 import { RoomSeqCache } from './room-seq-cache';
+import { SearchIndexMerger } from './search-index-merger';
 import { sendStageClock } from './send-stages';
 
 async function messages(app: FastifyInstance): Promise<void> {
@@ -20,9 +21,18 @@ async function messages(app: FastifyInstance): Promise<void> {
   // Reads that must see every acknowledged write use the primary through the read-only type.
   const primaryReads = asReadonly(db.primary);
   const seqs = new RoomSeqCache();
+  const searchIndex = new SearchIndexMerger(db.primary, {
+    intervalMs: app.config.searchIndexMergeIntervalMs,
+    onMerged: ({ pages, seconds }) => {
+      metrics.searchIndexMerge.observe(seconds);
+      metrics.searchIndexMergedPages.inc(pages);
+    },
+    onError: (err) => app.log.warn({ err }, 'search index merge failed; the next stored message retries it'),
+  });
   const writer = new GroupCommitWriter(db, app.config.groupCommit, ({ size, seconds }) => {
     metrics.persistBatchSize.observe(size);
     metrics.persistLatency.observe(seconds);
+    searchIndex.stored();
   });
   const receipts = new ReceiptFanout({
     windowMs: app.config.receiptWindowMs,
@@ -38,6 +48,7 @@ async function messages(app: FastifyInstance): Promise<void> {
     await writer.close();
     await cursors.close();
     receipts.close();
+    await searchIndex.close();
   });
 
   const access = new MessageAccess(membership, primaryReads);
