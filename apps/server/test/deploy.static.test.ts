@@ -1,10 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
   checkNginxConfig,
   makeTempDir,
   NGINX_TEMPLATE_PATH,
+  NGINX_DEFAULT_LIMITS,
   REPO_ROOT,
   renderNginxConfig,
   removeDir,
@@ -332,7 +334,14 @@ describe('nginx/nginx.conf.template', () => {
     expect(config).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
     expect(config).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
     expect(config).toMatch(/proxy_http_version 1\.1;/);
-    expect(config).toMatch(/proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/);
+    // The nodes are told the one client address NGINX found (real_ip), never a client-written chain.
+    expect(config).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
+    expect(config).not.toMatch(/\$proxy_add_x_forwarded_for/);
+    expect(config).toMatch(/real_ip_header X-Forwarded-For;/);
+    // The outer wall: Compose and the local cluster use the same per-address limits.
+    expect(config).toContain(`limit_conn chat_conn_per_address ${NGINX_DEFAULT_LIMITS.connectionsPerAddress};`);
+    expect(config).toContain(`limit_req zone=chat_api_per_address burst=${NGINX_DEFAULT_LIMITS.apiBurstPerAddress} nodelay;`);
+    expect(config).toContain(`rate=${NGINX_DEFAULT_LIMITS.apiRatePerAddress};`);
     expect(config).toMatch(/proxy_set_header X-Real-IP \$remote_addr;/);
     expect(config).toMatch(/proxy_next_upstream error timeout/);
     expect(config).toMatch(/server backend:3000 max_fails=0;/);
@@ -344,13 +353,41 @@ describe('nginx/nginx.conf.template', () => {
     expect(config).toMatch(/try_files \$uri \$uri\/ \/index\.html =404;/);
   });
 
+  it('serves HTTPS in Compose with the mounted pair, and redirects plain HTTP', () => {
+    expect(nginxEnv.NGINX_LISTEN).toBe('8443 ssl');
+    expect(nginxEnv.NGINX_TLS).toMatch(/^ssl_certificate \/etc\/nginx\/tls\/tls\.crt; ssl_certificate_key \/etc\/nginx\/tls\/tls\.key;/);
+    expect(service('nginx').volumes).toContain('./deploy/tls:/etc/nginx/tls:ro');
+    expect(service('nginx').ports).toEqual(['127.0.0.1:8080:8080', '127.0.0.1:8443:8443']);
+    expect(nginxEnv.NGINX_HTTP_REDIRECT).toContain('listen 8080;');
+    expect(nginxEnv.NGINX_HTTP_REDIRECT).toContain('return 301 https://$host:8443$request_uri;');
+    // The health check asks the plain port, which answers it itself.
+    expect(JSON.stringify(service('nginx').healthcheck)).toContain('http://127.0.0.1:8080/nginx-healthz');
+    // The included headers file is in the image where NGINX_CONF_DIR points; no key ever enters an image.
+    expect(read('deploy/Dockerfile')).toContain(`COPY nginx/security-headers.conf ${nginxEnv.NGINX_CONF_DIR}/security-headers.conf`);
+    expect(read('deploy/Dockerfile.dockerignore').split('\n')).toContain('deploy/tls');
+    expect(read('.gitignore').split('\n')).toEqual(expect.arrayContaining(['deploy/tls/*.crt', 'deploy/tls/*.key']));
+  });
+
   it('passes `nginx -t` as Compose renders it (the service name resolved to loopback for the check)', async () => {
-    const config = renderTemplate(template, nginxEnv);
-    await expect(checkNginxConfig(config, { resolveToLoopback: ['backend'] })).resolves.toMatch(/test is successful/);
-    // The check really resolves upstream names: without the mapping, the same config fails.
-    await expect(checkNginxConfig(config, { resolveToLoopback: ['some-other-name'] })).rejects.toThrow(
-      /host not found in upstream "backend:3000"/,
-    );
+    // The image's paths, pointed at this checkout's file and a fresh self-signed pair for the check.
+    // (Not under /tmp: the check mounts an empty tmpfs there.)
+    mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true });
+    const tls = mkdtempSync(join(REPO_ROOT, '.tmp', 'tls-'));
+    try {
+      execFileSync('bash', [join(REPO_ROOT, 'scripts/make-dev-certificate.sh'), tls]);
+      const config = renderTemplate(template, {
+        ...nginxEnv,
+        NGINX_CONF_DIR: join(REPO_ROOT, 'nginx'),
+        NGINX_TLS: nginxEnv.NGINX_TLS!.replaceAll('/etc/nginx/tls', tls),
+      });
+      await expect(checkNginxConfig(config, { resolveToLoopback: ['backend'] })).resolves.toMatch(/test is successful/);
+      // The check really resolves upstream names: without the mapping, the same config fails.
+      await expect(checkNginxConfig(config, { resolveToLoopback: ['some-other-name'] })).rejects.toThrow(
+        /host not found in upstream "backend:3000"/,
+      );
+    } finally {
+      removeDir(tls);
+    }
   });
 
   it('passes `nginx -t` as the local cluster renders it, with either balancing method', async () => {

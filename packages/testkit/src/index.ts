@@ -27,6 +27,7 @@ export {
   NGINX_TEMPLATE_PATH,
   UPSTREAM_SERVER_PARAMS,
   UPSTREAM_BALANCE,
+  NGINX_DEFAULT_LIMITS,
   REPO_ROOT,
 } from './nginx';
 export type {

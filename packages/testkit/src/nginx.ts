@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { findBinary } from './binaries';
-import { onFreePort } from './free-port';
+import { freePort, onFreePort } from './free-port';
 import { runCommand, spawnService, type ServiceProcess, waitForService } from './process';
 import { makeTempDir, removeDir } from './temp-dir';
 
@@ -34,7 +34,23 @@ export interface NginxTemplateVars {
   NGINX_WEB_ROOT: string;
   NGINX_PROXY_CONNECT_TIMEOUT: string;
   NGINX_PROXY_READ_TIMEOUT: string;
+  NGINX_CONF_DIR: string;
+  NGINX_REAL_IP_FROM: string;
+  NGINX_CONNECTIONS_PER_ADDRESS: string;
+  NGINX_API_RATE_PER_ADDRESS: string;
+  NGINX_API_BURST_PER_ADDRESS: string;
+  NGINX_TLS: string;
+  NGINX_HTTP_REDIRECT: string;
 }
+
+/** Where nginx.conf.template's included files live (the image copies them to /etc/nginx/chat). */
+const NGINX_CONF_DIR = resolve(__dirname, '../../../nginx');
+
+/**
+ * The outer wall's defaults, per client address, here and in docker-compose.yml: room for a household or
+ * office behind one address (a few hundred sockets), far below what one address could open otherwise.
+ */
+export const NGINX_DEFAULT_LIMITS = { connectionsPerAddress: 256, apiRatePerAddress: '50r/s', apiBurstPerAddress: 100 } as const;
 
 const PLACEHOLDER = /\$\{([A-Z][A-Z0-9_]*)\}/g;
 
@@ -75,6 +91,14 @@ export interface NginxConfigOptions {
   /** NGINX time strings, e.g. `2s`. Read timeout must stay above Socket.IO pingInterval + pingTimeout. */
   proxyConnectTimeout?: string;
   proxyReadTimeout?: string;
+  /** Hops in front of NGINX whose X-Forwarded-For it believes (addresses or CIDRs); none by default. */
+  realIpFrom?: readonly string[];
+  connectionsPerAddress?: number;
+  /** NGINX rate, e.g. `50r/s`. */
+  apiRatePerAddress?: string;
+  apiBurstPerAddress?: number;
+  /** Terminate TLS with this pair; `httpRedirectListen` then answers plain HTTP with a redirect to `httpsPort`. */
+  tls?: { certificate: string; key: string; httpRedirectListen: string; httpsPort: number };
 }
 
 /** The template variables for `options`, with the same defaults Compose uses where they make sense locally. */
@@ -90,7 +114,28 @@ export function nginxTemplateVars(options: NginxConfigOptions): NginxTemplateVar
     NGINX_WEB_ROOT: options.webRoot,
     NGINX_PROXY_CONNECT_TIMEOUT: options.proxyConnectTimeout ?? '2s',
     NGINX_PROXY_READ_TIMEOUT: options.proxyReadTimeout ?? '60s',
+    NGINX_CONF_DIR,
+    NGINX_REAL_IP_FROM: realIpFrom(options.realIpFrom ?? []),
+    NGINX_CONNECTIONS_PER_ADDRESS: String(options.connectionsPerAddress ?? NGINX_DEFAULT_LIMITS.connectionsPerAddress),
+    NGINX_API_RATE_PER_ADDRESS: options.apiRatePerAddress ?? NGINX_DEFAULT_LIMITS.apiRatePerAddress,
+    NGINX_API_BURST_PER_ADDRESS: String(options.apiBurstPerAddress ?? NGINX_DEFAULT_LIMITS.apiBurstPerAddress),
+    NGINX_TLS: options.tls ? `ssl_certificate ${options.tls.certificate}; ssl_certificate_key ${options.tls.key};` : '# plain HTTP',
+    NGINX_HTTP_REDIRECT: options.tls ? httpRedirectServer(options.tls.httpRedirectListen, options.tls.httpsPort) : '# no plain-HTTP redirect',
   };
+}
+
+/** `set_real_ip_from` lines for NGINX_REAL_IP_FROM (a comment when no hop is trusted). */
+function realIpFrom(hops: readonly string[]): string {
+  return hops.length === 0 ? '# no trusted hop in front of NGINX' : hops.map((hop) => `set_real_ip_from ${hop};`).join(' ');
+}
+
+/** NGINX_HTTP_REDIRECT with TLS: the plain port keeps its health check and sends everything else to HTTPS. */
+function httpRedirectServer(listen: string, httpsPort: number): string {
+  return (
+    `server { listen ${listen}; server_name _; ` +
+    'location = /nginx-healthz { access_log off; default_type text/plain; return 200 "ok\\n"; } ' +
+    `location / { return 301 https://$host:${httpsPort}$request_uri; } }`
+  );
 }
 
 export function renderNginxConfig(options: NginxConfigOptions): string {
@@ -145,7 +190,10 @@ export async function checkNginxConfig(config: string, options: CheckNginxConfig
   }
 }
 
-export interface StartNginxOptions extends Pick<NginxConfigOptions, 'upstreams' | 'balance' | 'proxyReadTimeout'> {
+export interface StartNginxOptions
+  extends Pick<NginxConfigOptions, 'upstreams' | 'balance' | 'proxyReadTimeout' | 'realIpFrom' | 'connectionsPerAddress' | 'apiRatePerAddress' | 'apiBurstPerAddress'> {
+  /** Terminate TLS with this pair on the main port (`url` is then https); a second port redirects plain HTTP to it. */
+  tls?: { certificate: string; key: string };
   /** Defaults to apps/web/dist of this repository (it need not exist: then `/` answers 404). */
   webRoot?: string;
   /** Defaults to 1: tests and a laptop cluster share the CPU with the nodes. */
@@ -154,9 +202,11 @@ export interface StartNginxOptions extends Pick<NginxConfigOptions, 'upstreams' 
 }
 
 export interface NginxServer {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (https with TLS) */
   readonly url: string;
   readonly port: number;
+  /** With TLS: `http://127.0.0.1:<port>` of the plain-HTTP redirect. */
+  readonly httpRedirectUrl: string | undefined;
   /** PID of the master process, undefined once stopped. */
   readonly pid: number | undefined;
   readonly dir: string;
@@ -199,11 +249,18 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxServe
   let upstreams = options.upstreams;
   let service: ServiceProcess | undefined;
 
+  // With TLS, health is probed on the plain port (its own /nginx-healthz), chosen before the main one.
+  const redirectPort = options.tls ? await freePort() : undefined;
   const writeConfig = (port: number) =>
     writeFileSync(
       configFile,
       renderNginxConfig({
-        listen: `127.0.0.1:${port}`,
+        listen: options.tls ? `127.0.0.1:${port} ssl` : `127.0.0.1:${port}`,
+        ...(options.tls ? { tls: { ...options.tls, httpRedirectListen: `127.0.0.1:${redirectPort}`, httpsPort: port } } : {}),
+        realIpFrom: options.realIpFrom,
+        connectionsPerAddress: options.connectionsPerAddress,
+        apiRatePerAddress: options.apiRatePerAddress,
+        apiBurstPerAddress: options.apiBurstPerAddress,
         upstreams,
         webRoot: options.webRoot ?? join(REPO_ROOT, 'apps/web/dist'),
         runtimeDir,
@@ -225,7 +282,7 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxServe
       logFile: join(dir, 'nginx.out'),
     });
     try {
-      await waitForService(service, `NGINX on port ${port}`, () => probeHealth(port), timeoutMs);
+      await waitForService(service, `NGINX on port ${port}`, () => probeHealth(redirectPort ?? port), timeoutMs);
     } catch (error) {
       // bind() failures are explained in the error log, not on stdout.
       const detail = readFileSync(errorLog, 'utf8').trim().split('\n').slice(-10).join('\n');
@@ -243,8 +300,9 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxServe
   }
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
+    httpRedirectUrl: redirectPort === undefined ? undefined : `http://127.0.0.1:${redirectPort}`,
     get pid() {
       return service && !service.exitStatus ? service.pid : undefined;
     },
