@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { installErrorHandlers } from './error-handler';
 import { isOriginAllowed } from './origin-policy';
+import { registerSecurityHeaders } from './security-headers';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -13,10 +14,11 @@ declare module 'fastify' {
 
 /**
  * What every HTTP request goes through, whichever feature answers it: the client's address, the origin
- * allowlist, errors in the protocol's shape, and the read-your-writes mark after a successful write.
+ * allowlist, the security headers, errors in the protocol's shape, and the read-your-writes mark after a successful write.
  */
 async function httpPolicy(app: FastifyInstance): Promise<void> {
   installErrorHandlers(app);
+  await registerSecurityHeaders(app);
 
   app.decorateRequest('clientAddress', {
     getter(this: { raw: { socket: { remoteAddress?: string | undefined } }; headers: Record<string, string | string[] | undefined> }) {

@@ -13,11 +13,18 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A page in a context of its own (its own localStorage: one user per context), with page errors collected. */
+/**
+ * A page in a context of its own (its own localStorage: one user per context), with page errors collected,
+ * and anything the Content-Security-Policy blocked (the browser reports it on the console), so every
+ * browser test also proves the app runs under the policy the node and NGINX send.
+ */
 export async function newUserPage(browser: Browser, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) errors.push(message.text());
+  });
   return { context, page, errors };
 }
