@@ -43,6 +43,8 @@ const EnvSchema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   ALLOWED_ORIGINS: csv,
   MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(10),
+  /** Scales every REST budget (LIMITS.httpRequestsPerMinute), e.g. 4 where many users share few addresses. */
+  HTTP_BUDGET_MULTIPLIER: z.coerce.number().positive().default(1),
   /** Password hashes (argon2id, ~19 MiB each) run at once per node, and how many may wait; more: UNAVAILABLE. */
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   PASSWORD_HASH_MAX_WAITING: z.coerce.number().int().min(0).max(10_000).default(64),
@@ -96,6 +98,7 @@ export interface Config {
   /** Origins allowed for HTTP and the Socket.IO handshake, besides the node's own origin. */
   allowedOrigins: string[];
   messagesPerSecond: number;
+  httpBudgetMultiplier: number;
   socketEventsInFlightMax: number;
   groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; maxQueue: number };
   receiptWindowMs: number;
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     allowedOrigins: e.ALLOWED_ORIGINS,
     messagesPerSecond: e.MESSAGES_PER_SECOND,
+    httpBudgetMultiplier: e.HTTP_BUDGET_MULTIPLIER,
     socketEventsInFlightMax: e.SOCKET_EVENTS_IN_FLIGHT_MAX,
     groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, maxQueue: e.GROUP_COMMIT_MAX_QUEUE },
     receiptWindowMs: e.RECEIPT_WINDOW_MS,

@@ -16,7 +16,12 @@ export interface HttpRoute {
   response?: z.ZodType;
   /** The success statuses; the first is the usual one. */
   success: readonly number[];
+  /** Its budget class (LIMITS.httpRequestsPerMinute; docs/PROTOCOL.md "Budgets"); `ops` routes have none. */
+  budget: HttpBudgetClass;
 }
+
+/** REST budget classes: sign-in and tokens, reads of rooms and people, room changes, search, history. */
+export type HttpBudgetClass = 'auth' | 'read' | 'rooms' | 'search' | 'history' | 'ops';
 
 /**
  * Every HTTP route of docs/PROTOCOL.md, once. The server registers its routes from it (parsing params, query and
@@ -24,42 +29,42 @@ export interface HttpRoute {
  */
 export const HTTP_ROUTES = {
   // Accounts.
-  register: { method: 'POST', path: '/api/auth/register', auth: false, body: http.RegisterBodySchema, response: http.AuthResponseSchema, success: [201] },
-  login: { method: 'POST', path: '/api/auth/login', auth: false, body: http.LoginBodySchema, response: http.AuthResponseSchema, success: [200] },
-  refresh: { method: 'POST', path: '/api/auth/refresh', auth: false, body: http.RefreshBodySchema, response: http.TokensResponseSchema, success: [200] },
-  logout: { method: 'POST', path: '/api/auth/logout', auth: false, body: http.LogoutBodySchema, success: [204] },
-  me: { method: 'GET', path: '/api/me', auth: true, response: http.MeResponseSchema, success: [200] },
-  searchUsers: { method: 'GET', path: '/api/users', auth: true, query: http.UserSearchQuerySchema, response: http.UserSearchResponseSchema, success: [200] },
+  register: { method: 'POST', path: '/api/auth/register', auth: false, body: http.RegisterBodySchema, response: http.AuthResponseSchema, success: [201], budget: 'auth' },
+  login: { method: 'POST', path: '/api/auth/login', auth: false, body: http.LoginBodySchema, response: http.AuthResponseSchema, success: [200], budget: 'auth' },
+  refresh: { method: 'POST', path: '/api/auth/refresh', auth: false, body: http.RefreshBodySchema, response: http.TokensResponseSchema, success: [200], budget: 'auth' },
+  logout: { method: 'POST', path: '/api/auth/logout', auth: false, body: http.LogoutBodySchema, success: [204], budget: 'auth' },
+  me: { method: 'GET', path: '/api/me', auth: true, response: http.MeResponseSchema, success: [200], budget: 'read' },
+  searchUsers: { method: 'GET', path: '/api/users', auth: true, query: http.UserSearchQuerySchema, response: http.UserSearchResponseSchema, success: [200], budget: 'search' },
 
   // Rooms.
-  listRooms: { method: 'GET', path: '/api/rooms', auth: true, response: http.RoomListResponseSchema, success: [200] },
-  createRoom: { method: 'POST', path: '/api/rooms', auth: true, body: http.CreateRoomBodySchema, response: http.RoomResponseSchema, success: [201] },
+  listRooms: { method: 'GET', path: '/api/rooms', auth: true, response: http.RoomListResponseSchema, success: [200], budget: 'read' },
+  createRoom: { method: 'POST', path: '/api/rooms', auth: true, body: http.CreateRoomBodySchema, response: http.RoomResponseSchema, success: [201], budget: 'rooms' },
   // 201 for the request that created the pair's room, 200 afterwards.
-  directRoom: { method: 'POST', path: '/api/rooms/direct', auth: true, body: http.DirectRoomBodySchema, response: http.RoomResponseSchema, success: [201, 200] },
-  discoverRooms: { method: 'GET', path: '/api/rooms/discover', auth: true, query: http.DiscoverQuerySchema, response: http.DiscoverResponseSchema, success: [200] },
+  directRoom: { method: 'POST', path: '/api/rooms/direct', auth: true, body: http.DirectRoomBodySchema, response: http.RoomResponseSchema, success: [201, 200], budget: 'rooms' },
+  discoverRooms: { method: 'GET', path: '/api/rooms/discover', auth: true, query: http.DiscoverQuerySchema, response: http.DiscoverResponseSchema, success: [200], budget: 'read' },
   // 200 {room} for a public room, 202 {joinRequest} for a private one.
-  joinRoom: { method: 'POST', path: '/api/rooms/:roomId/join', auth: true, params: http.RoomParamsSchema, response: http.JoinResponseSchema, success: [200, 202] },
-  leaveRoom: { method: 'POST', path: '/api/rooms/:roomId/leave', auth: true, params: http.RoomParamsSchema, success: [204] },
-  members: { method: 'GET', path: '/api/rooms/:roomId/members', auth: true, params: http.RoomParamsSchema, response: http.MembersResponseSchema, success: [200] },
-  history: { method: 'GET', path: '/api/rooms/:roomId/messages', auth: true, params: http.RoomParamsSchema, query: http.HistoryQuerySchema, response: http.HistoryResponseSchema, success: [200] },
-  search: { method: 'GET', path: '/api/search', auth: true, query: http.SearchQuerySchema, response: http.SearchResponseSchema, success: [200] },
+  joinRoom: { method: 'POST', path: '/api/rooms/:roomId/join', auth: true, params: http.RoomParamsSchema, response: http.JoinResponseSchema, success: [200, 202], budget: 'rooms' },
+  leaveRoom: { method: 'POST', path: '/api/rooms/:roomId/leave', auth: true, params: http.RoomParamsSchema, success: [204], budget: 'rooms' },
+  members: { method: 'GET', path: '/api/rooms/:roomId/members', auth: true, params: http.RoomParamsSchema, response: http.MembersResponseSchema, success: [200], budget: 'read' },
+  history: { method: 'GET', path: '/api/rooms/:roomId/messages', auth: true, params: http.RoomParamsSchema, query: http.HistoryQuerySchema, response: http.HistoryResponseSchema, success: [200], budget: 'history' },
+  search: { method: 'GET', path: '/api/search', auth: true, query: http.SearchQuerySchema, response: http.SearchResponseSchema, success: [200], budget: 'search' },
 
   // Moderation (room owner or admin).
-  invite: { method: 'POST', path: '/api/rooms/:roomId/invites', auth: true, params: http.RoomParamsSchema, body: http.InviteBodySchema, response: http.MemberResponseSchema, success: [200] },
-  joinRequests: { method: 'GET', path: '/api/rooms/:roomId/join-requests', auth: true, params: http.RoomParamsSchema, response: http.JoinRequestsResponseSchema, success: [200] },
-  approveJoinRequest: { method: 'POST', path: '/api/rooms/:roomId/join-requests/:userId/approve', auth: true, params: http.RoomUserParamsSchema, response: http.MemberResponseSchema, success: [200] },
-  rejectJoinRequest: { method: 'POST', path: '/api/rooms/:roomId/join-requests/:userId/reject', auth: true, params: http.RoomUserParamsSchema, success: [204] },
-  setRole: { method: 'PATCH', path: '/api/rooms/:roomId/members/:userId', auth: true, params: http.RoomUserParamsSchema, body: http.UpdateRoleBodySchema, response: http.MemberResponseSchema, success: [200] },
-  kick: { method: 'DELETE', path: '/api/rooms/:roomId/members/:userId', auth: true, params: http.RoomUserParamsSchema, success: [204] },
-  ban: { method: 'POST', path: '/api/rooms/:roomId/bans', auth: true, params: http.RoomParamsSchema, body: http.BanBodySchema, success: [204] },
-  unban: { method: 'DELETE', path: '/api/rooms/:roomId/bans/:userId', auth: true, params: http.RoomUserParamsSchema, success: [204] },
-  timeout: { method: 'POST', path: '/api/rooms/:roomId/timeouts', auth: true, params: http.RoomParamsSchema, body: http.TimeoutBodySchema, success: [204] },
-  auditLog: { method: 'GET', path: '/api/rooms/:roomId/audit-log', auth: true, params: http.RoomParamsSchema, query: http.AuditLogQuerySchema, response: http.AuditLogResponseSchema, success: [200] },
+  invite: { method: 'POST', path: '/api/rooms/:roomId/invites', auth: true, params: http.RoomParamsSchema, body: http.InviteBodySchema, response: http.MemberResponseSchema, success: [200], budget: 'rooms' },
+  joinRequests: { method: 'GET', path: '/api/rooms/:roomId/join-requests', auth: true, params: http.RoomParamsSchema, response: http.JoinRequestsResponseSchema, success: [200], budget: 'read' },
+  approveJoinRequest: { method: 'POST', path: '/api/rooms/:roomId/join-requests/:userId/approve', auth: true, params: http.RoomUserParamsSchema, response: http.MemberResponseSchema, success: [200], budget: 'rooms' },
+  rejectJoinRequest: { method: 'POST', path: '/api/rooms/:roomId/join-requests/:userId/reject', auth: true, params: http.RoomUserParamsSchema, success: [204], budget: 'rooms' },
+  setRole: { method: 'PATCH', path: '/api/rooms/:roomId/members/:userId', auth: true, params: http.RoomUserParamsSchema, body: http.UpdateRoleBodySchema, response: http.MemberResponseSchema, success: [200], budget: 'rooms' },
+  kick: { method: 'DELETE', path: '/api/rooms/:roomId/members/:userId', auth: true, params: http.RoomUserParamsSchema, success: [204], budget: 'rooms' },
+  ban: { method: 'POST', path: '/api/rooms/:roomId/bans', auth: true, params: http.RoomParamsSchema, body: http.BanBodySchema, success: [204], budget: 'rooms' },
+  unban: { method: 'DELETE', path: '/api/rooms/:roomId/bans/:userId', auth: true, params: http.RoomUserParamsSchema, success: [204], budget: 'rooms' },
+  timeout: { method: 'POST', path: '/api/rooms/:roomId/timeouts', auth: true, params: http.RoomParamsSchema, body: http.TimeoutBodySchema, success: [204], budget: 'rooms' },
+  auditLog: { method: 'GET', path: '/api/rooms/:roomId/audit-log', auth: true, params: http.RoomParamsSchema, query: http.AuditLogQuerySchema, response: http.AuditLogResponseSchema, success: [200], budget: 'read' },
 
   // Operations: outside `/api`; readiness answers 503 naming the failing dependency (not an error body).
-  health: { method: 'GET', path: '/healthz', auth: false, response: http.HealthResponseSchema, success: [200] },
-  ready: { method: 'GET', path: '/readyz', auth: false, response: http.ReadyResponseSchema, success: [200] },
-  metrics: { method: 'GET', path: '/metrics', auth: false, response: z.string(), success: [200] },
+  health: { method: 'GET', path: '/healthz', auth: false, response: http.HealthResponseSchema, success: [200], budget: 'ops' },
+  ready: { method: 'GET', path: '/readyz', auth: false, response: http.ReadyResponseSchema, success: [200], budget: 'ops' },
+  metrics: { method: 'GET', path: '/metrics', auth: false, response: z.string(), success: [200], budget: 'ops' },
 } as const satisfies Record<string, HttpRoute>;
 
 export type HttpRouteName = keyof typeof HTTP_ROUTES;

@@ -168,4 +168,4 @@ export {
   type TypingEvent,
 } from './server-events';
 export { parseRoomChannel, roomChannel, roomIdsOf, sessionChannel, userChannel } from './channels';
-export { HTTP_ROUTES, routePath, type HttpMethod, type HttpRoute, type HttpRouteName } from './http-routes';
+export { HTTP_ROUTES, routePath, type HttpBudgetClass, type HttpMethod, type HttpRoute, type HttpRouteName } from './http-routes';

@@ -28,6 +28,18 @@ export const LIMITS = {
    * deletes, reactions, receipts (delivered/read), typing, sync, presence:get. Over budget: RATE_LIMITED.
    */
   eventsPerSecond: { edit: 5, reaction: 10, receipt: 50, typing: 10, sync: 30, presence: 5 },
+  /**
+   * REST budgets per minute by route class (HttpRoute.budget; PROTOCOL.md "Budgets"), per signed-in user and
+   * per client address (IPv6 by its /64). `auth` routes have no user yet: per address only, besides the
+   * finer sign-in budgets per account. Over budget: 429 RATE_LIMITED with retryAfterMs.
+   */
+  httpRequestsPerMinute: {
+    auth: { address: 120 },
+    read: { user: 600, address: 2400 },
+    rooms: { user: 60, address: 600 },
+    search: { user: 60, address: 600 },
+    history: { user: 600, address: 2400 },
+  },
   /** Default cap on events of one socket being handled at once (SOCKET_EVENTS_IN_FLIGHT_MAX); more are RATE_LIMITED. */
   eventsInFlightPerSocket: 64,
   /** Typing: one broadcast per user and room per this window; `typing: true` expires after typingExpiryMs. */

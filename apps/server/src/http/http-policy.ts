@@ -3,9 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { installErrorHandlers } from './error-handler';
 import { isOriginAllowed } from './origin-policy';
+import { RouteBudgets } from './route-budgets';
 import { registerSecurityHeaders } from './security-headers';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** REST budgets by route class, applied by `route()` (http/route-budgets.ts). */
+    routeBudgets: RouteBudgets;
+  }
   interface FastifyRequest {
     /** The client's address by the TRUST_PROXY rule (the same as a Socket.IO handshake's). */
     readonly clientAddress: string;
@@ -14,11 +19,12 @@ declare module 'fastify' {
 
 /**
  * What every HTTP request goes through, whichever feature answers it: the client's address, the origin
- * allowlist, the security headers, errors in the protocol's shape, and the read-your-writes mark after a successful write.
+ * allowlist, the security headers, the REST budgets, errors in the protocol's shape, and the read-your-writes mark after a successful write.
  */
 async function httpPolicy(app: FastifyInstance): Promise<void> {
   installErrorHandlers(app);
   await registerSecurityHeaders(app);
+  app.decorate('routeBudgets', new RouteBudgets(app.rateLimiters, app.config.httpBudgetMultiplier));
 
   app.decorateRequest('clientAddress', {
     getter(this: { raw: { socket: { remoteAddress?: string | undefined } }; headers: Record<string, string | string[] | undefined> }) {

@@ -18,8 +18,8 @@ type Answer<R extends HttpRoute> = R extends { response: infer S extends z.ZodTy
 export type RouteHandler<R extends HttpRoute> = (input: RouteInput<R>, request: FastifyRequest, reply: FastifyReply) => Promise<Answer<R> | FastifyReply>;
 
 /**
- * Registers one route of the protocol's table (`HTTP_ROUTES`): its method and path, `app.authenticate` when
- * the route takes a token, then params, query and body parsed by the route's schemas (VALIDATION naming the
+ * Registers one route of the protocol's table (`HTTP_ROUTES`): its method and path, its class's budget per
+ * client address, `app.authenticate` when the route takes a token and its class's budget per user, then params, query and body parsed by the route's schemas (VALIDATION naming the
  * first bad field, in that order). The handler's answer goes out with the route's usual success status; a
  * handler that answers another of its success statuses sets it on `reply`.
  *
@@ -31,7 +31,11 @@ export function route<R extends HttpRoute>(
   handler: RouteHandler<R>,
   options: { preHandler?: preHandlerAsyncHookHandler } = {},
 ): void {
-  const preHandler = [...(spec.auth ? [app.authenticate] : []), ...(options.preHandler ? [options.preHandler] : [])];
+  const preHandler = [
+    app.routeBudgets.address(spec.budget),
+    ...(spec.auth ? [app.authenticate, app.routeBudgets.user(spec.budget)] : []),
+    options.preHandler,
+  ].filter((h) => h !== undefined);
   app.route({
     method: spec.method,
     url: spec.path,

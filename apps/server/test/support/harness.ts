@@ -45,6 +45,8 @@ export async function createDataHome(backend: Backend): Promise<DataHome> {
         // budgets unless a test sets them (admission.*.test.ts does).
         ADMISSION_NODE_PER_SECOND: '1000000',
         ADMISSION_IP_PER_SECOND: '1000000',
+        // Likewise the REST budgets: every request of a file comes from 127.0.0.1 (abuse.route-budgets sets its own).
+        HTTP_BUDGET_MULTIPLIER: '1000000',
         ...(pg ? { DATABASE_URL: pg.url, DATABASE_REPLICA_URLS: pg.replicaUrl ?? '', DATABASE_POOL_MAX: '10' } : {}),
         ...extra,
       };
