@@ -50,6 +50,9 @@ const EnvSchema = z.object({
   PASSWORD_HASH_MAX_WAITING: z.coerce.number().int().min(0).max(10_000).default(64),
   /** Events of one socket handled at once; more are answered RATE_LIMITED (an SDK sends one message at a time). */
   SOCKET_EVENTS_IN_FLIGHT_MAX: z.coerce.number().int().min(1).max(100_000).default(LIMITS.eventsInFlightPerSocket),
+  /** Sockets of one user connected at once across the cluster, and of one client address on one node. */
+  SOCKETS_PER_USER_MAX: z.coerce.number().int().min(1).max(100_000).default(LIMITS.socketsPerUser),
+  SOCKETS_PER_ADDRESS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(LIMITS.socketsPerAddress),
   GROUP_COMMIT_MAX_DELAY_MS: z.coerce.number().min(0).max(100).default(0),
   GROUP_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(256),
   GROUP_COMMIT_MIN_INTERVAL_MS: z.coerce.number().min(0).max(100).default(0),
@@ -100,6 +103,8 @@ export interface Config {
   messagesPerSecond: number;
   httpBudgetMultiplier: number;
   socketEventsInFlightMax: number;
+  socketsPerUserMax: number;
+  socketsPerAddressMax: number;
   groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; maxQueue: number };
   receiptWindowMs: number;
   searchIndexMergeIntervalMs: number;
@@ -164,6 +169,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     messagesPerSecond: e.MESSAGES_PER_SECOND,
     httpBudgetMultiplier: e.HTTP_BUDGET_MULTIPLIER,
     socketEventsInFlightMax: e.SOCKET_EVENTS_IN_FLIGHT_MAX,
+    socketsPerUserMax: e.SOCKETS_PER_USER_MAX,
+    socketsPerAddressMax: e.SOCKETS_PER_ADDRESS_MAX,
     groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, maxQueue: e.GROUP_COMMIT_MAX_QUEUE },
     receiptWindowMs: e.RECEIPT_WINDOW_MS,
     searchIndexMergeIntervalMs: e.SEARCH_INDEX_MERGE_INTERVAL_MS,

@@ -42,6 +42,12 @@ export const LIMITS = {
   },
   /** Default cap on events of one socket being handled at once (SOCKET_EVENTS_IN_FLIGHT_MAX); more are RATE_LIMITED. */
   eventsInFlightPerSocket: 64,
+  /**
+   * Default caps on sockets connected at once (SOCKETS_PER_USER_MAX across the cluster, SOCKETS_PER_ADDRESS_MAX
+   * per node; NGINX caps connections per address too). A handshake over either: connect_error RATE_LIMITED.
+   */
+  socketsPerUser: 20,
+  socketsPerAddress: 256,
   /** Typing: one broadcast per user and room per this window; `typing: true` expires after typingExpiryMs. */
   typingCoalesceMs: 1000,
   typingExpiryMs: 3000,

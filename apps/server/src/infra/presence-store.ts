@@ -13,6 +13,8 @@ export interface PresenceStore {
   /** Forgets a socket; wentOffline when it was the user's last one. */
   remove(userId: string, socketId: string): Promise<{ wentOffline: boolean; lastSeen: Date }>;
   get(userIds: readonly string[]): Promise<Map<string, PresenceState>>;
+  /** The user's connected sockets on live nodes (the cap on sockets per user counts these). */
+  socketCount(userId: string): Promise<number>;
   /**
    * Cleans up after other nodes that died without removing their sockets; returns the users that this left
    * with no live socket (so their rooms can be told). One process only: nothing to sweep.
@@ -51,6 +53,10 @@ export class MemoryPresenceStore implements PresenceStore {
       out.set(id, online || !seen ? { online } : { online, lastSeen: seen });
     }
     return out;
+  }
+
+  async socketCount(userId: string): Promise<number> {
+    return this.sockets.get(userId)?.size ?? 0;
   }
 
   async sweep(): Promise<string[]> {

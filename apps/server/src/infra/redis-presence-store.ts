@@ -61,6 +61,15 @@ for i, key in ipairs(KEYS) do
 end
 return out`;
 
+const COUNT = `
+local nodePrefix = ARGV[1]
+local n = 0
+for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local node = string.match(f, '^(.*)|')
+  if node and redis.call('EXISTS', nodePrefix .. node) == 1 then n = n + 1 end
+end
+return n`;
+
 /** Claims a dead node (one caller wins), deletes its sockets and returns the users left with no live socket. */
 const SWEEP_NODE = `
 local dead = ARGV[1]
@@ -171,6 +180,10 @@ export class RedisPresenceStore implements PresenceStore {
       out.set(id, isOnline || !lastSeen ? { online: isOnline } : { online: false, lastSeen: new Date(Number(lastSeen)) });
     });
     return out;
+  }
+
+  async socketCount(userId: string): Promise<number> {
+    return (await this.redis.eval(COUNT, 1, `${this.p}user:${userId}`, `${this.p}node:`)) as number;
   }
 
   /** Cleans up after nodes whose liveness key expired; returns the users that left offline. */

@@ -55,6 +55,17 @@ describe.each(implementations)('PresenceStore contract: %s', (_name, make) => {
   test('unknown users are offline without lastSeen', async () => {
     expect((await store.get(['ghost'])).get('ghost')).toEqual({ online: false });
   });
+
+  test('counts the sockets of a user', async () => {
+    expect(await store.socketCount('u1')).toBe(0);
+    await store.add('u1', 's1');
+    await store.add('u1', 's2');
+    await store.add('u2', 's3');
+    expect(await store.socketCount('u1')).toBe(2);
+    await store.remove('u1', 's1');
+    expect(await store.socketCount('u1')).toBe(1);
+    expect(await store.socketCount('u2')).toBe(1);
+  });
 });
 
 describe('RedisPresenceStore across nodes', () => {
@@ -64,6 +75,8 @@ describe('RedisPresenceStore across nodes', () => {
     expect(await a.add('u1', 's1')).toBe(true);
     expect(await b.add('u1', 's2')).toBe(false);
     expect((await b.get(['u1'])).get('u1')).toEqual({ online: true });
+    // The cap on sockets per user counts them across nodes.
+    expect(await a.socketCount('u1')).toBe(2);
     expect((await a.remove('u1', 's1')).wentOffline).toBe(false);
     expect((await a.get(['u1'])).get('u1')).toEqual({ online: true });
     await b.add('u2', 's3');

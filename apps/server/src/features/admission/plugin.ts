@@ -28,8 +28,27 @@ async function admission(app: FastifyInstance): Promise<void> {
     windowSeconds: config.admission.windowSeconds,
   });
 
+  // Sockets connected at once per client address on this node (NGINX caps them at the edge too; this is the
+  // cap in embedded mode, and a second wall behind NGINX). ip_hash keeps an address on one node.
+  const connectedByAddress = new Map<string, number>();
+  io.on('connection', (socket) => {
+    const bucket = addressBucket(app.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']));
+    connectedByAddress.set(bucket, (connectedByAddress.get(bucket) ?? 0) + 1);
+    socket.once('disconnect', () => {
+      const left = (connectedByAddress.get(bucket) ?? 1) - 1;
+      if (left > 0) connectedByAddress.set(bucket, left);
+      else connectedByAddress.delete(bucket);
+    });
+  });
+
   io.use((socket, next) => {
     const address = app.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
+    if ((connectedByAddress.get(addressBucket(address)) ?? 0) >= config.socketsPerAddressMax) {
+      handshakes.inc({ result: 'rejected', reason: 'address_sockets' });
+      metrics.connections.inc({ outcome: 'RATE_LIMITED' });
+      next(connectError(new ChatError('RATE_LIMITED', 'too many connections from this address', { retryAfterMs: 30_000 })));
+      return;
+    }
     limiter.admit(addressBucket(address)).then(
       (decision) => {
         if (decision.admitted) {

@@ -1,4 +1,4 @@
-import { parseRoomChannel, roomChannel, type Presence } from '@chat/protocol';
+import { ChatError, parseRoomChannel, roomChannel, type Presence } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { PresenceState } from '../../infra/presence-store';
@@ -19,6 +19,14 @@ function roomChannelsOf(channels: Iterable<string>): string[] {
  */
 async function presence(app: FastifyInstance): Promise<void> {
   const store = app.presence;
+
+  // A cap on sockets per user across the cluster (issue 9): a leaked token or a runaway client cannot hold
+  // thousands of sockets (each one memory on a node and a member of every room channel of the user).
+  app.socketEvents.onConnecting(async (socket) => {
+    if ((await store.socketCount(socket.data.userId)) >= app.config.socketsPerUserMax) {
+      throw new ChatError('RATE_LIMITED', 'too many connections for this user', { retryAfterMs: 30_000 });
+    }
+  });
 
   app.socketEvents.onConnected(async (socket) => {
     const userId = socket.data.userId;
