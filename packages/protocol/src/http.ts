@@ -103,7 +103,8 @@ export type SearchResponse = z.infer<typeof SearchResponseSchema>;
 
 // Moderation.
 export const InviteBodySchema = z.object({ userId: IdSchema });
-export const UpdateRoleBodySchema = z.object({ role: RoleSchema.exclude(['owner']) });
+/** `owner` hands the room over: the target becomes its owner and the caller an admin. */
+export const UpdateRoleBodySchema = z.object({ role: RoleSchema });
 export const BanBodySchema = z.object({ userId: IdSchema, reason: z.string().max(LIMITS.reasonMax).optional() });
 export const TimeoutBodySchema = z.object({
   userId: IdSchema,

@@ -16,6 +16,8 @@ export {
   ContentSchema,
   DisplayNameSchema,
   EmojiSchema,
+  REACTION_EMOJI,
+  normaliseDisplayName,
   IdSchema,
   MessageIdSchema,
   PasswordSchema,

@@ -18,7 +18,8 @@ export const LIMITS = {
   passwordMax: 128,
   displayNameMax: 64,
   roomNameMax: 100,
-  emojiMax: 32,
+  /** Distinct reactions one user may have on one message; one more is CONFLICT. */
+  reactionsPerUserPerMessage: 5,
   reasonMax: 500,
   timeoutMaxSeconds: 60 * 60 * 24 * 28,
   /** Default per-user send budget (messages per second). */

@@ -25,10 +25,30 @@ export const UsernameSchema = z
 
 export const PasswordSchema = z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax);
 
+/**
+ * Characters that change how surrounding text is shown without being seen: bidirectional overrides,
+ * embeddings, isolates and marks (a name could otherwise reverse the text after it), zero-width spaces,
+ * word joiners, invisible operators and the BOM (two names that look the same but differ). The zero-width
+ * (non-)joiners U+200C/U+200D stay inside a name, where Persian, Indic scripts and emoji sequences need
+ * them, but not at its edges or in runs.
+ */
+const INVISIBLE_FORMATTING = /[\u061C\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/gu;
+
+/** A display name as stored and shown: NFC, no invisible formatting characters, one space between words. */
+export function normaliseDisplayName(s: string): string {
+  return s
+    .normalize('NFC')
+    .replace(INVISIBLE_FORMATTING, '')
+    .replace(/([\u200C\u200D])[\u200C\u200D]+/gu, '$1')
+    .replace(/\s+/gu, ' ')
+    .replace(/^[\s\u200C\u200D]+|[\s\u200C\u200D]+$/gu, '');
+}
+
+/** Normalised (normaliseDisplayName) before it is checked: 1–64 characters of what is left. */
 export const DisplayNameSchema = z
   .string()
-  .max(LIMITS.displayNameMax)
-  .refine((s) => s.trim().length > 0, 'display name must not be blank');
+  .transform(normaliseDisplayName)
+  .pipe(z.string().min(1, 'display name must not be blank').max(LIMITS.displayNameMax));
 
 function codePoints(s: string): number {
   let n = 0;
@@ -50,11 +70,19 @@ export const RoomNameSchema = z
   .max(LIMITS.roomNameMax)
   .refine((s) => s.trim().length > 0, 'room name must not be blank');
 
-export const EmojiSchema = z
-  .string()
-  .min(1)
-  .max(LIMITS.emojiMax)
-  .refine((s) => !/\s/u.test(s), 'emoji must not contain whitespace');
+/**
+ * The emoji a reaction may be (PROTOCOL.md): a fixed set, so a message's reaction list stays small and
+ * nobody reacts with arbitrary text. The web app's quick reactions are the first six.
+ */
+export const REACTION_EMOJI = [
+  '👍', '❤️', '😂', '🎉', '😮', '😢',
+  '👎', '🙏', '👏', '🔥', '💯', '✅', '❌', '👀', '🤔', '😅', '😍', '🥳', '😎', '🙌',
+  '💪', '🚀', '⭐', '💡', '⚠️', '❓', '👋', '🤝', '😡', '😴', '🤯', '🥲', '😬', '🫡', '🙂', '😉',
+] as const;
+
+const REACTION_SET: ReadonlySet<string> = new Set(REACTION_EMOJI);
+
+export const EmojiSchema = z.string().refine((s) => REACTION_SET.has(s), 'emoji must be one of the reaction set');
 
 export const RoomTypeSchema = z.enum(['public', 'private', 'direct']);
 export type RoomType = z.infer<typeof RoomTypeSchema>;

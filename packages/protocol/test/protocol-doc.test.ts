@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLIENT_EVENTS, ERROR_CODES, HTTP_ROUTES, SERVER_EVENTS } from '@chat/protocol';
+import { CLIENT_EVENTS, ERROR_CODES, HTTP_ROUTES, LIMITS, SERVER_EVENTS } from '@chat/protocol';
 
 // docs/PROTOCOL.md is the contract in prose, @chat/protocol the same contract in code: a name on one side
 // only fails here, whichever side it is on.
@@ -42,5 +42,19 @@ describe('docs/PROTOCOL.md and @chat/protocol name the same things', () => {
       firstCellNames(section(h)).map((route) => route.split('?')[0]!),
     );
     expect(sorted(documented)).toEqual(sorted(Object.values(HTTP_ROUTES).map((r) => `${r.method} ${r.path}`)));
+  });
+
+  test('REST budget classes and their numbers', () => {
+    const rows = section('### REST budgets')
+      .filter((l) => l.startsWith('|') && !/^\|[-\s|]+\|$/.test(l))
+      .slice(1)
+      .map((row) => row.split('|').slice(1, -1).map((cell) => cell.trim()));
+    const number = (cell: string) => (cell === '—' ? undefined : Number(cell.replace(/,/g, '')));
+    const documented = Object.fromEntries(rows.map(([cls, , user, address]) => [cls!.replace(/`/g, ''), { user: number(user!), address: number(address!) }]));
+    expect(Object.keys(documented).sort()).toEqual(sorted(Object.values(HTTP_ROUTES).map((r) => r.budget)));
+    for (const [cls, limits] of Object.entries(LIMITS.httpRequestsPerMinute)) {
+      expect([cls, documented[cls]]).toEqual([cls, { user: 'user' in limits ? limits.user : undefined, address: limits.address }]);
+    }
+    expect(documented.ops).toEqual({ user: undefined, address: undefined });
   });
 });

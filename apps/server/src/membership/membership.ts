@@ -102,6 +102,11 @@ export class Membership {
       .execute();
   }
 
+  /** Back into a direct room they had left, as a member, reading on from where they left. */
+  async rejoinDirect(trx: Trx, roomId: string, userId: string): Promise<void> {
+    await trx.updateTable('room_members').set({ left_at: null, role: 'member', joined_at: new Date() }).where('room_id', '=', roomId).where('user_id', '=', userId).execute();
+  }
+
   /**
    * Admits the user on a moderator's word (an invite, an approval): joins them as above and settles their
    * pending join request as approved. Returns the room, or undefined when they already were a member.

@@ -1,5 +1,5 @@
-import { asReadonly, type DB, type Kysely } from '@chat/db';
-import { ChatError, type Message, type ReactionSummary } from '@chat/protocol';
+import { asReadonly, sql, type DB, type Kysely } from '@chat/db';
+import { ChatError, LIMITS, type Message, type ReactionSummary } from '@chat/protocol';
 import type { MessageRow } from '../../views/message-view';
 import { reactionsOf, withReactions } from './message-reads';
 
@@ -39,10 +39,26 @@ export async function setReaction(
   db: Kysely<DB>,
   r: { messageId: string; userId: string; emoji: string; add: boolean },
 ): Promise<ReactionSummary[] | undefined> {
-  const res = r.add
-    ? await db.insertInto('reactions').values({ message_id: r.messageId, user_id: r.userId, emoji: r.emoji }).onConflict((oc) => oc.doNothing()).executeTakeFirst()
-    : await db.deleteFrom('reactions').where('message_id', '=', r.messageId).where('user_id', '=', r.userId).where('emoji', '=', r.emoji).executeTakeFirst();
-  const changed = 'numInsertedOrUpdatedRows' in res ? (res.numInsertedOrUpdatedRows ?? 0n) > 0n : res.numDeletedRows > 0n;
+  let changed: boolean;
+  if (r.add) {
+    // Inserted only while the user has fewer than LIMITS.reactionsPerUserPerMessage on the message.
+    const { rows } = await sql<{ inserted: boolean; had: boolean }>`
+      with mine as (select emoji from reactions where message_id = ${r.messageId} and user_id = ${r.userId}),
+      ins as (
+        insert into reactions (message_id, user_id, emoji)
+        select ${r.messageId}, ${r.userId}, ${r.emoji}
+        where (select count(*) from mine) < ${LIMITS.reactionsPerUserPerMessage}
+        on conflict do nothing
+        returning 1
+      )
+      select exists (select 1 from ins) as inserted, exists (select 1 from mine where emoji = ${r.emoji}) as had`.execute(db);
+    const { inserted, had } = rows[0]!;
+    if (!inserted && !had) throw new ChatError('CONFLICT', `at most ${LIMITS.reactionsPerUserPerMessage} reactions per message`);
+    changed = inserted;
+  } else {
+    const res = await db.deleteFrom('reactions').where('message_id', '=', r.messageId).where('user_id', '=', r.userId).where('emoji', '=', r.emoji).executeTakeFirst();
+    changed = res.numDeletedRows > 0n;
+  }
   if (!changed) return undefined;
   return (await reactionsOf(asReadonly(db), [r.messageId])).get(r.messageId) ?? [];
 }

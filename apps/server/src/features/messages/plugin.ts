@@ -12,6 +12,7 @@ import { GroupCommitWriter } from './group-commit';
 import { MembershipRefusal } from './membership-refusal';
 import { historyPage, roomLastSeq, searchMessages, syncRooms } from './message-reads';
 import { deleteMessage, editMessage, setReaction } from './message-writes';
+import { RecentBroadcasts } from './recent-broadcasts';
 import { RoomSeqCache } from './room-seq-cache';
 import { SearchIndexMerger } from './search-index-merger';
 import { sendStageClock } from './send-stages';
@@ -21,6 +22,9 @@ async function messages(app: FastifyInstance): Promise<void> {
   // Reads that must see every acknowledged write use the primary through the read-only type.
   const primaryReads = asReadonly(db.primary);
   const seqs = new RoomSeqCache();
+  // ~100 bytes an id: a few MB remember well over a minute of a busy node's messages, far longer than any
+  // client keeps retrying one.
+  const broadcast = new RecentBroadcasts(50_000);
   const searchIndex = new SearchIndexMerger(db.primary, {
     intervalMs: app.config.searchIndexMergeIntervalMs,
     onMerged: ({ pages, seconds }) => {
@@ -89,11 +93,16 @@ async function messages(app: FastifyInstance): Promise<void> {
     if (created) {
       seqs.observe(row.room_id, row.seq);
       metrics.messagesPersisted.inc();
+    } else {
+      await sendLimiter.refund(userId);
+    }
+    // A retry answered from the store is broadcast too unless this node announced the message itself: the
+    // commit it retries may never have been (see RecentBroadcasts).
+    if (created || !broadcast.has(row.id)) {
+      broadcast.add(row.id);
       metrics.messagesDelivered.inc();
       io.to(roomChannel(row.room_id)).emit('message:new', message);
       clock.lap('emit');
-    } else {
-      await sendLimiter.refund(userId);
     }
     metrics.ackLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return { message };

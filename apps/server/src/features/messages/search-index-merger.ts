@@ -20,6 +20,7 @@ export interface SearchIndexMergerOptions {
 export class SearchIndexMerger {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private due = false;
   private closed = false;
 
   constructor(
@@ -27,13 +28,21 @@ export class SearchIndexMerger {
     private readonly options: SearchIndexMergerOptions,
   ) {}
 
-  /** Messages were committed: a merge is due within the interval. */
+  /** Messages were committed: a merge is due within the interval (another one, if one is running now). */
   stored(): void {
-    if (this.closed || this.timer || this.options.intervalMs <= 0) return;
+    if (this.closed || this.options.intervalMs <= 0) return;
+    this.due = true;
+    if (!this.timer) this.arm();
+  }
+
+  private arm(): void {
     this.timer = setTimeout(() => {
+      this.due = false;
       this.running = this.merge().finally(() => {
         this.timer = undefined;
         this.running = undefined;
+        // Stored while this merge ran: those entries may have missed it.
+        if (this.due && !this.closed) this.arm();
       });
     }, this.options.intervalMs);
     this.timer.unref();

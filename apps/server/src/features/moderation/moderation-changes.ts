@@ -41,13 +41,20 @@ export class ModerationChanges {
     });
   }
 
-  /** Returns whether the role changed. */
-  setRole(actorId: string, roomId: string, userId: string, role: Exclude<Role, 'owner'>): Promise<boolean> {
+  /**
+   * Returns whether the role changed. `owner` hands the room over (the caller, its owner, becomes an admin
+   * in the same transaction): a room has one owner, who cannot otherwise leave it while others remain.
+   */
+  setRole(actorId: string, roomId: string, userId: string, role: Role): Promise<boolean> {
     return this.membership.change(roomId, userId, async (trx) => {
       const from = await this.membership.roleOf(trx, roomId, userId);
       if (from === undefined) throw new ChatError('NOT_FOUND', 'not a member of this room');
       if (from === 'owner') throw new ChatError('FORBIDDEN', "the owner's role cannot be changed");
       if (from === role) return false;
+      if (role === 'owner') {
+        await this.membership.setRole(trx, roomId, actorId, 'admin');
+        await recordAudit(trx, { roomId, actorId, action: 'member.role', targetUserId: actorId, details: { from: 'owner', to: 'admin' } });
+      }
       await this.membership.setRole(trx, roomId, userId, role);
       await recordAudit(trx, { roomId, actorId, action: 'member.role', targetUserId: userId, details: { from, to: role } });
       return true;

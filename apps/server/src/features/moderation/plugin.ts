@@ -76,6 +76,8 @@ async function moderation(app: FastifyInstance): Promise<void> {
     const changed = await changes.setRole(user.userId, roomId, userId, role);
     const answer = await memberNow(roomId, userId);
     if (changed) membership.announceUpdate(roomId, answer.member);
+    // A handover changed the caller's role too.
+    if (changed && role === 'owner') membership.announceUpdate(roomId, (await memberNow(roomId, user.userId)).member);
     return answer;
   });
 

@@ -42,11 +42,11 @@ async function rooms(app: FastifyInstance): Promise<void> {
   });
 
   route(app, HTTP_ROUTES.directRoom, async ({ body: { userId: otherId } }, { user }, reply) => {
-    const { room, created } = await changes.openDirect(user, otherId);
-    if (!created) return reply.status(200).send({ room });
-    const online = await app.presenceOf([user.userId, otherId]);
-    for (const userId of [user.userId, otherId]) await announceJoined(room, userId, online.get(userId) ?? false);
-    return { room };
+    const { room, created, rejoined } = await changes.openDirect(user, otherId);
+    const joined = created ? [user.userId, otherId] : rejoined;
+    const online = joined.length > 0 ? await app.presenceOf(joined) : new Map<string, boolean>();
+    for (const userId of joined) await announceJoined(room, userId, online.get(userId) ?? false);
+    return created ? { room } : reply.status(200).send({ room });
   });
 
   route(app, HTTP_ROUTES.discoverRooms, async ({ query: { query } }, { user }) => ({ rooms: await discoverRooms(app.reads.reader(user.userId), query) }));
