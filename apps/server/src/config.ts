@@ -53,6 +53,9 @@ const EnvSchema = z.object({
   /** Sockets of one user connected at once across the cluster, and of one client address on one node. */
   SOCKETS_PER_USER_MAX: z.coerce.number().int().min(1).max(100_000).default(LIMITS.socketsPerUser),
   SOCKETS_PER_ADDRESS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(LIMITS.socketsPerAddress),
+  /** A socket whose outbound queue exceeds either is disconnected (a client that does not read); checked every second. */
+  SOCKET_OUTBOUND_MAX_PACKETS: z.coerce.number().int().min(1).default(1000),
+  SOCKET_OUTBOUND_MAX_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
   GROUP_COMMIT_MAX_DELAY_MS: z.coerce.number().min(0).max(100).default(0),
   GROUP_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(256),
   GROUP_COMMIT_MIN_INTERVAL_MS: z.coerce.number().min(0).max(100).default(0),
@@ -105,6 +108,7 @@ export interface Config {
   socketEventsInFlightMax: number;
   socketsPerUserMax: number;
   socketsPerAddressMax: number;
+  slowReaders: { maxQueuedPackets: number; maxBufferedBytes: number; intervalMs: number };
   groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; maxQueue: number };
   receiptWindowMs: number;
   searchIndexMergeIntervalMs: number;
@@ -171,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socketEventsInFlightMax: e.SOCKET_EVENTS_IN_FLIGHT_MAX,
     socketsPerUserMax: e.SOCKETS_PER_USER_MAX,
     socketsPerAddressMax: e.SOCKETS_PER_ADDRESS_MAX,
+    slowReaders: { maxQueuedPackets: e.SOCKET_OUTBOUND_MAX_PACKETS, maxBufferedBytes: e.SOCKET_OUTBOUND_MAX_BYTES, intervalMs: 1000 },
     groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, maxQueue: e.GROUP_COMMIT_MAX_QUEUE },
     receiptWindowMs: e.RECEIPT_WINDOW_MS,
     searchIndexMergeIntervalMs: e.SEARCH_INDEX_MERGE_INTERVAL_MS,

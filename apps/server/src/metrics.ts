@@ -24,6 +24,11 @@ export function createMetrics(nodeId: string, sources: { replicas?: () => Replic
   return {
     registry,
     socketsConnected: new Gauge({ name: 'chat_sockets_connected', help: 'Connected sockets on this node', registers: [registry] }),
+    slowReadersCut: new Counter({
+      name: 'chat_slow_readers_cut_total',
+      help: 'Sockets disconnected because their outbound queue on this node was over the limit',
+      registers: [registry],
+    }),
     connections: new Counter({
       name: 'chat_connections_total',
       help: 'Socket handshakes by outcome (accepted, or the rejection code)',

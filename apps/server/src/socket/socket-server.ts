@@ -2,6 +2,7 @@ import { ChatError } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { connectError } from './socket-events';
+import { watchSlowReaders } from './slow-readers';
 
 /**
  * Binds the socket event registry to Socket.IO: the features' handshake steps run as one middleware (after
@@ -29,6 +30,11 @@ async function socketServer(app: FastifyInstance): Promise<void> {
     // (its headers, parser state and buffers) for its whole life (Socket.IO's "Memory usage" advice).
     (socket.conn as { request: unknown }).request = null;
   });
+  const stopWatching = watchSlowReaders(io, app.config.slowReaders, ({ packets, bytes }) => {
+    metrics.slowReadersCut.inc();
+    app.log.warn({ packets, bytes }, 'socket cut: its outbound queue is over the limit (a client that does not read)');
+  });
+  app.addHook('onClose', async () => stopWatching());
 }
 
 export const socketServerPlugin = fp(socketServer, { name: 'socket-server', dependencies: ['infrastructure'] });
