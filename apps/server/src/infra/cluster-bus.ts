@@ -26,4 +26,11 @@ export type ClusterEventName = keyof ClusterEvents;
 export interface ClusterBus {
   publish<E extends ClusterEventName>(event: E, ...args: Parameters<ClusterEvents[E]>): void;
   subscribe<E extends ClusterEventName>(event: E, handler: ClusterEvents[E]): void;
+  /**
+   * After the node was cut off from the others (its Pub/Sub connection to Redis dropped and came back):
+   * what was published meanwhile, by this bus or by Socket.IO through the adapter (room joins and leaves,
+   * disconnects), may never arrive. Listeners re-read from the database what they keep in step through the
+   * bus. Never called in embedded mode, where nothing can be cut.
+   */
+  onResume(listener: () => void): void;
 }

@@ -23,6 +23,10 @@ export class MemoryClusterBus implements ClusterBus {
     this.local.on(event, handler);
   }
 
+  onResume(): void {
+    // One process: nothing between the nodes of a hub can be cut.
+  }
+
   /** Leaves the hub: nothing more is delivered to this node. */
   close(): void {
     this.hub.delete(this);

@@ -53,7 +53,8 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
   // Limiters do not wait for a Redis that is not ready (their in-memory insurance answers instead), so
   // give it a moment to connect; a node whose Redis is down still starts, and /readyz says why.
   await Promise.race([redis.ping().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
-  const detachAdapter = attachRedisAdapter(io, redis, config.socketAdapter, log);
+  const bus = new AdapterClusterBus(io);
+  const detachAdapter = attachRedisAdapter(io, redis, config.socketAdapter, log, () => bus.resumed());
   const presence = new RedisPresenceStore(redis, {
     nodeId: config.nodeId,
     heartbeatMs: config.presenceHeartbeatMs,
@@ -63,7 +64,7 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
   // by the next heartbeat.
   await presence.heartbeat().catch((err: unknown) => log.warn({ err }, 'presence heartbeat failed'));
   return {
-    bus: new AdapterClusterBus(io),
+    bus,
     rateLimiters: redisRateLimiters(redis),
     presence,
     checks: [{ name: 'redis', check: () => redis.ping() }],

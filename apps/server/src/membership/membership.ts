@@ -1,5 +1,5 @@
 import type { DB, Database, Kysely, Transaction } from '@chat/db';
-import { ChatError, roomChannel, userChannel, type JoinRequest, type Member, type Role, type Room } from '@chat/protocol';
+import { ChatError, parseRoomChannel, roomChannel, userChannel, type JoinRequest, type Member, type Role, type Room } from '@chat/protocol';
 import type { ChatServer } from '../socket/types';
 import { toRoom } from '../views/room-view';
 import { memberById } from './member-queries';
@@ -49,6 +49,51 @@ export class Membership {
 
   memberView(roomId: string, userId: string, online: boolean): Promise<Member> {
     return memberById(this.db.primary, roomId, userId, online);
+  }
+
+  /**
+   * Puts this node's sockets back in step with the database (after the cluster bus was cut, when joins and
+   * leaves announced through the adapter may have been lost): a socket leaves the room channels of rooms its
+   * user no longer belongs to, and is told `room:left`; it joins the channels of rooms its user joined
+   * meanwhile (its client learns of those rooms from the messages and its next room list). One query per
+   * thousand users. Returns how many channels were left and joined.
+   */
+  async resyncLocalSockets(): Promise<{ left: number; joined: number }> {
+    const sockets = [...this.io.of('/').sockets.values()];
+    const users = [...new Set(sockets.map((s) => s.data.userId))];
+    const roomsOf = new Map<string, Set<string>>();
+    for (let i = 0; i < users.length; i += 1000) {
+      const rows = await this.db.primary
+        .selectFrom('room_members')
+        .select(['user_id', 'room_id'])
+        .where('user_id', 'in', users.slice(i, i + 1000))
+        .where('left_at', 'is', null)
+        .execute();
+      for (const r of rows) {
+        let set = roomsOf.get(r.user_id);
+        if (!set) roomsOf.set(r.user_id, (set = new Set()));
+        set.add(r.room_id);
+      }
+    }
+    let left = 0;
+    let joined = 0;
+    for (const socket of sockets) {
+      if (!socket.connected) continue;
+      const member = roomsOf.get(socket.data.userId) ?? new Set<string>();
+      for (const channel of [...socket.rooms]) {
+        const roomId = parseRoomChannel(channel);
+        if (roomId === undefined || member.has(roomId)) continue;
+        void socket.leave(channel);
+        socket.emit('room:left', { roomId });
+        left++;
+      }
+      for (const roomId of member) {
+        if (socket.rooms.has(roomChannel(roomId))) continue;
+        void socket.join(roomChannel(roomId));
+        joined++;
+      }
+    }
+    return { left, joined };
   }
 
   // --- Changes.

@@ -11,7 +11,16 @@ declare module 'fastify' {
 
 /** Shared by rooms, moderation, messages and typing, so it lives outside any feature. */
 async function membership(app: FastifyInstance): Promise<void> {
-  app.decorate('membership', new Membership(app.db, app.io, (userIds) => app.reads.fence(userIds)));
+  const membership = new Membership(app.db, app.io, (userIds) => app.reads.fence(userIds));
+  app.decorate('membership', membership);
+  // Joins and leaves travel to other nodes' sockets through the adapter: after the bus was cut, re-read them.
+  app.bus.onResume(() => {
+    const started = Date.now();
+    membership.resyncLocalSockets().then(
+      ({ left, joined }) => app.log.info({ left, joined, ms: Date.now() - started }, 'room channels resynchronised after the cluster bus came back'),
+      (err: unknown) => app.log.error({ err }, 'resynchronising room channels failed'),
+    );
+  });
 }
 
 export const membershipPlugin = fp(membership, { name: 'membership', dependencies: ['infrastructure'] });

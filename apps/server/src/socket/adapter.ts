@@ -19,12 +19,27 @@ export type AdapterKind = 'classic' | 'sharded';
  * and re-subscribes by itself after a Redis restart; broadcasts published meanwhile are lost, which clients
  * repair through `sync` on a seq gap (docs/PROTOCOL.md, Guarantees).
  */
-export function attachRedisAdapter(io: ChatServer, redis: Redis, kind: AdapterKind, log: FastifyBaseLogger): () => void {
+export function attachRedisAdapter(io: ChatServer, redis: Redis, kind: AdapterKind, log: FastifyBaseLogger, onResume: () => void): () => void {
   const pub = redis.duplicate();
   const sub = redis.duplicate();
   for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
     client.on('error', (err: Error) => log.warn({ err: err.message, role }, 'redis adapter connection error'));
   }
+  // The subscriber is ready again after a lost connection (ioredis re-subscribes first): what was
+  // published while it was away is lost for this node (ClusterBus.onResume).
+  let wasReady = false;
+  let lost = false;
+  sub.on('ready', () => {
+    if (wasReady && lost) {
+      log.warn('redis adapter subscriber is back: resynchronising what the cluster bus keeps in step');
+      onResume();
+    }
+    wasReady = true;
+    lost = false;
+  });
+  sub.on('close', () => {
+    if (wasReady) lost = true;
+  });
   io.adapter(kind === 'sharded' ? createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' }) : createAdapter(pub, sub));
   return () => {
     pub.disconnect();

@@ -30,6 +30,9 @@ async function auth(app: FastifyInstance): Promise<void> {
   const accounts = new Accounts(app.db, tokens, new PasswordHasher(config.argon2, config.passwordHashing), config.refreshTokenTtlDays);
   const revoked = new RevokedSessions(config.accessTokenTtlSeconds * 1000, app.bus, app.io);
   app.addHook('onClose', async () => revoked.close());
+  app.bus.onResume(() => {
+    revoked.resync(app.db.primary).catch((err: unknown) => app.log.error({ err }, 'resynchronising revoked sessions failed'));
+  });
 
   const loginPerUser = app.rateLimiters({ keyPrefix: 'login-user', points: 10, durationSec: 60 });
   const loginPerIp = app.rateLimiters({ keyPrefix: 'login-ip', points: 100, durationSec: 60 });

@@ -1,3 +1,4 @@
+import type { DB, Kysely } from '@chat/db';
 import { sessionChannel } from '@chat/protocol';
 import type { ClusterBus } from '../../infra/cluster-bus';
 import type { ChatServer } from '../../socket/types';
@@ -32,6 +33,21 @@ export class RevokedSessions {
     this.remember(sessionId);
     this.bus.publish('session:revoked', sessionId);
     this.io.in(sessionChannel(sessionId)).disconnectSockets(true);
+  }
+
+  /**
+   * After the cluster bus was cut: the sessions revoked in the last access-token lifetime, re-read from the
+   * database (a scan of `sessions`, once per cut), are refused again on HTTP, and their sockets on this node
+   * are disconnected (the adapter's disconnect may have been lost too).
+   */
+  async resync(db: Kysely<DB>): Promise<number> {
+    const since = new Date(Date.now() - this.ttlMs);
+    const rows = await db.selectFrom('sessions').select('id').where('revoked_at', '>', since).execute();
+    for (const { id } of rows) {
+      this.remember(id);
+      this.io.local.in(sessionChannel(id)).disconnectSockets(true);
+    }
+    return rows.length;
   }
 
   close(): void {

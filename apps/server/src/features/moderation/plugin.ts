@@ -36,6 +36,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
   );
   // Other nodes tell us when they set a timeout, so their cached view is not up to 5 s stale.
   app.bus.subscribe('moderation:timeouts', (roomId) => timeouts.invalidate(roomId));
+  app.bus.onResume(() => timeouts.invalidateAll());
   app.decorate('moderation', {
     assertCanSend: (roomId: string, userId: string) => timeouts.assertCanSend(roomId, userId),
     invalidateTimeouts: (roomId: string) => timeouts.invalidate(roomId),

@@ -74,6 +74,12 @@ export class TimeoutCache {
     this.loading.delete(roomId);
   }
 
+  /** Forgets every room (after the cluster bus was cut: other nodes' timeouts may not have been heard). */
+  invalidateAll(): void {
+    this.rooms.clear();
+    this.loading.clear();
+  }
+
   /** Single-flight: concurrent first sends of a room share one query. */
   private reload(roomId: string): Promise<Entry> {
     const inFlight = this.loading.get(roomId);
