@@ -1,11 +1,13 @@
 import { ChatError, HTTP_ROUTES, sessionChannel, userChannel } from '@chat/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { Counter } from 'prom-client';
 import { route } from '../../http/route';
 import { Accounts } from './accounts';
 import { PasswordHasher } from './passwords';
 import { Tokens, type AccessClaims } from './tokens';
 import { RevokedSessions } from './revoked-sessions';
+import { SessionRecheck } from './session-recheck';
 import { searchUsers, userById } from './user-queries';
 
 declare module 'fastify' {
@@ -30,6 +32,23 @@ async function auth(app: FastifyInstance): Promise<void> {
   const accounts = new Accounts(app.db, tokens, new PasswordHasher(config.argon2, config.passwordHashing), config.refreshTokenTtlDays);
   const revoked = new RevokedSessions(config.accessTokenTtlSeconds * 1000, app.bus, app.io);
   app.addHook('onClose', async () => revoked.close());
+  const rechecked = new Counter({
+    name: 'chat_session_rechecks_total',
+    help: 'Sockets whose session was checked again when their access token expired, by outcome (active, ended)',
+    labelNames: ['outcome'] as const,
+    registers: [app.metrics.registry],
+  });
+  const recheck = new SessionRecheck(
+    app.io,
+    app.db.primary,
+    config.accessTokenTtlSeconds * 1000,
+    ({ active, ended }) => {
+      rechecked.inc({ outcome: 'active' }, active);
+      rechecked.inc({ outcome: 'ended' }, ended);
+    },
+    (err) => app.log.warn({ err }, 'session recheck failed; the next sweep retries'),
+  );
+  app.addHook('onClose', async () => recheck.close());
   app.bus.onResume(() => {
     revoked.resync(app.db.primary).catch((err: unknown) => app.log.error({ err }, 'resynchronising revoked sessions failed'));
   });
@@ -99,6 +118,7 @@ async function auth(app: FastifyInstance): Promise<void> {
     socket.data.username = claims.username;
     socket.data.displayName = claims.displayName;
     socket.join([userChannel(claims.userId), sessionChannel(claims.sessionId)]);
+    recheck.admitted(socket);
   });
 }
 
