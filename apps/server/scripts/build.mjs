@@ -1,4 +1,4 @@
-// Builds the production node: src/main.ts and everything it imports — our workspace packages (@chat/db,
+// Builds the production node: src/main.ts (and src/migrate-main.ts, `pnpm migrate`) and everything it imports — our workspace packages (@chat/db,
 // @chat/protocol) and the npm packages in devDependencies — into one CommonJS file, dist/main.js, run with
 // plain `node`. Only this package's `dependencies` stay outside the bundle and are loaded from node_modules at
 // run time: a native addon (@node-rs/argon2) and PGlite, which reads its WASM and data files beside its own
@@ -58,8 +58,9 @@ async function main() {
   const external = new Set(Object.keys(pkg.dependencies ?? {}));
   const result = await build({
     absWorkingDir: SERVER_DIR,
-    entryPoints: ['src/main.ts'],
-    outfile: OUT_FILE,
+    // The node, and `pnpm migrate` (dist/migrate.js) for migrating ahead of a rollout.
+    entryPoints: { main: 'src/main.ts', migrate: 'src/migrate-main.ts' },
+    outdir: OUT_DIR,
     bundle: true,
     platform: 'node',
     format: 'cjs',

@@ -43,6 +43,15 @@ const EnvSchema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   ALLOWED_ORIGINS: csv,
   MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(10),
+  /**
+   * Whether the node applies pending migrations at start (embedded mode, `pnpm cluster`). Off where nodes
+   * connect as a role that cannot change the schema (Compose): they then refuse to start on a database that
+   * is behind, and `pnpm migrate` runs as the owner first.
+   */
+  MIGRATE_ON_START: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   /** Scales every REST budget (LIMITS.httpRequestsPerMinute), e.g. 4 where many users share few addresses. */
   HTTP_BUDGET_MULTIPLIER: z.coerce.number().positive().default(1),
   /** Password hashes (argon2id, ~19 MiB each) run at once per node, and how many may wait; more: UNAVAILABLE. */
@@ -105,6 +114,7 @@ export interface Config {
   allowedOrigins: string[];
   messagesPerSecond: number;
   httpBudgetMultiplier: number;
+  migrateOnStart: boolean;
   socketEventsInFlightMax: number;
   socketsPerUserMax: number;
   socketsPerAddressMax: number;
@@ -172,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedOrigins: e.ALLOWED_ORIGINS,
     messagesPerSecond: e.MESSAGES_PER_SECOND,
     httpBudgetMultiplier: e.HTTP_BUDGET_MULTIPLIER,
+    migrateOnStart: e.MIGRATE_ON_START,
     socketEventsInFlightMax: e.SOCKET_EVENTS_IN_FLIGHT_MAX,
     socketsPerUserMax: e.SOCKETS_PER_USER_MAX,
     socketsPerAddressMax: e.SOCKETS_PER_ADDRESS_MAX,

@@ -28,13 +28,15 @@ interface ComposeService {
   entrypoint?: string[];
   environment?: Record<string, string>;
   volumes?: string[];
-  healthcheck?: { test: string[] | string };
+  healthcheck?: { test?: string[] | string; disable?: boolean };
+  command?: string[];
+  restart?: string;
   depends_on?: Record<string, { condition?: string }> | string[];
   networks?: string[] | Record<string, { ipv4_address?: string } | null>;
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
-  networks?: Record<string, { ipam?: { config?: { subnet?: string }[] } }>;
+  networks?: Record<string, { internal?: boolean; ipam?: { config?: { subnet?: string }[] } }>;
 }
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
@@ -59,6 +61,8 @@ function interpolate(text: string, env: Record<string, string>): string {
 const OPERATOR_ENV = {
   JWT_SECRET: 'x'.repeat(48),
   POSTGRES_PASSWORD: 'pg-secret',
+  CHAT_APP_PASSWORD: 'app-secret',
+  REDIS_PASSWORD: 'redis-secret',
   REPLICATION_PASSWORD: 'repl-secret',
   GRAFANA_ADMIN_PASSWORD: 'grafana-secret',
 };
@@ -76,7 +80,7 @@ const dependsOn = (s: ComposeService) => (Array.isArray(s.depends_on) ? {} : (s.
 describe('docker-compose.yml', () => {
   it('has every service of the topology', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['backend', 'grafana', 'nginx', 'postgres', 'postgres-replica', 'prometheus', 'redis'].sort(),
+      ['backend', 'grafana', 'migrate', 'nginx', 'postgres', 'postgres-replica', 'prometheus', 'redis'].sort(),
     );
   });
 
@@ -111,12 +115,14 @@ describe('docker-compose.yml', () => {
     const config = loadConfig(env);
     expect(config.host).toBe('0.0.0.0'); // reachable from NGINX and Prometheus, not just inside the container
     expect(config.port).toBe(3000);
+    // The nodes connect as the least-privileged role and do not migrate; Redis with its ACL user.
     expect(config.database).toMatchObject({
       kind: 'postgres',
-      primaryUrl: 'postgres://chat:pg-secret@postgres:5432/chat',
-      replicaUrls: ['postgres://chat:pg-secret@postgres-replica:5432/chat'],
+      primaryUrl: 'postgres://chat_app:app-secret@postgres:5432/chat',
+      replicaUrls: ['postgres://chat_app:app-secret@postgres-replica:5432/chat'],
     });
-    expect(config.redisUrl).toBe('redis://redis:6379');
+    expect(config.migrateOnStart).toBe(false);
+    expect(config.redisUrl).toBe('redis://chat:redis-secret@redis:6379');
     expect(config.jwtSecret).toBe(OPERATOR_ENV.JWT_SECRET);
 
     // The nodes trust forwarded headers from NGINX's fixed address only, and that address is in the subnet.
@@ -129,17 +135,20 @@ describe('docker-compose.yml', () => {
 
   it('has a healthcheck on every service, and depends_on with conditions that can be met', () => {
     for (const [name, s] of Object.entries(services)) {
-      expect([name, Boolean(s.healthcheck?.test)]).toEqual([name, true]);
+      // A one-shot service (it exits) is judged by its exit status instead.
+      const oneShot = s.restart === 'no' && s.healthcheck?.disable === true;
+      expect([name, Boolean(s.healthcheck?.test) || oneShot]).toEqual([name, true]);
       for (const [dependency, { condition }] of Object.entries(dependsOn(s))) {
         expect(Object.keys(services)).toContain(dependency);
         expect(['service_healthy', 'service_started', 'service_completed_successfully']).toContain(condition);
       }
     }
     expect(dependsOn(service('backend'))).toEqual({
-      postgres: { condition: 'service_healthy' },
+      migrate: { condition: 'service_completed_successfully' },
       'postgres-replica': { condition: 'service_healthy' },
       redis: { condition: 'service_healthy' },
     });
+    expect(dependsOn(service('migrate'))).toEqual({ postgres: { condition: 'service_healthy' } });
     expect(dependsOn(service('postgres-replica'))).toEqual({ postgres: { condition: 'service_healthy' } });
     expect(dependsOn(service('nginx'))).toEqual({ backend: { condition: 'service_healthy' } });
     expect(dependsOn(service('grafana'))).toEqual({ prometheus: { condition: 'service_healthy' } });
@@ -149,6 +158,43 @@ describe('docker-compose.yml', () => {
     const mounts = Object.values(services).flatMap((s) => s.volumes ?? []).filter((v) => v.startsWith('./'));
     expect(mounts.length).toBeGreaterThanOrEqual(5);
     for (const mount of mounts) expect([mount, existsSync(join(REPO_ROOT, mount.split(':')[0]!))]).toEqual([mount, true]);
+  });
+
+  it('keeps the data network private: only the backends and migrate reach PostgreSQL and Redis', () => {
+    const networksOf = (name: string) => {
+      const n = service(name).networks ?? [];
+      return (Array.isArray(n) ? n : Object.keys(n)).sort();
+    };
+    expect(compose.networks!.data!.internal).toBe(true);
+    for (const name of ['postgres', 'postgres-replica', 'redis']) expect([name, networksOf(name)]).toEqual([name, ['data']]);
+    expect(networksOf('backend')).toEqual(['chat', 'data', 'monitoring']);
+    expect(networksOf('migrate')).toEqual(['data']);
+    for (const name of ['nginx', 'prometheus', 'grafana']) expect([name, networksOf(name).includes('data')]).toEqual([name, false]);
+    expect(networksOf('nginx')).toEqual(['chat']);
+    // Nothing on the data network publishes a port.
+    for (const name of ['postgres', 'postgres-replica', 'redis', 'migrate']) expect([name, service(name).ports ?? []]).toEqual([name, []]);
+  });
+
+  it('runs migrations as the schema owner before the backends, which connect as the app role', () => {
+    const migrate = service('migrate');
+    expect(migrate.command).toEqual(['node', 'apps/server/dist/migrate.js']);
+    expect(migrate.image).toBe(service('backend').image);
+    expect(migrate.environment!.DATABASE_URL).toBe('postgres://chat:pg-secret@postgres:5432/chat');
+    expect(Object.keys(migrate.environment!)).toEqual(['DATABASE_URL']);
+    // The app role is made when the primary is first initialised, from the file the least-privilege test runs.
+    expect(service('postgres').volumes).toContain('./deploy/postgres/app-role.sql:/docker-entrypoint-initdb.d/app-role.sql.in:ro');
+    expect(read('deploy/postgres/primary-init.sh')).toMatch(/-v app=chat_app .*-f \/docker-entrypoint-initdb\.d\/app-role\.sql\.in/s);
+    expect(service('postgres').environment!.CHAT_APP_PASSWORD).toBe('app-secret');
+  });
+
+  it('requires a password for Redis: the default user is off, the nodes sign in as an ACL user', () => {
+    const command = service('redis').command!;
+    const users = command.flatMap((arg, i) => (arg === '--user' ? [command.slice(i + 1, command.indexOf('--user', i + 1) === -1 ? undefined : command.indexOf('--user', i + 1))] : []));
+    expect(users).toEqual([
+      ['default', 'off'],
+      ['chat', 'on', '>redis-secret', '~*', '&*', '+@all'],
+    ]);
+    expect(JSON.stringify(service('redis').healthcheck)).toContain('--user chat');
   });
 
   it('runs a real streaming replica: a replication role on the primary, pg_basebackup -R on the replica', () => {

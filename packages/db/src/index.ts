@@ -8,7 +8,7 @@ export type {
   PostgresDatabaseConfig,
   ReadRouting,
 } from './create-database';
-export { migrateToLatest, SqlFileMigrationProvider, defaultMigrationsDir } from './migrate';
+export { migrateToLatest, pendingMigrations, SqlFileMigrationProvider, defaultMigrationsDir } from './migrate';
 export { PGliteDialect } from './pglite-dialect';
 export type { PGliteDialectConfig } from './pglite-dialect';
 export { asReadonly, type ReadonlyKysely } from './readonly-kysely';

@@ -70,6 +70,22 @@ export async function migrateToLatest<DB>(
 }
 
 /**
+ * The migrations of `migrationsDir` not applied to the database yet (every one, on a new database). For a
+ * node that may not migrate (MIGRATE_ON_START=false: it connects as a role that cannot change the schema),
+ * to refuse to start on a database that is behind instead of failing on its first query.
+ */
+export async function pendingMigrations<DB>(db: Kysely<DB>, options: { migrationsDir?: string } = {}): Promise<string[]> {
+  const names = await new SqlFileMigrationProvider(options.migrationsDir ?? defaultMigrationsDir()).names();
+  try {
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db as unknown as Kysely<unknown>);
+    const applied = new Set(rows.map((row) => row.name));
+    return names.filter((name) => !applied.has(name));
+  } catch {
+    return names; // a new database: no kysely_migration table yet
+  }
+}
+
+/**
  * Whether exactly these migrations have been applied. Every node start asks, and the answer is almost
  * always yes: one query instead of the migrator's catalog introspection, lock and bookkeeping reads
  * (about ten round trips and ~100 ms of a node's start, serialised by the lock when nodes start together).

@@ -1,4 +1,4 @@
-import { createDatabase, sql, type Database } from '@chat/db';
+import { createDatabase, pendingMigrations, sql, type Database } from '@chat/db';
 import { CLIENT_EVENT_TABLE } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -51,7 +51,16 @@ export interface InfrastructureOptions {
 async function infrastructure(app: FastifyInstance, { config, database, socketOptions }: InfrastructureOptions): Promise<void> {
   const ownsDatabase = database === undefined;
   const db = database ?? (await openDatabase(config, app));
-  await db.migrate();
+  if (config.migrateOnStart) {
+    await db.migrate();
+  } else {
+    // The node's role may not change the schema (Compose: `pnpm migrate` runs first, as the owner).
+    const pending = await pendingMigrations(db.primary);
+    if (pending.length > 0) {
+      if (ownsDatabase) await db.close();
+      throw new Error(`the database is behind this node (pending: ${pending.join(', ')}): run \`pnpm migrate\` (the image's migrate command) first`);
+    }
+  }
 
   const metrics = createMetrics(config.nodeId, { replicas: () => db.reads.health() });
   const io: ChatServer = new Server(app.server, socketOptions);
