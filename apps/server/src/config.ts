@@ -39,7 +39,7 @@ const EnvSchema = z.object({
   PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
-  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86400).default(900),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(86400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   ALLOWED_ORIGINS: csv,
   MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(10),

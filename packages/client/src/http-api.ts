@@ -1,4 +1,5 @@
 import {
+  type ChangePasswordBody,
   ChatError,
   HTTP_ROUTES,
   HttpErrorBodySchema,
@@ -93,6 +94,14 @@ export class HttpApi {
   }
   logout(refreshToken: string): Promise<void> {
     return this.request(HTTP_ROUTES.logout, { body: { refreshToken } });
+  }
+  /** Signs out every session of the caller, this one included. */
+  logoutEverywhere(): Promise<void> {
+    return this.request(HTTP_ROUTES.logoutEverywhere);
+  }
+  /** A new password; the server signs out every other session. */
+  changePassword(body: ChangePasswordBody): Promise<void> {
+    return this.request(HTTP_ROUTES.changePassword, { body });
   }
   me(): Promise<MeResponse> {
     return this.request(HTTP_ROUTES.me);

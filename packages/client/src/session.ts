@@ -15,25 +15,43 @@ export interface SessionOptions {
   tokens?: Tokens;
   /** Called with every new pair so the app can persist it, and with `null` when the session ends. */
   onTokens?: (tokens: Tokens | null) => void;
+  /**
+   * Where several holders share one stored pair (browser tabs on one localStorage): runs a refresh
+   * exclusively among them (the web app passes a Web Lock), and `readStored` reads the pair as stored now.
+   * Inside the lock a holder whose stored pair was already renewed by another takes it instead of
+   * presenting its own, rotated-away, refresh token.
+   */
+  exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
+  readStored?: () => Tokens | undefined;
 }
 
 /**
  * Holds the access/refresh pair and renews it.
  *
- * Refresh tokens are single-use and the server revokes the whole session when a rotated one is presented
- * again, with no grace period. So at most one refresh may be in flight: concurrent callers share its promise,
- * and a caller whose refused token was already replaced does not refresh again.
+ * Refresh tokens are single-use: the server answers a token rotated away in the last 30 s with the current
+ * pair, and revokes the whole session when an older one is presented. So at most one refresh may be in
+ * flight: concurrent callers share its promise, a caller whose refused token was already replaced does not
+ * refresh again, and holders sharing one stored pair refresh one at a time (`exclusive`, `readStored`).
  */
 export class Session implements TokenProvider {
   private tokens: Tokens | undefined;
   private inFlight: Promise<Tokens> | undefined;
   private readonly api: AuthApi;
   private readonly onTokens: ((tokens: Tokens | null) => void) | undefined;
+  private readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
+  private readonly readStored: () => Tokens | undefined;
 
   constructor(opts: SessionOptions) {
     this.api = opts.api;
     this.tokens = opts.tokens;
     this.onTokens = opts.onTokens;
+    this.exclusive = opts.exclusive ?? ((fn) => fn());
+    this.readStored = opts.readStored ?? (() => undefined);
+  }
+
+  /** A pair another holder stored (e.g. another tab refreshed): used from now on, not stored again. */
+  adopt(tokens: Tokens): void {
+    this.tokens = tokens;
   }
 
   getAccessToken(): string | undefined {
@@ -66,8 +84,12 @@ export class Session implements TokenProvider {
     if (!current) return Promise.reject(new ChatError('UNAUTHORIZED', 'not logged in'));
     if (staleAccessToken !== undefined && staleAccessToken !== current.accessToken) return Promise.resolve(current);
 
-    this.inFlight = this.api
-      .refresh(current.refreshToken)
+    this.inFlight = this.exclusive(async () => {
+      // Another holder may have renewed the stored pair while this one waited for the lock.
+      const stored = this.readStored();
+      if (stored && stored.refreshToken !== current.refreshToken) return stored;
+      return this.api.refresh(current.refreshToken);
+    })
       .then(
         (res) => {
           const next = { accessToken: res.accessToken, refreshToken: res.refreshToken };

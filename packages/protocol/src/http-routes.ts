@@ -33,6 +33,9 @@ export const HTTP_ROUTES = {
   login: { method: 'POST', path: '/api/auth/login', auth: false, body: http.LoginBodySchema, response: http.AuthResponseSchema, success: [200], budget: 'auth' },
   refresh: { method: 'POST', path: '/api/auth/refresh', auth: false, body: http.RefreshBodySchema, response: http.TokensResponseSchema, success: [200], budget: 'auth' },
   logout: { method: 'POST', path: '/api/auth/logout', auth: false, body: http.LogoutBodySchema, success: [204], budget: 'auth' },
+  // Every session of the caller, this one included.
+  logoutEverywhere: { method: 'POST', path: '/api/auth/logout-everywhere', auth: true, success: [204], budget: 'auth' },
+  changePassword: { method: 'POST', path: '/api/auth/password', auth: true, body: http.ChangePasswordBodySchema, success: [204], budget: 'auth' },
   me: { method: 'GET', path: '/api/me', auth: true, response: http.MeResponseSchema, success: [200], budget: 'read' },
   searchUsers: { method: 'GET', path: '/api/users', auth: true, query: http.UserSearchQuerySchema, response: http.UserSearchResponseSchema, success: [200], budget: 'search' },
 

@@ -40,6 +40,10 @@ export const TokensResponseSchema = z.object({ accessToken: z.string(), refreshT
 export type TokensResponse = z.infer<typeof TokensResponseSchema>;
 
 export const LogoutBodySchema = RefreshBodySchema;
+
+/** A new password; every other session of the user is signed out. */
+export const ChangePasswordBodySchema = z.object({ currentPassword: z.string().min(1).max(LIMITS.passwordMax), newPassword: PasswordSchema });
+export type ChangePasswordBody = z.infer<typeof ChangePasswordBodySchema>;
 export type LogoutBody = RefreshBody;
 
 export const MeResponseSchema = z.object({ user: UserSchema });

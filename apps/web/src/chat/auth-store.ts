@@ -23,8 +23,22 @@ export class AuthStore {
         saveTokens(storage, next);
         this.setSignedIn(next !== null);
       },
+      // Tabs share the pair in localStorage: one refresh at a time across them (Web Locks), and a tab that
+      // waited takes the pair another tab just stored instead of presenting its rotated-away token.
+      ...(typeof navigator !== 'undefined' && navigator.locks
+        ? { exclusive: <T>(fn: () => Promise<T>) => navigator.locks.request('chat.refresh', fn) as Promise<T> }
+        : {}),
+      readStored: () => loadTokens(storage),
     });
     this.api = anonymous.withAuth(this.session);
+    // Another tab renewed the pair: use it (this tab's own is rotated away).
+    if (typeof window !== 'undefined') {
+      window.addEventListener('storage', (event) => {
+        if (event.storageArea !== storage) return;
+        const stored = loadTokens(storage);
+        if (stored) this.session.adopt(stored);
+      });
+    }
   }
 
   isSignedIn = (): boolean => this.signedIn;
@@ -37,6 +51,17 @@ export class AuthStore {
   async signOut(): Promise<void> {
     // The server may be unreachable; the local session ends regardless.
     await this.session.logout().catch(() => undefined);
+  }
+
+  /** Every session of this user, on every device, this one included. */
+  async signOutEverywhere(): Promise<void> {
+    await this.api.logoutEverywhere();
+    await this.signOut();
+  }
+
+  /** A new password; every other session is signed out by the server. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await this.api.changePassword({ currentPassword, newPassword });
   }
 
   private setSignedIn(value: boolean): void {

@@ -1,11 +1,12 @@
 import { useState } from 'react';
+import { AccountPanel } from './AccountPanel';
 import { useAuth } from './auth-context';
 import { DiscoverRooms } from './DiscoverRooms';
 import { NewRoomForm } from './NewRoomForm';
 import { RoomList } from './RoomList';
 import { UserSearch } from './UserSearch';
 
-type Panel = 'none' | 'create' | 'discover' | 'direct';
+type Panel = 'none' | 'create' | 'discover' | 'direct' | 'account';
 
 const PANELS: { panel: Exclude<Panel, 'none'>; label: string }[] = [
   { panel: 'create', label: 'New room' },
@@ -26,9 +27,14 @@ export function Sidebar({ displayName, activeRoomId }: { displayName: string; ac
           <h1 className="font-semibold">Chat</h1>
           <p className="truncate text-xs text-slate-500">Signed in as {displayName}</p>
         </div>
-        <button onClick={() => void auth.signOut()} className="text-sm text-slate-500 hover:text-slate-800">
-          Sign out
-        </button>
+        <div className="flex shrink-0 gap-3">
+          <button onClick={() => toggle('account')} aria-expanded={panel === 'account'} className="text-sm text-slate-500 hover:text-slate-800">
+            Account
+          </button>
+          <button onClick={() => void auth.signOut()} className="text-sm text-slate-500 hover:text-slate-800">
+            Sign out
+          </button>
+        </div>
       </header>
       <div className="flex gap-1.5 px-4 py-3">
         {PANELS.map(({ panel: p, label }) => (
@@ -45,6 +51,7 @@ export function Sidebar({ displayName, activeRoomId }: { displayName: string; ac
       {panel === 'create' && <NewRoomForm onDone={close} />}
       {panel === 'discover' && <DiscoverRooms onJoined={close} />}
       {panel === 'direct' && <UserSearch onDone={close} />}
+      {panel === 'account' && <AccountPanel />}
       <RoomList activeRoomId={activeRoomId} />
     </>
   );

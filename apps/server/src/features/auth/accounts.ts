@@ -15,6 +15,12 @@ function isUniqueViolation(err: unknown): boolean {
  * Accounts and session families: register, login, refresh with rotation and reuse detection, logout.
  * Every write goes to the primary.
  */
+/**
+ * How long after a rotation the token it replaced still answers with the current pair: two tabs that
+ * read the same pair, or a client whose refresh answer was lost, must not sign the user out.
+ */
+const REFRESH_GRACE_MS = 30_000;
+
 export class Accounts {
   constructor(
     private readonly db: Database,
@@ -61,18 +67,29 @@ export class Accounts {
    * Rotates the refresh token. Presenting an authentic token of an older generation is reuse: the whole
    * family is revoked and `revokedSessionId` tells the caller whose sockets to disconnect.
    */
-  async refresh(refreshToken: string): Promise<{ tokens?: TokensResponse; revokedSessionId?: string }> {
+  async refresh(refreshToken: string): Promise<{ tokens?: TokensResponse; revokedSessionId?: string; withinGrace?: boolean }> {
     const parsed = this.tokens.parseRefresh(refreshToken);
     if (!parsed) return {};
     return this.db.primary.transaction().execute(async (trx) => {
       const session = await trx
         .selectFrom('sessions')
         .innerJoin('users', 'users.id', 'sessions.user_id')
-        .select(['sessions.id', 'sessions.generation', 'sessions.revoked_at', 'sessions.expires_at', 'users.id as user_id', 'users.username', 'users.display_name'])
+        .select(['sessions.id', 'sessions.generation', 'sessions.revoked_at', 'sessions.expires_at', 'sessions.last_used_at', 'users.id as user_id', 'users.username', 'users.display_name'])
         .where('sessions.id', '=', parsed.sessionId)
         .forUpdate()
         .executeTakeFirst();
       if (!session || session.revoked_at !== null || session.expires_at.getTime() < Date.now()) return {};
+      // The token rotated away moments ago: another tab (or a retry after a lost answer) refreshing with
+      // the pair it read before the rotation. It gets the current pair, not a revocation (PROTOCOL.md).
+      if (parsed.generation === session.generation - 1 && Date.now() - session.last_used_at.getTime() <= REFRESH_GRACE_MS) {
+        return {
+          tokens: {
+            accessToken: this.tokens.issueAccess({ userId: session.user_id, sessionId: session.id, username: session.username, displayName: session.display_name }),
+            refreshToken: this.tokens.issueRefresh(session.id, session.generation),
+          },
+          withinGrace: true,
+        };
+      }
       if (parsed.generation < session.generation) {
         await trx.updateTable('sessions').set({ revoked_at: new Date() }).where('id', '=', session.id).execute();
         return { revokedSessionId: session.id };
@@ -93,6 +110,23 @@ export class Accounts {
       });
       return { tokens: { accessToken, refreshToken: next } };
     });
+  }
+
+  /** Revokes every live session of the user but `keep`; returns the ids revoked. */
+  async revokeSessions(userId: string, keep?: string): Promise<string[]> {
+    let query = this.db.primary.updateTable('sessions').set({ revoked_at: new Date() }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+    if (keep !== undefined) query = query.where('id', '!=', keep);
+    const rows = await query.returning('id').execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Sets a new password after checking the current one; false (nothing changed) when it is wrong. */
+  async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<boolean> {
+    const row = await this.db.primary.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst();
+    if (!row || !(await this.passwords.verify(row.password_hash, currentPassword))) return false;
+    const passwordHash = await this.passwords.hash(newPassword);
+    await this.db.primary.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+    return true;
   }
 
   /** Revokes the session a refresh token belongs to (any generation); returns its id, or undefined. */

@@ -38,6 +38,16 @@ async function auth(app: FastifyInstance): Promise<void> {
     labelNames: ['outcome'] as const,
     registers: [app.metrics.registry],
   });
+  const refreshReuse = new Counter({
+    name: 'chat_refresh_reuse_total',
+    help: 'Refresh tokens presented again after the grace window: their session was revoked',
+    registers: [app.metrics.registry],
+  });
+  const refreshGrace = new Counter({
+    name: 'chat_refresh_grace_total',
+    help: 'Refreshes with the token rotated away moments ago, answered with the current pair',
+    registers: [app.metrics.registry],
+  });
   const recheck = new SessionRecheck(
     app.io,
     app.db.primary,
@@ -88,9 +98,26 @@ async function auth(app: FastifyInstance): Promise<void> {
     if (result.revokedSessionId) {
       request.log.warn({ sessionId: result.revokedSessionId }, 'refresh token reuse: session revoked');
       revoked.revoke(result.revokedSessionId);
+      refreshReuse.inc();
     }
+    if (result.withinGrace) refreshGrace.inc();
     if (!result.tokens) throw new ChatError('UNAUTHORIZED', 'invalid refresh token');
     return result.tokens;
+  });
+
+  route(app, HTTP_ROUTES.logoutEverywhere, async (_input, { user }) => {
+    for (const sessionId of await accounts.revokeSessions(user.userId)) revoked.revoke(sessionId);
+  });
+
+  // A new password signs out every other session (a stolen refresh token dies with the old password).
+  route(app, HTTP_ROUTES.changePassword, async ({ body }, { user }) => {
+    const key = `${user.userId}|password`;
+    await limit(loginPerUser, key);
+    if (!(await accounts.changePassword(user.userId, body.currentPassword, body.newPassword))) {
+      throw new ChatError('FORBIDDEN', 'the current password is wrong');
+    }
+    await loginPerUser.refund(key);
+    for (const sessionId of await accounts.revokeSessions(user.userId, user.sessionId)) revoked.revoke(sessionId);
   });
 
   route(app, HTTP_ROUTES.logout, async ({ body }) => {
