@@ -181,6 +181,8 @@ interface Route {
   /** Valid-ish body fields, for near-miss bodies. */
   body?: Record<string, Field>;
   query?: Record<string, Field>;
+  /** Ends the caller's sessions when it succeeds (sign out everywhere, password change). */
+  endsSessions?: boolean;
 }
 type Fields = Pick<Route, 'body' | 'query'>;
 
@@ -210,13 +212,15 @@ const FIELDS: Partial<Record<HttpRouteName, Fields>> = {
 // /readyz's 503 names the failing dependency instead of carrying an error body.
 const ROUTES: Route[] = (Object.entries(HTTP_ROUTES) as [HttpRouteName, (typeof HTTP_ROUTES)[HttpRouteName]][])
   .filter(([, route]) => route.path.startsWith('/api/'))
-  .map(([name, route]) => ({ method: route.method, path: route.path, ...FIELDS[name] }));
+  .map(([name, route]) => ({ method: route.method, path: route.path, ...FIELDS[name], endsSessions: name === 'logoutEverywhere' || name === 'changePassword' }));
 
 describe.each(BACKENDS)('bad input on %s', (backend) => {
   let home: DataHome;
   let node: TestNode;
   let owner: TestUser;
   let fuzzer: TestUser;
+  /** The caller of the routes that end sessions: the fuzzer's own token must stay valid for the tests after. */
+  let leaver: TestUser;
   let roomId: string;
   let socket: RawSocket;
   const sockets: RawSocket[] = [];
@@ -230,6 +234,7 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
     payloadsSent = 0;
     owner = await registerUser(node, 'owner');
     fuzzer = await registerUser(node, 'fuzz');
+    leaver = await registerUser(node, 'leaver');
     roomId = await createRoom(node, owner, 'public', 'fuzzed');
     await joinRoom(node, fuzzer, roomId);
     ({ socket } = await connectRaw(node, owner.accessToken));
@@ -312,7 +317,7 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
         const qs = new URLSearchParams(input.query).toString();
         if (qs) path += `?${qs}`;
         const res = await rawHttp(node.url, route.method, path, {
-          ...(input.token === 'valid' ? { token: fuzzer.accessToken } : input.token === 'garbage' ? { token: 'x.y.z' } : {}),
+          ...(input.token === 'valid' ? { token: (route.endsSessions ? leaver : fuzzer).accessToken } : input.token === 'garbage' ? { token: 'x.y.z' } : {}),
           ...(route.method !== 'GET' && input.body !== undefined ? { body: input.body } : {}),
         });
         checkHttp(`${route.method} ${path} ${input.body?.slice(0, 200) ?? ''}`, path, res);

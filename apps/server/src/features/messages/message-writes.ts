@@ -41,8 +41,10 @@ export async function setReaction(
 ): Promise<ReactionSummary[] | undefined> {
   let changed: boolean;
   if (r.add) {
-    // Inserted only while the user has fewer than LIMITS.reactionsPerUserPerMessage on the message.
-    const { rows } = await sql<{ inserted: boolean; had: boolean }>`
+    // Inserted only while the user has fewer than LIMITS.reactionsPerUserPerMessage on the message. Not
+    // inserted while under the cap means the row exists (made meanwhile by a concurrent add of the same
+    // reaction: the insert met it on the unique key): nothing to change, as for a reaction already there.
+    const { rows } = await sql<{ inserted: boolean; had: boolean; mine: string | number }>`
       with mine as (select emoji from reactions where message_id = ${r.messageId} and user_id = ${r.userId}),
       ins as (
         insert into reactions (message_id, user_id, emoji)
@@ -51,9 +53,13 @@ export async function setReaction(
         on conflict do nothing
         returning 1
       )
-      select exists (select 1 from ins) as inserted, exists (select 1 from mine where emoji = ${r.emoji}) as had`.execute(db);
-    const { inserted, had } = rows[0]!;
-    if (!inserted && !had) throw new ChatError('CONFLICT', `at most ${LIMITS.reactionsPerUserPerMessage} reactions per message`);
+      select exists (select 1 from ins) as inserted,
+             exists (select 1 from mine where emoji = ${r.emoji}) as had,
+             (select count(*) from mine) as mine`.execute(db);
+    const { inserted, had, mine } = rows[0]!;
+    if (!inserted && !had && Number(mine) >= LIMITS.reactionsPerUserPerMessage) {
+      throw new ChatError('CONFLICT', `at most ${LIMITS.reactionsPerUserPerMessage} reactions per message`);
+    }
     changed = inserted;
   } else {
     const res = await db.deleteFrom('reactions').where('message_id', '=', r.messageId).where('user_id', '=', r.userId).where('emoji', '=', r.emoji).executeTakeFirst();
