@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Node: pnpm, and the PostgreSQL server binaries, Redis and NGINX
-# that the test kit starts on free ports, and Chromium for the web client's browser tests.
+# that the test kit starts on free ports, Chromium for the web client's browser tests, and openssl for the
+# self-signed TLS pair of the NGINX tests.
 # Idempotent: installs only what is missing.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # Debian puts nginx in /usr/sbin, which is not on every user's PATH.
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The TLS tests make a self-signed pair with scripts/make-dev-certificate.sh.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing system packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})" >&2
