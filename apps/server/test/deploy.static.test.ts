@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
@@ -415,24 +415,25 @@ describe('nginx/nginx.conf.template', () => {
   });
 
   it('passes `nginx -t` as Compose renders it (the service name resolved to loopback for the check)', async () => {
-    // The image's paths, pointed at this checkout's file and a fresh self-signed pair for the check.
-    // (Not under /tmp: the check mounts an empty tmpfs there.)
-    mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true });
-    const tls = mkdtempSync(join(REPO_ROOT, '.tmp', 'tls-'));
+    // The image's paths, pointed at a copy of this checkout's headers file and a fresh self-signed pair,
+    // mounted at /mnt for the check (which hides /tmp, where a checkout may be).
+    const files = makeTempDir('chat-nginx-files-');
     try {
-      execFileSync('bash', [join(REPO_ROOT, 'scripts/make-dev-certificate.sh'), tls]);
+      mkdirSync(join(files, 'chat'));
+      copyFileSync(join(REPO_ROOT, 'nginx/security-headers.conf'), join(files, 'chat/security-headers.conf'));
+      execFileSync('bash', [join(REPO_ROOT, 'scripts/make-dev-certificate.sh'), join(files, 'tls')]);
       const config = renderTemplate(template, {
         ...nginxEnv,
-        NGINX_CONF_DIR: join(REPO_ROOT, 'nginx'),
-        NGINX_TLS: nginxEnv.NGINX_TLS!.replaceAll('/etc/nginx/tls', tls),
+        NGINX_CONF_DIR: '/mnt/chat',
+        NGINX_TLS: nginxEnv.NGINX_TLS!.replaceAll('/etc/nginx/tls', '/mnt/tls'),
       });
-      await expect(checkNginxConfig(config, { resolveToLoopback: ['backend'] })).resolves.toMatch(/test is successful/);
+      await expect(checkNginxConfig(config, { resolveToLoopback: ['backend'], mountAtMnt: files })).resolves.toMatch(/test is successful/);
       // The check really resolves upstream names: without the mapping, the same config fails.
-      await expect(checkNginxConfig(config, { resolveToLoopback: ['some-other-name'] })).rejects.toThrow(
+      await expect(checkNginxConfig(config, { resolveToLoopback: ['some-other-name'], mountAtMnt: files })).rejects.toThrow(
         /host not found in upstream "backend:3000"/,
       );
     } finally {
-      removeDir(tls);
+      removeDir(files);
     }
   });
 

@@ -160,6 +160,11 @@ export interface CheckNginxConfigOptions {
    * machine is touched.
    */
   resolveToLoopback?: readonly string[];
+  /**
+   * A directory made visible at `/mnt` during a `resolveToLoopback` check, for files the configuration
+   * includes (the check hides the real /tmp, where a checkout or a temporary directory may live).
+   */
+  mountAtMnt?: string;
 }
 
 /** Runs `nginx -t` on a rendered configuration; throws with NGINX's explanation when it fails. */
@@ -179,12 +184,12 @@ export async function checkNginxConfig(config: string, options: CheckNginxConfig
     // NGINX's output goes to a file: Compose's config logs to /dev/stderr, which cannot be opened when
     // it is the socket Node gives a child (in a container it is a pipe, which can).
     const script =
-      'set -e; conf=$(cat "$1"); mount --bind "$2" /etc/hosts; mount -t tmpfs chat-nginx-check /tmp; ' +
+      'set -e; conf=$(cat "$1"); mount --bind "$2" /etc/hosts; if [ -n "$4" ]; then mount --bind "$4" /mnt; fi; mount -t tmpfs chat-nginx-check /tmp; ' +
       'printf "%s\\n" "$conf" > /tmp/nginx.conf; ' +
       'rc=0; "$3" -t -c /tmp/nginx.conf -p /tmp/ -e stderr -g "user root;" > /tmp/out 2>&1 || rc=$?; ' +
       'cat /tmp/out; exit $rc';
     const unshareArgs = process.getuid?.() === 0 ? ['--mount'] : ['--map-root-user', '--mount'];
-    return await runCommand('unshare', [...unshareArgs, 'sh', '-c', script, 'sh', configFile, hostsFile, nginx]);
+    return await runCommand('unshare', [...unshareArgs, 'sh', '-c', script, 'sh', configFile, hostsFile, nginx, options.mountAtMnt ?? '']);
   } finally {
     removeDir(dir);
   }
