@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Node: pnpm, and the PostgreSQL server binaries, Redis and NGINX
-# that the test kit starts on free ports, Chromium for the web client's browser tests, and openssl for the
-# self-signed TLS pair of the NGINX tests.
+# that the test kit starts on free ports, Chromium for the web client's browser tests, openssl for the
+# self-signed TLS pair of the NGINX tests, and promtool/amtool (Debian's prometheus and
+# prometheus-alertmanager) for the alert rules (their services are not started by the tests).
 # Idempotent: installs only what is missing.
 set -euo pipefail
 
@@ -13,6 +14,9 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # The TLS tests make a self-signed pair with scripts/make-dev-certificate.sh.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The alert rules are checked and unit-tested with promtool, the Alertmanager config with amtool.
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing system packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})" >&2

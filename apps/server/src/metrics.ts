@@ -1,8 +1,28 @@
 import type { ReplicaHealth } from '@chat/db';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** The node's Prometheus metrics, on a registry of its own (tests build several apps in one process). */
-export function createMetrics(nodeId: string, sources: { replicas?: () => ReplicaHealth[] } = {}) {
+/** A database connection pool as the metrics see it (pg.Pool's own counters). */
+export interface PoolState {
+  pool: string;
+  max: number;
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/** What the metrics read when scraped, from the pieces that own the numbers. */
+export interface MetricSources {
+  replicas?: () => ReplicaHealth[];
+  pools?: () => PoolState[];
+  redis?: () => { role: string; up: boolean }[];
+}
+
+/**
+ * The node's Prometheus metrics, on a registry of its own (tests build several apps in one process).
+ * Every alert in deploy/prometheus/alerts.yml reads one of these (docs/alerts.md); the event-loop lag is
+ * prom-client's own `nodejs_eventloop_lag_*` (default metrics).
+ */
+export function createMetrics(nodeId: string, sources: MetricSources = {}) {
   const registry = new Registry();
   registry.setDefaultLabels({ node: nodeId });
   collectDefaultMetrics({ register: registry });
@@ -21,8 +41,68 @@ export function createMetrics(nodeId: string, sources: { replicas?: () => Replic
         }
       },
     });
+  /** Read from the group-commit writer when scraped (set by the messages feature). */
+  let sendQueue: { depth: () => number; limit: number } | undefined;
   return {
     registry,
+    /** The messages feature hands over its writer's queue, read at each scrape. */
+    watchSendQueue(queue: { depth: () => number; limit: number }) {
+      sendQueue = queue;
+    },
+    sendQueueDepth: new Gauge({
+      name: 'chat_send_queue_depth',
+      help: 'Sends waiting in the group-commit queue of this node (refused with RATE_LIMITED at chat_send_queue_limit)',
+      registers: [registry],
+      collect() {
+        if (sendQueue) this.set(sendQueue.depth());
+      },
+    }),
+    sendQueueLimit: new Gauge({
+      name: 'chat_send_queue_limit',
+      help: 'GROUP_COMMIT_MAX_QUEUE: the queue depth at which this node refuses sends',
+      registers: [registry],
+      collect() {
+        if (sendQueue) this.set(sendQueue.limit);
+      },
+    }),
+    dbPoolConnections: new Gauge({
+      name: 'chat_db_pool_connections',
+      help: 'Database connections of this node by pool and state (in_use, idle) and the pool cap (max)',
+      labelNames: ['pool', 'state'] as const,
+      registers: [registry],
+      collect() {
+        for (const p of sources.pools?.() ?? []) {
+          this.set({ pool: p.pool, state: 'in_use' }, p.total - p.idle);
+          this.set({ pool: p.pool, state: 'idle' }, p.idle);
+          this.set({ pool: p.pool, state: 'max' }, p.max);
+        }
+      },
+    }),
+    dbPoolWaiting: new Gauge({
+      name: 'chat_db_pool_waiting',
+      help: 'Queries of this node waiting for a free connection, by pool',
+      labelNames: ['pool'] as const,
+      registers: [registry],
+      collect() {
+        for (const p of sources.pools?.() ?? []) this.set({ pool: p.pool }, p.waiting);
+      },
+    }),
+    redisUp: new Gauge({
+      name: 'chat_redis_up',
+      help: "Whether each of this node's Redis connections is ready (1) or not (0); absent in embedded mode",
+      labelNames: ['connection'] as const,
+      registers: [registry],
+      collect() {
+        for (const c of sources.redis?.() ?? []) this.set({ connection: c.role }, c.up ? 1 : 0);
+      },
+    }),
+    httpRequests: new Histogram({
+      name: 'chat_http_request_seconds',
+      help: 'HTTP requests answered by this node, by method, route pattern and status class',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
     socketsConnected: new Gauge({ name: 'chat_sockets_connected', help: 'Connected sockets on this node', registers: [registry] }),
     slowReadersCut: new Counter({
       name: 'chat_slow_readers_cut_total',

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from '@chat/db';
 import { io } from 'socket.io-client';
-import { createRoom, http, registerUser } from './support/harness';
+import { testServices } from '@chat/testkit';
+import { createDataHome, createRoom, http, registerUser, startNode, type DataHome, type TestNode } from './support/harness';
 import { describeOnEachBackend } from './support/node-fixture';
 
 describeOnEachBackend('operations', { env: { ALLOWED_ORIGINS: 'http://app.example.test' } }, (node) => {
@@ -80,5 +81,50 @@ describeOnEachBackend('operations', { env: { ALLOWED_ORIGINS: 'http://app.exampl
     expect(JSON.stringify(history.body)).not.toMatch(/reactions|relation|select|at /i);
     // The node stays up.
     expect((await http(node.url, 'GET', '/healthz')).status).toBe(200);
+  });
+});
+
+// The signals of deploy/prometheus/alerts.yml, read from a real node (PostgreSQL with its replica, Redis).
+describe('operator metrics on postgres with Redis', () => {
+  let home: DataHome;
+  let node: TestNode;
+  beforeAll(async () => {
+    home = await createDataHome('postgres');
+    node = await startNode(home, { REDIS_URL: testServices().redisUrl, GROUP_COMMIT_MAX_QUEUE: '777' });
+  });
+  afterAll(async () => {
+    await node?.close();
+    await home?.dispose();
+  });
+
+  const metric = (text: string, name: string, labels: Record<string, string> = {}): number | undefined => {
+    for (const line of text.split('\n')) {
+      const m = /^([a-z_:][a-z0-9_:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const have = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
+      if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+    }
+    return undefined;
+  };
+
+  test('pools, Redis connections, the send queue, HTTP route latency and the event loop are exported', async () => {
+    const user = await registerUser(node);
+    await createRoom(node, user);
+    const unknownRoom = randomUUID();
+    expect((await http(node.url, 'GET', `/api/rooms/${unknownRoom}/members`, { token: user.accessToken })).status).toBeGreaterThanOrEqual(400);
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    expect(metric(text, 'chat_db_pool_connections', { pool: 'primary', state: 'max' })).toBe(10);
+    expect(metric(text, 'chat_db_pool_connections', { pool: 'primary', state: 'in_use' })).toBeGreaterThanOrEqual(0);
+    expect(metric(text, 'chat_db_pool_connections', { pool: 'primary', state: 'idle' })).toBeGreaterThanOrEqual(1);
+    expect(metric(text, 'chat_db_pool_connections', { pool: 'replica-0', state: 'max' })).toBe(10);
+    expect(metric(text, 'chat_db_pool_waiting', { pool: 'primary' })).toBe(0);
+    for (const connection of ['commands', 'adapter-pub', 'adapter-sub']) expect([connection, metric(text, 'chat_redis_up', { connection })]).toEqual([connection, 1]);
+    expect(metric(text, 'chat_send_queue_depth')).toBe(0);
+    expect(metric(text, 'chat_send_queue_limit')).toBe(777);
+    // By route pattern (never the raw URL: one series per route, not per room id) and status class.
+    expect(metric(text, 'chat_http_request_seconds_count', { method: 'POST', route: '/api/auth/register', status: '2xx' })).toBeGreaterThanOrEqual(1);
+    expect(metric(text, 'chat_http_request_seconds_count', { method: 'GET', route: '/api/rooms/:roomId/members', status: '4xx' })).toBe(1);
+    expect(text).not.toContain(unknownRoom);
+    expect(metric(text, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0);
   });
 });

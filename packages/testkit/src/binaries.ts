@@ -13,6 +13,8 @@ const INSTALL_HINTS: Record<string, string> = {
   psql: 'apt-get install -y postgresql-client',
   'redis-server': 'apt-get install -y redis-server',
   nginx: 'apt-get install -y nginx',
+  promtool: 'apt-get install -y prometheus',
+  amtool: 'apt-get install -y prometheus-alertmanager',
 };
 
 function isExecutableFile(path: string): boolean {

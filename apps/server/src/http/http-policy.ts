@@ -19,7 +19,8 @@ declare module 'fastify' {
 
 /**
  * What every HTTP request goes through, whichever feature answers it: the client's address, the origin
- * allowlist, the security headers, the REST budgets, errors in the protocol's shape, and the read-your-writes mark after a successful write.
+ * allowlist, the security headers, the REST budgets, errors in the protocol's shape, the latency metric, and
+ * the read-your-writes mark after a successful write.
  */
 async function httpPolicy(app: FastifyInstance): Promise<void> {
   installErrorHandlers(app);
@@ -36,6 +37,16 @@ async function httpPolicy(app: FastifyInstance): Promise<void> {
     if (!isOriginAllowed(request.headers.origin, request.headers.host, app.config.allowedOrigins)) {
       throw new ChatError('FORBIDDEN', 'origin not allowed');
     }
+  });
+
+  // Latency by route pattern (one series per route, never per URL) and status class, for the dashboard
+  // and alerts (deploy/prometheus/alerts.yml).
+  const httpRequests = app.metrics.httpRequests;
+  app.addHook('onResponse', async (request, reply) => {
+    httpRequests.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: `${Math.floor(reply.statusCode / 100)}xx` },
+      reply.elapsedTime / 1000,
+    );
   });
 
   // A successful write over HTTP: mark it before the answer leaves, so the caller's next read sees it.

@@ -22,6 +22,8 @@ export interface CrossNode {
   rateLimiters: RateLimiterFactory;
   presence: PresenceStore;
   checks: ReadinessCheck[];
+  /** The node's Redis connections and whether each is ready now (none in embedded mode), for `chat_redis_up`. */
+  redisConnections(): { role: string; up: boolean }[];
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
       rateLimiters: memoryRateLimiters,
       presence,
       checks: [],
+      redisConnections: () => [],
       close: async () => {
         await presence.close();
         bus.close();
@@ -54,7 +57,7 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
   // give it a moment to connect; a node whose Redis is down still starts, and /readyz says why.
   await Promise.race([redis.ping().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
   const bus = new AdapterClusterBus(io);
-  const detachAdapter = attachRedisAdapter(io, redis, config.socketAdapter, log, () => bus.resumed());
+  const adapter = attachRedisAdapter(io, redis, config.socketAdapter, log, () => bus.resumed());
   const presence = new RedisPresenceStore(redis, {
     nodeId: config.nodeId,
     heartbeatMs: config.presenceHeartbeatMs,
@@ -68,9 +71,11 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
     rateLimiters: redisRateLimiters(redis),
     presence,
     checks: [{ name: 'redis', check: () => redis.ping() }],
+    redisConnections: () =>
+      [{ role: 'commands', client: redis }, ...adapter.connections].map(({ role, client }) => ({ role, up: client.status === 'ready' })),
     close: async () => {
       await presence.close();
-      detachAdapter();
+      adapter.detach();
       redis.disconnect();
     },
   };

@@ -6,7 +6,7 @@ import { Server, type ServerOptions } from 'socket.io';
 import type { Config } from '../config';
 import { ReadYourWrites } from '../db/read-your-writes';
 import { clientAddressResolver, type ClientAddressResolver } from '../http/client-address';
-import { createMetrics, type Metrics } from '../metrics';
+import { createMetrics, type Metrics, type PoolState } from '../metrics';
 import { SocketEvents } from '../socket/socket-events';
 import { EventBudgets } from '../socket/event-budgets';
 import type { ChatServer } from '../socket/types';
@@ -62,9 +62,15 @@ async function infrastructure(app: FastifyInstance, { config, database, socketOp
     }
   }
 
-  const metrics = createMetrics(config.nodeId, { replicas: () => db.reads.health() });
+  let redisConnections: () => { role: string; up: boolean }[] = () => [];
+  const metrics = createMetrics(config.nodeId, {
+    replicas: () => db.reads.health(),
+    pools: () => poolStates(db),
+    redis: () => redisConnections(),
+  });
   const io: ChatServer = new Server(app.server, socketOptions);
   const crossNode = await chooseCrossNode(config, io, app.log);
+  redisConnections = crossNode.redisConnections;
   const reads = new ReadYourWrites(db, {
     onRead: (target) => metrics.dbReads.inc({ target: target.name }),
     onError: (err) => app.log.warn({ err }, 'could not read the primary WAL position'),
@@ -103,6 +109,13 @@ async function infrastructure(app: FastifyInstance, { config, database, socketOp
     io.local.disconnectSockets(true);
     io.engine.close();
   });
+}
+
+/** pg.Pool's own counters, per pool (none on PGlite). */
+function poolStates(db: Database): PoolState[] {
+  if (!db.pools) return [];
+  const named = [['primary', db.pools.primary] as const, ...db.pools.replicas.map((pool, i) => [`replica-${i}`, pool] as const)];
+  return named.map(([pool, p]) => ({ pool, max: p.options.max, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount }));
 }
 
 function openDatabase(config: Config, app: FastifyInstance): Promise<Database> {

@@ -19,7 +19,13 @@ export type AdapterKind = 'classic' | 'sharded';
  * and re-subscribes by itself after a Redis restart; broadcasts published meanwhile are lost, which clients
  * repair through `sync` on a seq gap (docs/PROTOCOL.md, Guarantees).
  */
-export function attachRedisAdapter(io: ChatServer, redis: Redis, kind: AdapterKind, log: FastifyBaseLogger, onResume: () => void): () => void {
+export function attachRedisAdapter(
+  io: ChatServer,
+  redis: Redis,
+  kind: AdapterKind,
+  log: FastifyBaseLogger,
+  onResume: () => void,
+): { detach: () => void; connections: { role: string; client: Redis }[] } {
   const pub = redis.duplicate();
   const sub = redis.duplicate();
   for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
@@ -41,8 +47,14 @@ export function attachRedisAdapter(io: ChatServer, redis: Redis, kind: AdapterKi
     if (wasReady) lost = true;
   });
   io.adapter(kind === 'sharded' ? createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' }) : createAdapter(pub, sub));
-  return () => {
-    pub.disconnect();
-    sub.disconnect();
+  return {
+    detach: () => {
+      pub.disconnect();
+      sub.disconnect();
+    },
+    connections: [
+      { role: 'adapter-pub', client: pub },
+      { role: 'adapter-sub', client: sub },
+    ],
   };
 }

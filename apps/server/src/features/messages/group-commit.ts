@@ -65,6 +65,11 @@ export class GroupCommitWriter {
     private readonly onBatch: (stats: BatchStats) => void = () => {},
   ) {}
 
+  /** Sends queued for the next batch (not counting the batch committing now). */
+  get depth(): number {
+    return this.queue.length;
+  }
+
   submit(req: SendRequest): Promise<SendResult & { timing: SendTiming }> {
     if (this.closed) return Promise.reject(new ChatError('UNAVAILABLE', 'node is shutting down'));
     // A bounded queue: when the database falls behind, sends are refused with a hint (the time to commit

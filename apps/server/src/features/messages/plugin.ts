@@ -38,6 +38,7 @@ async function messages(app: FastifyInstance): Promise<void> {
     metrics.persistLatency.observe(seconds);
     searchIndex.stored();
   });
+  metrics.watchSendQueue({ depth: () => writer.depth, limit: app.config.groupCommit.maxQueue });
   const receipts = new ReceiptFanout({
     windowMs: app.config.receiptWindowMs,
     emitLocal: (roomId, list) => io.local.to(roomChannel(roomId)).emit('receipts', { roomId, receipts: list }),
