@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Database } from '@chat/db';
 import { LIMITS } from '@chat/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
@@ -91,12 +92,22 @@ function serverOptions(config: Config): FastifyServerOptions {
     // plugins held the infrastructure; the pools' own connection and statement timeouts bound it.
     pluginTimeout: 0,
     bodyLimit: LIMITS.httpBodyMaxBytes,
-    requestIdHeader: 'x-request-id',
+    // NGINX's $request_id (32 hex digits) or any short well-formed id from whoever is in front; anything
+    // else is replaced, so a client cannot write into the logs through this header (docs/cluster.md).
+    requestIdHeader: false,
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     forceCloseConnections: true,
     // Inputs are validated with zod (errors.ts parseInput), never with route JSON schemas; without these
     // stubs Fastify would load Ajv and fast-json-stringify at every start for nothing.
     schemaController: { compilersFactory: { buildValidator: noJsonSchemaCompiler, buildSerializer: noJsonSchemaCompiler } },
   };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The caller's request id when it is well formed, else a fresh one (the `reqId` of the request's log lines). */
+function requestIdFrom(header: string | string[] | undefined): string {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
 }
 
 function noJsonSchemaCompiler(): never {

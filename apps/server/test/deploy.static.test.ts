@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
   checkNginxConfig,
+  findNginx,
   makeTempDir,
   NGINX_TEMPLATE_PATH,
   NGINX_DEFAULT_LIMITS,
@@ -31,6 +32,7 @@ interface ComposeService {
   healthcheck?: { test?: string[] | string; disable?: boolean };
   command?: string[];
   restart?: string;
+  logging?: { driver: string; options: Record<string, string> };
   depends_on?: Record<string, { condition?: string }> | string[];
   networks?: string[] | Record<string, { ipv4_address?: string } | null>;
 }
@@ -80,8 +82,22 @@ const dependsOn = (s: ComposeService) => (Array.isArray(s.depends_on) ? {} : (s.
 describe('docker-compose.yml', () => {
   it('has every service of the topology', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['backend', 'grafana', 'migrate', 'nginx', 'postgres', 'postgres-replica', 'prometheus', 'redis'].sort(),
+      ['alertmanager', 'backend', 'grafana', 'migrate', 'nginx', 'postgres', 'postgres-replica', 'prometheus', 'redis'].sort(),
     );
+  });
+
+  it("rotates every container's log (json-file, bounded size and count)", () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect([name, s.logging]).toEqual([name, { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '5' } }]);
+    }
+  });
+
+  it('runs Alertmanager on the monitoring network only, with the rules mounted into Prometheus', () => {
+    expect(service('alertmanager').networks).toEqual(['monitoring']);
+    expect(service('alertmanager').volumes).toContain('./deploy/alertmanager/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro');
+    expect(service('alertmanager').ports).toEqual(['127.0.0.1:9093:9093']);
+    expect(service('prometheus').volumes).toContain('./deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro');
+    expect(dependsOn(service('prometheus')).alertmanager).toEqual({ condition: 'service_healthy' });
   });
 
   it('lets backend scale: no container_name, no published port, no host network', () => {
@@ -344,7 +360,7 @@ describe('nginx/nginx.conf.template', () => {
     const placeholders = templatePlaceholders(template);
     expect(placeholders.length).toBeGreaterThanOrEqual(8);
     expect(Object.keys(nginxEnv).sort()).toEqual([...placeholders].sort());
-    expect(nginxEnv.NGINX_UPSTREAM_SERVERS).toBe(`server backend:3000 ${UPSTREAM_SERVER_PARAMS};`);
+    expect(nginxEnv.NGINX_UPSTREAM_SERVERS).toBe(`server backend:3000 resolve ${UPSTREAM_SERVER_PARAMS};`);
     expect(nginxEnv.NGINX_UPSTREAM_BALANCE).toBe('ip_hash');
     expect(nginxEnv.NGINX_WEB_ROOT).toBe('/usr/share/nginx/html');
     const dockerfile = read('deploy/Dockerfile');
@@ -390,7 +406,18 @@ describe('nginx/nginx.conf.template', () => {
     expect(config).toContain(`rate=${NGINX_DEFAULT_LIMITS.apiRatePerAddress};`);
     expect(config).toMatch(/proxy_set_header X-Real-IP \$remote_addr;/);
     expect(config).toMatch(/proxy_next_upstream error timeout/);
-    expect(config).toMatch(/server backend:3000 max_fails=0;/);
+    // Scaling needs no reload: the one server is re-resolved through Docker's DNS, in a shared zone.
+    expect(config).toMatch(/^\s*server backend:3000 resolve max_fails=0;$/m);
+    expect(config).toMatch(/^\s*resolver 127\.0\.0\.11 valid=5s ipv6=off;$/m);
+    const upstream = /upstream chat_backend \{([^}]*)\}/.exec(config)![1]!;
+    expect(upstream).toMatch(/^\s*zone chat_backend \d+k;$/m);
+    expect(upstream).toMatch(/server backend:3000 resolve/);
+    // The resolver is set at http level, before the upstream that needs it.
+    expect(config.indexOf('resolver 127.0.0.11')).toBeLessThan(config.indexOf('upstream chat_backend'));
+    // A request id of NGINX's own to the node and into the access log.
+    expect(config).toMatch(/proxy_set_header X-Request-Id \$request_id;/);
+    expect(config).toMatch(/log_format chat [^;]*req=\$request_id';/);
+    expect(read('deploy/Dockerfile')).toMatch(/^ARG NGINX_IMAGE=nginx:1\.(2[89]|[3-9]\d)/m);
     for (const location of ['location /socket.io/', 'location /api/', 'location = /healthz', 'location = /readyz']) {
       const block = config.slice(config.indexOf(`${location} {`));
       expect([location, /^[^}]*proxy_pass http:\/\/chat_backend;/.test(block)]).toEqual([location, true]);
@@ -415,6 +442,9 @@ describe('nginx/nginx.conf.template', () => {
   });
 
   it('passes `nginx -t` as Compose renders it (the service name resolved to loopback for the check)', async () => {
+    // `resolve` needs NGINX 1.27.3+ (the image); an older local NGINX checks everything else.
+    const [, major, minor, patch] = /nginx\/(\d+)\.(\d+)\.(\d+)/.exec(spawnSync(findNginx(), ['-v'], { encoding: 'utf8' }).stderr)!.map(Number) as [number, number, number, number];
+    const hasResolve = major > 1 || (major === 1 && (minor > 27 || (minor === 27 && patch >= 3)));
     // The image's paths, pointed at a copy of this checkout's headers file and a fresh self-signed pair,
     // mounted at /mnt for the check (which hides /tmp, where a checkout may be).
     const files = makeTempDir('chat-nginx-files-');
@@ -426,6 +456,7 @@ describe('nginx/nginx.conf.template', () => {
         ...nginxEnv,
         NGINX_CONF_DIR: '/mnt/chat',
         NGINX_TLS: nginxEnv.NGINX_TLS!.replaceAll('/etc/nginx/tls', '/mnt/tls'),
+        NGINX_UPSTREAM_SERVERS: hasResolve ? nginxEnv.NGINX_UPSTREAM_SERVERS! : nginxEnv.NGINX_UPSTREAM_SERVERS!.replace(' resolve ', ' '),
       });
       await expect(checkNginxConfig(config, { resolveToLoopback: ['backend'], mountAtMnt: files })).resolves.toMatch(/test is successful/);
       // The check really resolves upstream names: without the mapping, the same config fails.

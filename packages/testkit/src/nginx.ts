@@ -41,6 +41,7 @@ export interface NginxTemplateVars {
   NGINX_API_BURST_PER_ADDRESS: string;
   NGINX_TLS: string;
   NGINX_HTTP_REDIRECT: string;
+  NGINX_RESOLVER: string;
 }
 
 /** Where nginx.conf.template's included files live (the image copies them to /etc/nginx/chat). */
@@ -121,6 +122,8 @@ export function nginxTemplateVars(options: NginxConfigOptions): NginxTemplateVar
     NGINX_API_BURST_PER_ADDRESS: String(options.apiBurstPerAddress ?? NGINX_DEFAULT_LIMITS.apiBurstPerAddress),
     NGINX_TLS: options.tls ? `ssl_certificate ${options.tls.certificate}; ssl_certificate_key ${options.tls.key};` : '# plain HTTP',
     NGINX_HTTP_REDIRECT: options.tls ? httpRedirectServer(options.tls.httpRedirectListen, options.tls.httpsPort) : '# no plain-HTTP redirect',
+    // The local cluster's upstreams are fixed loopback addresses (and Debian's NGINX predates `resolve`).
+    NGINX_RESOLVER: '# static upstream addresses',
   };
 }
 

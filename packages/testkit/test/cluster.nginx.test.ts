@@ -106,7 +106,8 @@ describe('startCluster: 3 nodes behind NGINX', () => {
     mkdirSync(join(webRoot, 'assets'));
     writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>chat test app</title>');
     writeFileSync(join(webRoot, 'assets', 'app-1a2b3c.js'), 'console.log("chat")');
-    cluster = await startCluster({ nodes: 3, webRoot, env: { DRAIN_WINDOW_MS: '500' } });
+    // LOG_LEVEL info: the nodes log every request, for the request-id test.
+    cluster = await startCluster({ nodes: 3, webRoot, env: { DRAIN_WINDOW_MS: '500', LOG_LEVEL: 'info' } });
     const res = await call('127.0.0.1', '/api/auth/register', {
       method: 'POST',
       body: { username: `cluster_${Date.now().toString(36)}`, password: 'correct horse battery' },
@@ -154,6 +155,30 @@ describe('startCluster: 3 nodes behind NGINX', () => {
     const huge = await call('127.0.0.1', '/api/auth/login', { method: 'POST', body: { username: 'x', password: 'y'.repeat(3_000_000) } });
     expect(huge.status).toBe(413);
     expect(JSON.parse(huge.text)).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+  });
+
+  it("one request id in NGINX's access log and in every log line of that request on the node", async () => {
+    await failWithLogs(async () => {
+      const marker = `/readyz?probe=${Date.now().toString(36)}`;
+      const res = await call('127.0.0.1', marker);
+      expect(res.status).toBe(200);
+      const node = cluster.nodes.find((n) => n.id === (JSON.parse(res.text) as { node: string }).node)!;
+      const accessLine = await waitUntil(
+        async () => readFileSync(cluster.nginx.accessLog, 'utf8').split('\n').find((line) => line.includes(marker)),
+        { timeoutMs: 10_000, description: 'the access log line of the request' },
+      );
+      const id = /req=([0-9a-f]{32})$/.exec(accessLine)![1]!;
+      const lines = await waitUntil(
+        async () => {
+          const found = readFileSync(node.logFile, 'utf8').split('\n').filter((line) => line.includes(`"reqId":"${id}"`));
+          return found.length >= 2 ? found : undefined;
+        },
+        { timeoutMs: 10_000, description: `node log lines with reqId ${id}` },
+      );
+      // Fastify's "incoming request" (with the URL) and "request completed" lines, both under NGINX's id.
+      expect(lines.some((line) => line.includes(marker))).toBe(true);
+      expect(lines.some((line) => line.includes('request completed'))).toBe(true);
+    });
   });
 
   it('ip_hash: source addresses spread over the nodes, one source always on the same node, sockets too', async () => {

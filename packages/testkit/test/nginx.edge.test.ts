@@ -17,6 +17,7 @@ interface Seen {
   upstream: string;
   forwardedFor: string | undefined;
   realIp: string | undefined;
+  requestId: string | undefined;
 }
 
 interface Upstream {
@@ -34,7 +35,7 @@ async function startUpstream(name: string): Promise<Upstream> {
       held.push(res);
       return;
     }
-    const seen: Seen = { upstream: name, forwardedFor: req.headers['x-forwarded-for'] as string | undefined, realIp: req.headers['x-real-ip'] as string | undefined };
+    const seen: Seen = { upstream: name, forwardedFor: req.headers['x-forwarded-for'] as string | undefined, realIp: req.headers['x-real-ip'] as string | undefined, requestId: req.headers['x-request-id'] as string | undefined };
     // What a node sends with every answer: NGINX must send its own copy instead (one each).
     res.setHeader('Content-Security-Policy', "default-src 'none'");
     res.setHeader('content-type', 'application/json');
@@ -109,6 +110,18 @@ describe('NGINX at the edge', () => {
     const edge = await nginx();
     const s = await seen(call(edge.url, '/api/echo', { source: '127.0.3.1', headers: { 'X-Forwarded-For': '203.0.113.7' } }));
     expect(s).toMatchObject({ forwardedFor: '127.0.3.1', realIp: '127.0.3.1' });
+  });
+
+  test("every request gets NGINX's own request id, passed to the node and written in the access log", async () => {
+    const edge = await nginx();
+    const first = await seen(call(edge.url, '/api/echo?n=1', { headers: { 'X-Request-Id': 'client-chosen' } }));
+    const second = await seen(call(edge.url, '/api/echo?n=2'));
+    expect(first.requestId).toMatch(/^[0-9a-f]{32}$/);
+    expect(second.requestId).toMatch(/^[0-9a-f]{32}$/);
+    expect(second.requestId).not.toBe(first.requestId);
+    const log = readFileSync(edge.accessLog, 'utf8');
+    expect(log).toContain(`"GET /api/echo?n=1 HTTP/1.1" 200`);
+    expect(log.split('\n').find((line) => line.includes('/api/echo?n=1'))).toMatch(new RegExp(`req=${first.requestId}$`));
   });
 
   test('behind a trusted hop, the client is the address that hop names, and the node is told only that', async () => {
