@@ -298,6 +298,20 @@ describe('deploy/Dockerfile', () => {
     expect(backend).toMatch(/^ENV NODE_ENV=production /m);
     expect(backend).not.toMatch(/tsx/);
   });
+
+  it('keeps tests, test tools and the benchmark out of the build: the install filter and .dockerignore', () => {
+    // The workspace installs the two packages it builds and their dependencies, not the benchmark's load tools.
+    expect(stages.get('workspace')!.body).toMatch(/pnpm install --frozen-lockfile --filter "@chat\/server\.\.\." --filter "@chat\/web\.\.\."$/m);
+    expect(stages.get('server-build')!.body).toMatch(/^RUN rm -rf \/deploy\/node_modules\/@electric-sql /m);
+    const ignored = read('deploy/Dockerfile.dockerignore').split('\n');
+    for (const line of ['**/node_modules', '**/dist', '.git', '**/test', '**/*.test.ts', 'packages/bench/*', '!packages/bench/package.json', 'packages/testkit/*', '!packages/testkit/package.json', 'artillery', '.ci', '.bench', 'deploy/tls', '.env']) {
+      expect([line, ignored.includes(line)]).toEqual([line, true]);
+    }
+    // Each package the workspace installs keeps its manifest in the context (the COPY lines need them).
+    for (const [, manifest] of stages.get('workspace')!.body.matchAll(/^COPY (\S+\/package\.json) /gm)) {
+      expect([manifest, ignored.includes(manifest!)]).toEqual([manifest, false]);
+    }
+  });
 });
 
 describe('Prometheus and Grafana provisioning', () => {

@@ -88,7 +88,12 @@ async function createPGliteDatabase(config: PGliteDatabaseConfig): Promise<Datab
   if (config.dataDir !== undefined) await mkdir(config.dataDir, { recursive: true });
   // Loaded here, not at the top: PGlite (PostgreSQL compiled to WASM) is only needed in embedded mode,
   // and a cluster node should not pay for loading it at every start.
-  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGlite } = await import('@electric-sql/pglite').catch((err: unknown) => {
+    // The container image leaves PGlite out (deploy/Dockerfile): a container runs against PostgreSQL.
+    throw new Error('embedded mode needs @electric-sql/pglite, which this installation does not have: set DATABASE_URL to a PostgreSQL database', {
+      cause: err,
+    });
+  });
   const pglite = await PGlite.create({ dataDir: config.dataDir, parsers: pgliteParsers });
   const primary = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
   // One embedded instance has no replica: the same Kysely (hence the same session lock) serves reads,
