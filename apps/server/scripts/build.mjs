@@ -58,8 +58,9 @@ async function main() {
   const external = new Set(Object.keys(pkg.dependencies ?? {}));
   const result = await build({
     absWorkingDir: SERVER_DIR,
-    // The node, and `pnpm migrate` (dist/migrate.js) for migrating ahead of a rollout.
-    entryPoints: { main: 'src/main.ts', migrate: 'src/migrate-main.ts' },
+    // The node, `pnpm migrate` (dist/migrate.js) for migrating ahead of a rollout, and `pnpm admin`
+    // (dist/admin.js), the operators' command line.
+    entryPoints: { main: 'src/main.ts', migrate: 'src/migrate-main.ts', admin: 'src/admin-main.ts' },
     outdir: OUT_DIR,
     bundle: true,
     platform: 'node',

@@ -8,6 +8,7 @@ import { admissionFeature } from './features/admission/plugin';
 import { authFeature } from './features/auth/plugin';
 import { messagesFeature } from './features/messages/plugin';
 import { moderationFeature } from './features/moderation/plugin';
+import { operatorApiFeature } from './features/ops/operator-api';
 import { opsFeature } from './features/ops/plugin';
 import { presenceFeature } from './features/presence/plugin';
 import { roomsFeature } from './features/rooms/plugin';
@@ -42,6 +43,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     membershipPlugin,
     opsFeature,
     authFeature,
+    operatorApiFeature,
     presenceFeature,
     roomsFeature,
     moderationFeature,

@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  // Opens the operator API (/ops/...: the admin command line, QA's storm) besides site admins' own tokens.
+  OPS_TOKEN: z.string().min(32, 'OPS_TOKEN must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(86400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   ALLOWED_ORIGINS: csv,
@@ -108,6 +110,8 @@ export interface Config {
   presenceHeartbeatMs: number;
   socketAdapter: 'sharded' | 'classic';
   jwtSecret: string;
+  /** Bearer token of the operator API (/ops/...); undefined = only site admins' access tokens open it. */
+  opsToken?: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
   /** Origins allowed for HTTP and the Socket.IO handshake, besides the node's own origin. */
@@ -177,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,
     socketAdapter: e.SOCKET_ADAPTER,
     jwtSecret: e.JWT_SECRET ?? embeddedSecret(dataDir),
+    ...(e.OPS_TOKEN ? { opsToken: e.OPS_TOKEN } : {}),
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     allowedOrigins: e.ALLOWED_ORIGINS,

@@ -67,6 +67,7 @@ const OPERATOR_ENV = {
   REDIS_PASSWORD: 'redis-secret',
   REPLICATION_PASSWORD: 'repl-secret',
   GRAFANA_ADMIN_PASSWORD: 'grafana-secret',
+  OPS_TOKEN: 'o'.repeat(40),
 };
 
 const composeText = read('docker-compose.yml');
@@ -432,7 +433,7 @@ describe('nginx/nginx.conf.template', () => {
     expect(config).toMatch(/proxy_set_header X-Request-Id \$request_id;/);
     expect(config).toMatch(/log_format chat [^;]*req=\$request_id';/);
     expect(read('deploy/Dockerfile')).toMatch(/^ARG NGINX_IMAGE=nginx:1\.(2[89]|[3-9]\d)/m);
-    for (const location of ['location /socket.io/', 'location /api/', 'location = /healthz', 'location = /readyz']) {
+    for (const location of ['location /socket.io/', 'location /api/', 'location /ops/', 'location = /healthz', 'location = /readyz']) {
       const block = config.slice(config.indexOf(`${location} {`));
       expect([location, /^[^}]*proxy_pass http:\/\/chat_backend;/.test(block)]).toEqual([location, true]);
     }

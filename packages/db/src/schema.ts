@@ -23,6 +23,10 @@ export interface UsersTable {
   display_name: string;
   password_hash: string;
   created_at: CreatedAt;
+  /** May use the operator API (/ops/...) with their own access token (migration 0009). */
+  is_admin: Generated<boolean>;
+  /** Set while the account is disabled: no sign-in, sessions revoked (migration 0009). */
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** A refresh-token family. */

@@ -13,6 +13,8 @@ export interface ClusterEvents {
   'moderation:timeouts': (roomId: string) => void;
   /** Delivered/read cursors a node wrote in its last receipt window, for the other nodes' sockets. */
   'receipts:moved': (rooms: { roomId: string; receipts: RoomReceipt[] }[]) => void;
+  /** An operator dropped every socket of the cluster (/ops/sockets/drop): close this node's connections. */
+  'ops:drop-sockets': () => void;
 }
 
 export type ClusterEventName = keyof ClusterEvents;

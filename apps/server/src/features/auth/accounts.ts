@@ -52,7 +52,7 @@ export class Accounts {
   async login(username: string, password: string): Promise<AuthResponse | undefined> {
     const row = await this.db.primary
       .selectFrom('users')
-      .select(['id', 'username', 'display_name', 'created_at', 'password_hash'])
+      .select(['id', 'username', 'display_name', 'created_at', 'password_hash', 'disabled_at'])
       .where('username', '=', username)
       .executeTakeFirst();
     if (!row) {
@@ -60,6 +60,8 @@ export class Accounts {
       return undefined;
     }
     if (!(await this.passwords.verify(row.password_hash, password))) return undefined;
+    // Only to the one who knows the password: the account exists and an operator disabled it.
+    if (row.disabled_at !== null) throw new ChatError('FORBIDDEN', 'this account is disabled');
     return { user: toUser(row), ...(await this.openSession(row.id, row.username, row.display_name)) };
   }
 
@@ -118,6 +120,36 @@ export class Accounts {
     if (keep !== undefined) query = query.where('id', '!=', keep);
     const rows = await query.returning('id').execute();
     return rows.map((r) => r.id);
+  }
+
+  /** The user's id and whether they are a site admin; undefined for an unknown name. */
+  async findByUsername(username: string): Promise<{ id: string; username: string; isAdmin: boolean; disabled: boolean } | undefined> {
+    const row = await this.db.primary.selectFrom('users').select(['id', 'username', 'is_admin', 'disabled_at']).where('username', '=', username).executeTakeFirst();
+    return row && { id: row.id, username: row.username, isAdmin: row.is_admin, disabled: row.disabled_at !== null };
+  }
+
+  async isAdmin(userId: string): Promise<boolean> {
+    const row = await this.db.primary.selectFrom('users').select('is_admin').where('id', '=', userId).executeTakeFirst();
+    return row?.is_admin === true;
+  }
+
+  /** Makes the user a site admin (true) or not (false). */
+  async setAdmin(userId: string, isAdmin: boolean): Promise<void> {
+    await this.db.primary.updateTable('users').set({ is_admin: isAdmin }).where('id', '=', userId).execute();
+  }
+
+  /**
+   * Disables the account and revokes every session in one transaction (a refresh racing it either ends
+   * before, and its new session is revoked here, or after, and finds its session revoked); or enables it.
+   * Returns the sessions revoked.
+   */
+  async setDisabled(userId: string, disabled: boolean): Promise<string[]> {
+    return this.db.primary.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ disabled_at: disabled ? new Date() : null }).where('id', '=', userId).execute();
+      if (!disabled) return [];
+      const rows = await trx.updateTable('sessions').set({ revoked_at: new Date() }).where('user_id', '=', userId).where('revoked_at', 'is', null).returning('id').execute();
+      return rows.map((r) => r.id);
+    });
   }
 
   /** Sets a new password after checking the current one; false (nothing changed) when it is wrong. */

@@ -2,6 +2,7 @@ import { ChatError, HTTP_ROUTES, sessionChannel, userChannel } from '@chat/proto
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
+import { bearer } from '../../http/bearer';
 import { route } from '../../http/route';
 import { Accounts } from './accounts';
 import { PasswordHasher } from './passwords';
@@ -14,16 +15,25 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** preHandler for authenticated routes: sets `request.user` or answers UNAUTHORIZED. */
     authenticate: (request: FastifyRequest) => Promise<void>;
+    /** What the operator API (features/ops/operator-api.ts) may do to accounts. */
+    accountAdmin: AccountAdmin;
   }
   interface FastifyRequest {
     user: AccessClaims;
   }
 }
 
-function bearer(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const m = /^Bearer\s+(\S+)$/i.exec(header);
-  return m?.[1];
+/** Operator actions on accounts; each takes effect on every node at once (sessions through the cluster bus). */
+export interface AccountAdmin {
+  find(username: string): Promise<{ id: string; username: string; isAdmin: boolean; disabled: boolean } | undefined>;
+  isAdmin(userId: string): Promise<boolean>;
+  /** A new account with this password (the protocol's rules for both), made a site admin. */
+  createAdmin(username: string, password: string): Promise<{ id: string; username: string }>;
+  setAdmin(userId: string, isAdmin: boolean): Promise<void>;
+  /** Revokes every session: HTTP refuses their tokens and their sockets are disconnected, cluster-wide. */
+  revokeSessions(userId: string): Promise<number>;
+  /** Disabling also revokes every session; returns how many. */
+  setDisabled(userId: string, disabled: boolean): Promise<number>;
 }
 
 async function auth(app: FastifyInstance): Promise<void> {
@@ -71,6 +81,25 @@ async function auth(app: FastifyInstance): Promise<void> {
     const d = await limiter.consume(key);
     if (!d.allowed) throw new ChatError('RATE_LIMITED', 'too many attempts', { retryAfterMs: d.retryAfterMs });
   }
+
+  const revokeAll = (sessionIds: string[]) => {
+    for (const sessionId of sessionIds) revoked.revoke(sessionId);
+    return sessionIds.length;
+  };
+  app.decorate('accountAdmin', {
+    find: (username) => accounts.findByUsername(username),
+    isAdmin: (userId) => accounts.isAdmin(userId),
+    async createAdmin(username, password) {
+      const { user } = await accounts.register({ username, password });
+      await accounts.setAdmin(user.id, true);
+      // register() opened a session nobody will use: the admin signs in like anyone else.
+      await accounts.revokeSessions(user.id);
+      return { id: user.id, username: user.username };
+    },
+    setAdmin: (userId, isAdmin) => accounts.setAdmin(userId, isAdmin),
+    revokeSessions: async (userId) => revokeAll(await accounts.revokeSessions(userId)),
+    setDisabled: async (userId, disabled) => revokeAll(await accounts.setDisabled(userId, disabled)),
+  } satisfies AccountAdmin);
 
   app.decorateRequest('user', undefined as unknown as AccessClaims);
   app.decorate('authenticate', async (request: FastifyRequest) => {
