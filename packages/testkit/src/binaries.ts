@@ -10,6 +10,8 @@ const INSTALL_HINTS: Record<string, string> = {
   pg_ctl: 'apt-get install -y postgresql',
   pg_basebackup: 'apt-get install -y postgresql',
   pg_isready: 'apt-get install -y postgresql',
+  pg_dump: 'apt-get install -y postgresql',
+  pg_restore: 'apt-get install -y postgresql',
   psql: 'apt-get install -y postgresql-client',
   'redis-server': 'apt-get install -y redis-server',
   nginx: 'apt-get install -y nginx',
