@@ -27,6 +27,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
+# The example bot of the WebSocket gateway (examples/bots/python) runs in the tests: Python with `websockets`.
+command -v python3 >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip; }
+if ! python3 -c 'import sys, websockets; sys.exit(0 if int(websockets.__version__.split(".")[0]) >= 15 else 1)' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check 'websockets>=15,<18' \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'websockets>=15,<18'
+fi
+
 if ! command -v pnpm >/dev/null 2>&1; then
   npm install -g pnpm@10
 fi

@@ -6,6 +6,7 @@ import type { ServerOptions } from 'socket.io';
 import type { Config } from './config';
 import { admissionFeature } from './features/admission/plugin';
 import { authFeature } from './features/auth/plugin';
+import { gatewayFeature } from './features/gateway/plugin';
 import { messagesFeature } from './features/messages/plugin';
 import { moderationFeature } from './features/moderation/plugin';
 import { operatorApiFeature } from './features/ops/operator-api';
@@ -49,6 +50,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     moderationFeature,
     messagesFeature,
     typingFeature,
+    gatewayFeature,
     webFeature,
   ]) {
     await app.register(plugin);
@@ -65,6 +67,9 @@ function socketOptions(config: Config): Partial<ServerOptions> {
     // compiled bundle, which does not carry socket.io's client-dist files).
     serveClient: false,
     maxHttpBufferSize: LIMITS.socketPayloadMaxBytes,
+    // Upgrades on other paths belong to the raw WebSocket gateway (features/gateway), not to engine.io,
+    // which would otherwise destroy them after a second.
+    destroyUpgrade: false,
     pingInterval: 25_000,
     pingTimeout: 20_000,
     allowRequest: (req, callback) => callback(null, isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)),

@@ -2,6 +2,7 @@ import { ChatError } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
+import { handshakeAddress } from '../../socket/handshake-address';
 import { connectError } from '../../socket/socket-events';
 import { addressBucket } from '../../http/client-address';
 import { ConnectionLimiter } from './connection-limiter';
@@ -32,7 +33,7 @@ async function admission(app: FastifyInstance): Promise<void> {
   // cap in embedded mode, and a second wall behind NGINX). ip_hash keeps an address on one node.
   const connectedByAddress = new Map<string, number>();
   io.on('connection', (socket) => {
-    const bucket = addressBucket(app.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']));
+    const bucket = addressBucket(handshakeAddress(app.clientAddress, socket));
     connectedByAddress.set(bucket, (connectedByAddress.get(bucket) ?? 0) + 1);
     socket.once('disconnect', () => {
       const left = (connectedByAddress.get(bucket) ?? 1) - 1;
@@ -42,7 +43,7 @@ async function admission(app: FastifyInstance): Promise<void> {
   });
 
   io.use((socket, next) => {
-    const address = app.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
+    const address = handshakeAddress(app.clientAddress, socket);
     if ((connectedByAddress.get(addressBucket(address)) ?? 0) >= config.socketsPerAddressMax) {
       handshakes.inc({ result: 'rejected', reason: 'address_sockets' });
       metrics.connections.inc({ outcome: 'RATE_LIMITED' });
