@@ -34,6 +34,8 @@ interface VuState {
   /** When the current outage began (the connection was lost), until the client is synced again. */
   lostAt?: number;
   sent: number;
+  /** Ids of the messages shown, to count any shown twice (`chat.duplicates`). */
+  seen: Set<string>;
 }
 
 const vus = new WeakMap<VuContext, VuState>();
@@ -102,7 +104,7 @@ export async function signUp(context: VuContext, events: Events): Promise<void> 
   await retrying(() => api.withAuth(staticToken(auth.accessToken)).joinRoom(roomId));
   events.emit('histogram', 'chat.signup_ms', now() - t0);
   context.vars.chatSource = source ?? '';
-  vus.set(context, { api, userId: auth.user.id, roomId, token: auth.accessToken, sent: 0 });
+  vus.set(context, { api, userId: auth.user.id, roomId, token: auth.accessToken, sent: 0, seen: new Set() });
 }
 
 /**
@@ -115,7 +117,9 @@ export async function connect(context: VuContext, events: Events): Promise<void>
   if (!vu) throw new Error('connect before signUp');
   const source = typeof context.vars.chatSource === 'string' && context.vars.chatSource !== '' ? context.vars.chatSource : undefined;
   // Counters exist from the start, so `ensure` expressions over them never meet an undefined name.
-  for (const name of ['chat.acked', 'chat.send_failed', 'chat.disconnects', 'chat.recovered', 'chat.connect_refused', 'chat.delivered']) events.emit('counter', name, 0);
+  for (const name of ['chat.acked', 'chat.send_failed', 'chat.disconnects', 'chat.recovered', 'chat.connect_refused', 'chat.delivered', 'chat.duplicates']) {
+    events.emit('counter', name, 0);
+  }
   const socket = new ChatSocket({
     url: target(context),
     auth: staticToken(vu.token),
@@ -128,6 +132,8 @@ export async function connect(context: VuContext, events: Events): Promise<void>
     if (err.data?.code === 'RATE_LIMITED') events.emit('counter', 'chat.connect_refused', 1);
   });
   socket.on('message', (m) => {
+    if (vu.seen.has(m.id)) events.emit('counter', 'chat.duplicates', 1);
+    vu.seen.add(m.id);
     if (m.senderId === vu.userId) return;
     const sentAt = Number(m.content.split(' ', 1)[0]);
     events.emit('counter', 'chat.delivered', 1);
@@ -178,6 +184,80 @@ export async function sendAcked(context: VuContext, events: Events): Promise<voi
   } catch (err) {
     events.emit('counter', 'chat.send_failed', 1);
     events.emit('counter', `chat.send_failed.${(err as { code?: string }).code ?? 'unknown'}`, 1);
+  }
+}
+
+/**
+ * before hook of reconnect-storm.yml: at `stormAfterSeconds` from now, one call to the cluster's operator
+ * API (`POST /ops/sockets/drop {scope: 'cluster'}`, with OPS_TOKEN from the environment) cuts every socket
+ * of every node at the transport, as a crash or a network cut would. The hook runs once, in Artillery's
+ * main process, so the storm happens once however many workers run the virtual users; the time is handed
+ * to every VU (`stormAt`), which reports whether it was connected then and whether it was cut.
+ */
+export async function scheduleStorm(context: VuContext, events: Events): Promise<void> {
+  const token = process.env.OPS_TOKEN;
+  if (!token) throw new Error('reconnect-storm needs OPS_TOKEN in the environment (the nodes must have the same; docs/load.md)');
+  const url = `${target(context)}/ops/sockets/drop`;
+  // Fail now, not in the middle of the run, when the token or the route is wrong (an empty body is VALIDATION).
+  const probe = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+  if (probe.status !== 400) throw new Error(`the operator API refused the storm's token: ${probe.status} ${await probe.text()}`);
+  const stormAt = Date.now() + numberVar(context, 'stormAfterSeconds', 90) * 1000;
+  context.vars.stormAt = stormAt;
+  events.emit('counter', 'chat.storms_scheduled', 1);
+  setTimeout(() => {
+    fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ scope: 'cluster' }) })
+      .then(async (res) => console.log(`storm: POST /ops/sockets/drop {scope: cluster} → ${res.status} ${await res.text()}`))
+      .catch((err: unknown) => console.error(`storm: the drop failed: ${String(err)}`));
+  }, stormAt - Date.now());
+}
+
+/**
+ * Chats through the storm: an acknowledged send every `sendEverySeconds` (jittered) until `holdSeconds`
+ * after the storm. Reports `chat.storm_connected` (connected when the storm came), `chat.storm_dropped`
+ * (lost its connection within 5 s of it) and `chat.storm_recovered` with `chat.storm_recovery_ms` (connected
+ * and synced again: the time to 100 % is its max).
+ */
+export async function chatThroughStorm(context: VuContext, events: Events): Promise<void> {
+  const vu = vus.get(context);
+  if (!vu?.socket) throw new Error('chatThroughStorm before connect');
+  const socket = vu.socket;
+  const stormAt = Number(context.vars.stormAt);
+  if (!Number.isFinite(stormAt)) throw new Error('no stormAt: the before hook (scheduleStorm) did not run');
+  for (const name of ['chat.storm_connected', 'chat.storm_dropped', 'chat.storm_recovered']) events.emit('counter', name, 0);
+  let dropped: number | undefined;
+  let recovered = false;
+  const offConnection = socket.on('connection', (state: ConnectionState) => {
+    const t = Date.now();
+    if (state === 'reconnecting' && dropped === undefined && t >= stormAt - 1000 && t <= stormAt + 5000) {
+      dropped = t;
+      events.emit('counter', 'chat.storm_dropped', 1);
+    }
+  });
+  const offSynced = socket.on('synced', () => {
+    if (dropped === undefined || recovered || !socket.socket.connected) return;
+    recovered = true;
+    events.emit('histogram', 'chat.storm_recovery_ms', Date.now() - stormAt);
+    events.emit('counter', 'chat.storm_recovered', 1);
+  });
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+  try {
+    if (Date.now() < stormAt) {
+      const everyMs = numberVar(context, 'sendEverySeconds', 6) * 1000;
+      setTimeout(() => {
+        if (socket.socket.connected) events.emit('counter', 'chat.storm_connected', 1);
+      }, stormAt - Date.now() - 200);
+      const end = stormAt + numberVar(context, 'holdSeconds', 60) * 1000;
+      while (Date.now() < end) {
+        await sendAcked(context, events);
+        await wait(Math.min(end - Date.now(), everyMs * (0.5 + Math.random())));
+      }
+    } else {
+      // Arrived after the storm: nothing to measure but the chat itself.
+      events.emit('counter', 'chat.arrived_after_storm', 1);
+    }
+  } finally {
+    offConnection();
+    offSynced();
   }
 }
 
