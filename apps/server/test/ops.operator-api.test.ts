@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureServerBuild, REPO_ROOT, testServices } from '@chat/testkit';
+import { ensureServerBuild, REPO_ROOT, startRedis, type RedisServer } from '@chat/testkit';
 import { connectRaw, createDataHome, http, registerUser, startNode, type DataHome, type TestNode } from './support/harness';
 
 // The operator API and the admin command line (issue 11, item 7) on PostgreSQL: who may use it, and what
@@ -109,15 +109,20 @@ describe('operator API and `pnpm admin` on postgres', () => {
 
 describe('drop-sockets --cluster on two nodes with Redis', () => {
   let home: DataHome;
+  let redis: RedisServer;
   const nodes: TestNode[] = [];
   beforeAll(async () => {
     ensureServerBuild();
     home = await createDataHome('postgres');
-    const env = { OPS_TOKEN, REDIS_URL: testServices().redisUrl };
+    // A Redis of its own: a cluster-wide drop reaches every node on the same Redis, and the suite's other
+    // files run their nodes on the shared one at the same time.
+    redis = await startRedis();
+    const env = { OPS_TOKEN, REDIS_URL: redis.url };
     nodes.push(await startNode(home, env), await startNode(home, env));
   });
   afterAll(async () => {
     for (const n of nodes) await n.close();
+    await redis?.stop();
     await home?.dispose();
   });
 
