@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config';
-import { attachRedisAdapter } from '../socket/adapter';
+import { attachRedisAdapter, closeRedisGently } from '../socket/adapter';
 import type { ChatServer } from '../socket/types';
 import { AdapterClusterBus } from './adapter-cluster-bus';
 import type { ClusterBus } from './cluster-bus';
@@ -75,8 +75,8 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
       [{ role: 'commands', client: redis }, ...adapter.connections].map(({ role, client }) => ({ role, up: client.status === 'ready' })),
     close: async () => {
       await presence.close();
-      adapter.detach();
-      redis.disconnect();
+      await adapter.detach();
+      await closeRedisGently(redis);
     },
   };
 }

@@ -25,7 +25,7 @@ export function attachRedisAdapter(
   kind: AdapterKind,
   log: FastifyBaseLogger,
   onResume: () => void,
-): { detach: () => void; connections: { role: string; client: Redis }[] } {
+): { detach: () => Promise<void>; connections: { role: string; client: Redis }[] } {
   const pub = redis.duplicate();
   const sub = redis.duplicate();
   for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
@@ -48,13 +48,32 @@ export function attachRedisAdapter(
   });
   io.adapter(kind === 'sharded' ? createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' }) : createAdapter(pub, sub));
   return {
-    detach: () => {
-      pub.disconnect();
-      sub.disconnect();
+    // Gently: the adapter fires SUNSUBSCRIBE for every room its departing sockets leave and never awaits it,
+    // so a hard disconnect here would reject those in flight as unhandled "Connection is closed" errors.
+    detach: async () => {
+      await Promise.all([pub, sub].map((client) => closeRedisGently(client)));
     },
     connections: [
       { role: 'adapter-pub', client: pub },
       { role: 'adapter-sub', client: sub },
     ],
   };
+}
+
+/**
+ * QUIT after the replies still owed (bounded by `timeoutMs`), then disconnect: commands already sent are
+ * answered instead of rejected. A client that is not connected is simply disconnected.
+ */
+export async function closeRedisGently(client: Redis, timeoutMs = 1000): Promise<void> {
+  if (client.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.quit().catch(() => undefined),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+  client.disconnect();
 }
