@@ -26,10 +26,12 @@ export function attachRedisAdapter(
   log: FastifyBaseLogger,
   onResume: () => void,
 ): { detach: () => Promise<void>; connections: { role: string; client: Redis }[] } {
-  const pub = redis.duplicate();
-  const sub = redis.duplicate();
+  // Without auto-pipelining, every command of these two connections goes through sendCommand (below).
+  const pub = redis.duplicate({ enableAutoPipelining: false });
+  const sub = redis.duplicate({ enableAutoPipelining: false });
   for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
     client.on('error', (err: Error) => log.warn({ err: err.message, role }, 'redis adapter connection error'));
+    observeFireAndForget(client, (err) => log.debug({ err: err.message, role }, 'redis adapter command failed'));
   }
   // The subscriber is ready again after a lost connection (ioredis re-subscribes first): what was
   // published while it was away is lost for this node (ClusterBus.onResume).
@@ -58,6 +60,22 @@ export function attachRedisAdapter(
       { role: 'adapter-sub', client: sub },
     ],
   };
+}
+
+/**
+ * The adapter sends some commands without awaiting them: SUNSUBSCRIBE when a room empties, SSUBSCRIBE again
+ * after a reconnect, PUBLISH/SPUBLISH of a broadcast. One that fails (Redis gone, or the connection closing at
+ * shutdown) would be an unhandled rejection. Every command's promise is observed here (a caller that awaits
+ * it still gets the rejection); what such a command was for is repaired by the adapter's own re-subscribe and
+ * our resync after a reconnect (ClusterBus.onResume), and clients repair lost broadcasts with `sync`.
+ */
+function observeFireAndForget(client: Redis, onError: (err: Error) => void): void {
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+    const result = send(...args);
+    if (result instanceof Promise) result.catch(onError);
+    return result;
+  }) as Redis['sendCommand'];
 }
 
 /**
