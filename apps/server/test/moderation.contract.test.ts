@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Ack, AuditEntry, HttpErrorBody, JoinRequest, Member, Message, RoomSummary, SyncRoomResult } from '@chat/protocol';
+import type { Ack, AuditEntry, HttpErrorBody, JoinRequest, Member, PendingJoinRequest, Message, RoomSummary, SyncRoomResult } from '@chat/protocol';
 import { ChatError } from '@chat/protocol';
 import { waitUntil } from '@chat/testkit';
 import { TimeoutCache, type RoomTimeouts } from '../src/features/moderation/timeout-cache';
@@ -18,7 +18,7 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
   const call = <T = object>(user: TestUser, method: string, route: string, body?: unknown) =>
     http<T & HttpErrorBody>(node.url, method, route, { token: user.accessToken, ...(body !== undefined ? { body } : {}) }) as Promise<Res<T>>;
   const invite = (by: TestUser, roomId: string, userId: string) => call<{ member: Member }>(by, 'POST', `/api/rooms/${roomId}/invites`, { userId });
-  const joinRequests = (by: TestUser, roomId: string) => call<{ joinRequests: JoinRequest[] }>(by, 'GET', `/api/rooms/${roomId}/join-requests`);
+  const joinRequests = (by: TestUser, roomId: string) => call<{ joinRequests: PendingJoinRequest[] }>(by, 'GET', `/api/rooms/${roomId}/join-requests`);
   const decide = (by: TestUser, roomId: string, userId: string, verdict: 'approve' | 'reject') =>
     call<{ member: Member }>(by, 'POST', `/api/rooms/${roomId}/join-requests/${userId}/${verdict}`);
   const setRole = (by: TestUser, roomId: string, userId: string, role: unknown) => call<{ member: Member }>(by, 'PATCH', `/api/rooms/${roomId}/members/${userId}`, { role });
@@ -101,8 +101,8 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
     const listed = await joinRequests(admin, roomId);
     expect(listed.status).toBe(200);
     expect(listed.body.joinRequests).toEqual([
-      { roomId, userId: bob.user.id, status: 'pending', createdAt: expect.any(String) },
-      { roomId, userId: carol.user.id, status: 'pending', createdAt: expect.any(String) },
+      { roomId, userId: bob.user.id, status: 'pending', createdAt: expect.any(String), username: bob.user.username, displayName: bob.user.displayName },
+      { roomId, userId: carol.user.id, status: 'pending', createdAt: expect.any(String), username: carol.user.username, displayName: carol.user.displayName },
     ]);
     expectError(await joinRequests(member, roomId), 403, 'FORBIDDEN');
     expectError(await joinRequests(stranger, roomId), 404, 'NOT_FOUND');

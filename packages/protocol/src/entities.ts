@@ -66,6 +66,10 @@ export const JoinRequestSchema = z.object({
 });
 export type JoinRequest = z.infer<typeof JoinRequestSchema>;
 
+/** A pending request as the room's owner and admins list it: who is asking, by name. */
+export const PendingJoinRequestSchema = JoinRequestSchema.extend({ username: z.string(), displayName: z.string() });
+export type PendingJoinRequest = z.infer<typeof PendingJoinRequestSchema>;
+
 export const AuditEntrySchema = z.object({
   id: z.string(),
   roomId: IdSchema,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuditEntrySchema, JoinRequestSchema, MemberSchema, MessageSchema, RoomSchema, RoomSummarySchema, UserSchema } from './entities';
+import { AuditEntrySchema, JoinRequestSchema, MemberSchema, PendingJoinRequestSchema, MessageSchema, RoomSchema, RoomSummarySchema, UserSchema } from './entities';
 import { LIMITS } from './limits';
 import {
   DisplayNameSchema,
@@ -115,7 +115,7 @@ export const TimeoutBodySchema = z.object({
   seconds: z.number().int().positive().max(LIMITS.timeoutMaxSeconds),
   reason: z.string().max(LIMITS.reasonMax).optional(),
 });
-export const JoinRequestsResponseSchema = z.object({ joinRequests: z.array(JoinRequestSchema) });
+export const JoinRequestsResponseSchema = z.object({ joinRequests: z.array(PendingJoinRequestSchema) });
 export type JoinRequestsResponse = z.infer<typeof JoinRequestsResponseSchema>;
 export const AuditLogQuerySchema = z.object({
   before: z.coerce.number().int().positive().optional(),

@@ -33,6 +33,7 @@ export {
 export {
   AuditEntrySchema,
   JoinRequestSchema,
+  PendingJoinRequestSchema,
   MemberSchema,
   MessageSchema,
   PresenceSchema,
@@ -42,6 +43,7 @@ export {
   UserSchema,
   type AuditEntry,
   type JoinRequest,
+  type PendingJoinRequest,
   type Member,
   type Message,
   type Presence,

@@ -10,6 +10,8 @@ export class AuthStore {
   readonly session: Session;
   readonly api: HttpApi;
   private signedIn: boolean;
+  private signingOut = false;
+  private ended: string | undefined;
   private readonly listeners = new Set<() => void>();
 
   constructor(baseUrl: string, storage: Storage) {
@@ -21,6 +23,9 @@ export class AuthStore {
       ...(tokens ? { tokens } : {}),
       onTokens: (next: Tokens | null) => {
         saveTokens(storage, next);
+        // Ended, not by this user's "Sign out" on this tab: revoked elsewhere, expired, or the account disabled.
+        if (next === null && this.signedIn && !this.signingOut) this.ended = 'Your session has ended (signed out elsewhere, or it expired). Sign in again to continue where you were.';
+        if (next !== null) this.ended = undefined;
         this.setSignedIn(next !== null);
       },
       // Tabs share the pair in localStorage: one refresh at a time across them (Web Locks), and a tab that
@@ -43,6 +48,11 @@ export class AuthStore {
 
   isSignedIn = (): boolean => this.signedIn;
 
+  /** Why the last session ended, when the user did not end it here; cleared by the next sign-in. */
+  endedBecause(): string | undefined {
+    return this.ended;
+  }
+
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -50,7 +60,12 @@ export class AuthStore {
 
   async signOut(): Promise<void> {
     // The server may be unreachable; the local session ends regardless.
-    await this.session.logout().catch(() => undefined);
+    this.signingOut = true;
+    try {
+      await this.session.logout().catch(() => undefined);
+    } finally {
+      this.signingOut = false;
+    }
   }
 
   /** Every session of this user, on every device, this one included. */

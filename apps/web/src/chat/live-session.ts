@@ -11,7 +11,7 @@ import { queryKeys } from './queries';
 import { ReadMarker } from './read-marker';
 import { withReceipt, type RoomReceipts } from './receipts-cache';
 import { RecentMessages } from './recent-messages';
-import { withIncomingMessage, withoutRoom, withRoomRead } from './room-list-cache';
+import { withIncomingMessage, withLocalReads, withoutRoom, withRoomRead } from './room-list-cache';
 import { sendMutationOptions, type SendDraft } from './send-mutation';
 import { TypingNotifier } from './typing-notifier';
 import { TypingTracker } from './typing-tracker';
@@ -127,6 +127,14 @@ export class LiveSession {
     this.socket.connect();
   };
 
+  private reconcileRooms(): void {
+    const rooms = this.qc.getQueryData<RoomSummary[]>(queryKeys.rooms);
+    if (!rooms) return;
+    const next = withLocalReads(rooms, (roomId) => this.reads.readUpTo(roomId));
+    if (next !== rooms) this.qc.setQueryData(queryKeys.rooms, next);
+    this.markActiveRead();
+  }
+
   private markActiveRead(): void {
     const roomId = this.activeRoomId;
     if (roomId === undefined || this.doc?.visibilityState === 'hidden') return;
@@ -138,6 +146,14 @@ export class LiveSession {
     const s = this.socket;
     const onVisible = () => this.markActiveRead();
     this.win?.addEventListener('online', this.reconnect);
+    // A room list fetched from the server (on mount, after a join…) may predate this client's latest reads.
+    this.offs.push(
+      this.qc.getQueryCache().subscribe((event) => {
+        if (event.type !== 'updated' || event.action.type !== 'success' || event.action.manual) return;
+        if (event.query.queryKey[0] !== queryKeys.rooms[0]) return;
+        this.reconcileRooms();
+      }),
+    );
     this.doc?.addEventListener('visibilitychange', onVisible);
     this.offs.push(
       () => this.win?.removeEventListener('online', this.reconnect),

@@ -13,6 +13,7 @@ export const queryKeys = {
   members: (roomId: string) => ['members', roomId] as const,
   allMembers: ['members'] as const,
   history: (roomId: string) => ['history', roomId] as const,
+  joinRequests: (roomId: string) => ['joinRequests', roomId] as const,
   /** Optimistic rows of messages not yet acknowledged (written by the send mutation). */
   pending: (roomId: string) => ['pending', roomId] as const,
   /** Other members' delivered/read cursors, from `receipt` events. */
@@ -37,6 +38,10 @@ export const usersQuery = (api: HttpApi, query: string) =>
 /** Members with their online flag; kept current by `presence` and `member:*` events. */
 export const membersQuery = (api: HttpApi, roomId: string) =>
   queryOptions({ queryKey: queryKeys.members(roomId), queryFn: async () => (await api.members(roomId)).members, staleTime: Infinity });
+
+/** Pending requests to join a room (its owner and admins only). */
+export const joinRequestsQuery = (api: HttpApi, roomId: string) =>
+  queryOptions({ queryKey: queryKeys.joinRequests(roomId), queryFn: async () => (await api.joinRequests(roomId)).joinRequests });
 
 /** Client-only cache entries: never fetched, written by mutations and socket events. */
 export const pendingQuery = (roomId: string) =>

@@ -9,9 +9,14 @@ export class ReadMarker {
   constructor(private readonly send: (roomId: string, seq: number) => Promise<void>) {}
 
   read(roomId: string, seq: number): void {
-    if (seq <= Math.max(this.sent.get(roomId) ?? 0, this.wanted.get(roomId) ?? 0)) return;
+    if (seq <= this.readUpTo(roomId)) return;
     this.wanted.set(roomId, seq);
     this.timer ??= setTimeout(() => this.flush(), DELAY_MS);
+  }
+
+  /** The highest seq this client marked read in the room (sent or about to be), 0 if none. */
+  readUpTo(roomId: string): number {
+    return Math.max(this.sent.get(roomId) ?? 0, this.wanted.get(roomId) ?? 0);
   }
 
   close(): void {

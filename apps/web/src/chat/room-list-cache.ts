@@ -24,6 +24,22 @@ export function withRoomRead(rooms: RoomSummary[], roomId: string): RoomSummary[
   return rooms.map((r) => (r.id === roomId && r.unread > 0 ? { ...r, unread: 0, readSeq: r.lastSeq } : r));
 }
 
+/**
+ * A room list fresh from the server, with what this client has already read applied: the server moves a
+ * read cursor a moment after `message:read` (receipts are coalesced per window), so a list fetched in that
+ * moment still counts messages the user has seen, and would raise a badge the user already cleared.
+ */
+export function withLocalReads(rooms: RoomSummary[], readUpTo: (roomId: string) => number): RoomSummary[] {
+  let changed = false;
+  const next = rooms.map((r) => {
+    const seq = readUpTo(r.id);
+    if (seq <= r.readSeq) return r;
+    changed = true;
+    return { ...r, readSeq: Math.min(seq, r.lastSeq), unread: seq >= r.lastSeq ? 0 : r.unread };
+  });
+  return changed ? next : rooms;
+}
+
 export function withoutRoom(rooms: RoomSummary[], roomId: string): RoomSummary[] {
   return rooms.filter((r) => r.id !== roomId);
 }

@@ -1,10 +1,11 @@
 import type { Message } from '@chat/protocol';
-import { memo, useState, type ReactNode } from 'react';
+import { memo, useCallback, useState, type MouseEvent, type ReactNode } from 'react';
 import { errorMessage } from '../chat/error-message';
 import { deliveryLabel, type Delivery } from '../chat/message-status';
 import type { PendingMessage } from '../chat/pending-cache';
 import { QUICK_REACTIONS } from '../chat/reactions';
 import { MessageText } from './MessageText';
+import { useEscape } from './use-escape';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
@@ -95,6 +96,26 @@ interface StoredProps {
 export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own, continued, group, userId, delivery, replyTarget, actions }: StoredProps) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [picking, setPicking] = useState(false);
+  // The action bar shows on hover and keyboard focus; a touch screen has neither, so a tap (or a long
+  // press, which browsers turn into `contextmenu`) opens it too.
+  const [menu, setMenu] = useState(false);
+  const closeAll = useCallback(() => {
+    setMenu(false);
+    setPicking(false);
+    setConfirmDelete(false);
+  }, []);
+  useEscape(closeAll, menu || picking || confirmDelete);
+  const act = (fn: () => void) => () => {
+    setMenu(false);
+    fn();
+  };
+  const onTap = (e: MouseEvent) => {
+    if ((e.target as Element).closest('a,button') || m.deleted) return;
+    if (e.type === 'contextmenu') {
+      e.preventDefault();
+      setMenu(true);
+    } else if (window.matchMedia('(hover: none)').matches) setMenu((open) => !open);
+  };
   const meta = (
     <>
       <time dateTime={m.createdAt}>{timeFormat.format(new Date(m.createdAt))}</time>
@@ -103,7 +124,14 @@ export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own
     </>
   );
   return (
-    <Bubble own={own} name={continued ? undefined : own ? 'You' : m.senderName} meta={meta} label={`${own ? 'You' : m.senderName}: ${m.deleted ? 'message deleted' : m.content}`}>
+    <Bubble
+      own={own}
+      name={continued ? undefined : own ? 'You' : m.senderName}
+      avatar={own || !group ? undefined : { name: m.senderName, show: !continued }}
+      meta={meta}
+      label={`${own ? 'You' : m.senderName}: ${m.deleted ? 'message deleted' : m.content}`}
+      onTap={onTap}
+    >
       {m.replyTo && <Quote target={replyTarget} own={own} />}
       <p className="whitespace-pre-wrap break-words" data-message-id={m.id}>
         {m.deleted ? <em className={own ? 'text-indigo-200' : 'text-slate-400'}>Message deleted</em> : <MessageText text={m.content} linkClassName={own ? 'text-white' : 'text-indigo-700'} />}
@@ -127,16 +155,20 @@ export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own
         </div>
       )}
       {!m.deleted && (
-        <div className="pointer-events-none absolute -top-3 right-2 flex gap-0.5 rounded-md bg-white px-1 py-0.5 text-xs text-slate-600 opacity-0 shadow ring-1 ring-slate-200 group-focus-within:pointer-events-auto group-focus-within:opacity-100 group-hover:pointer-events-auto group-hover:opacity-100">
-          <ActionButton onClick={() => actions.reply(m)}>Reply</ActionButton>
+        <div
+          role="toolbar"
+          aria-label="Message actions"
+          className={`absolute -top-3 right-2 flex gap-0.5 rounded-md bg-white px-1 py-0.5 text-xs text-slate-600 shadow ring-1 ring-slate-200 ${menu || confirmDelete ? 'z-10 opacity-100' : 'pointer-events-none opacity-0 group-focus-within:pointer-events-auto group-focus-within:opacity-100 group-hover:pointer-events-auto group-hover:opacity-100'}`}
+        >
+          <ActionButton onClick={act(() => actions.reply(m))}>Reply</ActionButton>
           <ActionButton onClick={() => setPicking((p) => !p)} expanded={picking}>
             React
           </ActionButton>
-          {own && <ActionButton onClick={() => actions.edit(m)}>Edit</ActionButton>}
+          {own && <ActionButton onClick={act(() => actions.edit(m))}>Edit</ActionButton>}
           {own &&
             (confirmDelete ? (
               <>
-                <ActionButton onClick={() => actions.remove(m)} danger>
+                <ActionButton onClick={act(() => actions.remove(m))} danger>
                   Delete?
                 </ActionButton>
                 <ActionButton onClick={() => setConfirmDelete(false)}>Keep</ActionButton>
@@ -215,11 +247,32 @@ function ActionButton(props: { onClick: () => void; children: ReactNode; danger?
   );
 }
 
-function Bubble(props: { own: boolean; name: string | undefined; meta: ReactNode; dim?: boolean; failed?: boolean; label: string; children: ReactNode }) {
+function Avatar({ name, show }: { name: string; show: boolean }) {
+  // Continued messages keep the column, so bubbles of one sender line up under the first one's avatar.
+  if (!show) return <span aria-hidden className="mr-2 w-7 shrink-0" />;
+  return (
+    <span aria-hidden data-avatar className="mr-2 mt-0.5 flex h-7 w-7 shrink-0 items-center justify-center self-start rounded-full bg-slate-300 text-xs font-semibold uppercase text-slate-700">
+      {[...name][0] ?? '?'}
+    </span>
+  );
+}
+
+function Bubble(props: {
+  own: boolean;
+  name: string | undefined;
+  avatar?: { name: string; show: boolean } | undefined;
+  meta: ReactNode;
+  dim?: boolean;
+  failed?: boolean;
+  label: string;
+  onTap?: (e: MouseEvent) => void;
+  children: ReactNode;
+}) {
   const colors = props.failed ? 'bg-red-500 text-white' : props.own ? 'bg-indigo-600 text-white' : 'bg-white ring-1 ring-slate-200';
   return (
     <div className={`flex px-4 ${props.own ? 'justify-end' : 'justify-start'} ${props.name ? 'pt-2' : 'pt-0.5'}`}>
-      <article aria-label={props.label} className={`group relative max-w-[85%] rounded-2xl px-3 py-1.5 shadow-sm sm:max-w-[70%] ${colors} ${props.dim ? 'opacity-70' : ''}`}>
+      {props.avatar && <Avatar {...props.avatar} />}
+      <article aria-label={props.label} onClick={props.onTap} onContextMenu={props.onTap} className={`group relative max-w-[85%] rounded-2xl px-3 py-1.5 shadow-sm sm:max-w-[70%] ${colors} ${props.dim ? 'opacity-70' : ''}`}>
         {props.name && <div className={`mb-0.5 text-xs font-semibold ${props.own ? 'text-indigo-100' : 'text-slate-600'}`}>{props.name}</div>}
         {props.children}
         <div className={`mt-0.5 flex items-center justify-end gap-1.5 text-[11px] ${props.own ? 'text-indigo-100' : 'text-slate-400'}`}>{props.meta}</div>

@@ -9,9 +9,11 @@ import { Composer, type ComposerMode } from './Composer';
 import { useLive } from './live-session-context';
 import { MemberList } from './MemberList';
 import { MessageList } from './MessageList';
+import { NotMember } from './NotMember';
 import type { MessageActions } from './MessageRow';
 import { PresenceDot } from './PresenceDot';
 import { TypingIndicator } from './TypingIndicator';
+import { useEscape } from './use-escape';
 
 export function RoomView({ roomId }: { roomId: string }) {
   const live = useLive();
@@ -26,8 +28,10 @@ export function RoomView({ roomId }: { roomId: string }) {
   if (!room) {
     return (
       <>
-        <RoomHeader />
-        <p className="m-auto text-sm text-slate-500">{rooms.isPending ? 'Loading…' : 'You are not a member of this room.'}</p>
+        <RoomHeader>
+          <h2 className="min-w-0 flex-1 truncate font-semibold text-slate-500">{rooms.isPending ? 'Loading…' : 'Room'}</h2>
+        </RoomHeader>
+        {rooms.isPending ? <p className="m-auto text-sm text-slate-500">Loading…</p> : <NotMember roomId={roomId} />}
       </>
     );
   }
@@ -49,6 +53,7 @@ function OpenRoom({ room }: { room: RoomSummary }) {
   const live = useLive();
   const [mode, setMode] = useState<ComposerMode>();
   const [showMembers, setShowMembers] = useState(false);
+  useEscape(() => setMode(undefined), mode !== undefined);
   const members = useQuery(membersQuery(live.api, room.id));
   const history = useInfiniteQuery({ ...historyQuery(live.api, room.id, live.recent), select: messagesOf });
   const remove = useMutation(live.deleteOptions);
@@ -97,7 +102,7 @@ function OpenRoom({ room }: { room: RoomSummary }) {
         <TypingIndicator roomId={room.id} />
         <Composer key={room.id} roomId={room.id} mode={mode} setMode={setMode} lastOwn={lastOwn} />
       </div>
-      {showMembers && <MemberList roomId={room.id} onClose={() => setShowMembers(false)} />}
+      {showMembers && <MemberList room={room} onClose={() => setShowMembers(false)} />}
     </div>
   );
 }

@@ -1,9 +1,11 @@
 import { useState } from 'react';
+import { openRoom } from '../chat/room-route';
 import { AccountPanel } from './AccountPanel';
 import { useAuth } from './auth-context';
 import { DiscoverRooms } from './DiscoverRooms';
 import { NewRoomForm } from './NewRoomForm';
 import { RoomList } from './RoomList';
+import { useEscape } from './use-escape';
 import { UserSearch } from './UserSearch';
 
 type Panel = 'none' | 'create' | 'discover' | 'direct' | 'account';
@@ -19,6 +21,7 @@ export function Sidebar({ displayName, activeRoomId }: { displayName: string; ac
   const [panel, setPanel] = useState<Panel>('none');
   const toggle = (p: Panel) => setPanel((cur) => (cur === p ? 'none' : p));
   const close = () => setPanel('none');
+  useEscape(close, panel !== 'none');
 
   return (
     <>
@@ -31,7 +34,13 @@ export function Sidebar({ displayName, activeRoomId }: { displayName: string; ac
           <button onClick={() => toggle('account')} aria-expanded={panel === 'account'} className="text-sm text-slate-500 hover:text-slate-800">
             Account
           </button>
-          <button onClick={() => void auth.signOut()} className="text-sm text-slate-500 hover:text-slate-800">
+          <button
+            onClick={() => {
+              // A deliberate sign-out leaves no room behind for the next person on this browser.
+              openRoom(undefined);
+              void auth.signOut();
+            }}
+            className="text-sm text-slate-500 hover:text-slate-800">
             Sign out
           </button>
         </div>

@@ -29,7 +29,6 @@ export function UserSearch({ onDone }: { onDone: () => void }) {
         autoFocus
         value={query}
         onChange={(e) => setQuery(e.target.value)}
-        onKeyDown={(e) => e.key === 'Escape' && onDone()}
         placeholder="Search people by username"
         aria-label="Search people"
         className="w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm outline-none focus:border-indigo-500"

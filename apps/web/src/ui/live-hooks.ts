@@ -33,12 +33,21 @@ export function useNotices(): readonly Notice[] {
   return useSyncExternalStore(live.notices.subscribe, live.notices.current, live.notices.current);
 }
 
-/** The current time, re-read every `ms` while `active` (a countdown); frozen otherwise. */
+/**
+ * The current time, re-read every `ms` while `active` (a countdown); frozen otherwise. When a countdown
+ * starts again (the connection dropped a second time) the first render already has the time of now, not the
+ * moment the previous countdown stopped: otherwise it shows a wait minutes long until the first tick.
+ */
 export function useNow(active: boolean, ms = 250): number {
   const [now, setNow] = useState(() => Date.now());
+  const [wasActive, setWasActive] = useState(active);
+  if (active !== wasActive) {
+    // Adjusting state while rendering: React renders again before anything reaches the screen.
+    setWasActive(active);
+    if (active) setNow(Date.now());
+  }
   useEffect(() => {
     if (!active) return;
-    setNow(Date.now());
     const t = setInterval(() => setNow(Date.now()), ms);
     return () => clearInterval(t);
   }, [active, ms]);

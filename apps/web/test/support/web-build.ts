@@ -11,6 +11,7 @@ const WEB_DIST = path.join(WEB, 'dist');
 const SOURCES = [
   path.join(WEB, 'src'),
   path.join(WEB, 'index.html'),
+  path.join(WEB, 'public'),
   path.join(WEB, 'vite.config.ts'),
   path.join(WEB, 'package.json'),
   path.join(REPO, 'packages/client/src'),

@@ -1,5 +1,5 @@
 import type { DB, Kysely, ReadonlyKysely, Transaction } from '@chat/db';
-import type { JoinRequest } from '@chat/protocol';
+import type { PendingJoinRequest } from '@chat/protocol';
 import type { RoomTimeouts } from './timeout-cache';
 
 /** Moderation's own SQL: timeouts, and the reads its routes answer. Membership rows are membership/'s. */
@@ -8,17 +8,25 @@ export async function userExists(trx: Transaction<DB>, userId: string): Promise<
   return (await trx.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst()) !== undefined;
 }
 
-/** Pending join requests, oldest first. */
-export async function pendingJoinRequests(db: ReadonlyKysely<DB>, roomId: string): Promise<JoinRequest[]> {
+/** Pending join requests with the requesters' names, oldest first. */
+export async function pendingJoinRequests(db: ReadonlyKysely<DB>, roomId: string): Promise<PendingJoinRequest[]> {
   const rows = await db
-    .selectFrom('join_requests')
-    .select(['room_id', 'user_id', 'status', 'created_at'])
-    .where('room_id', '=', roomId)
-    .where('status', '=', 'pending')
-    .orderBy('created_at')
-    .orderBy('user_id')
+    .selectFrom('join_requests as j')
+    .innerJoin('users as u', 'u.id', 'j.user_id')
+    .select(['j.room_id', 'j.user_id', 'j.status', 'j.created_at', 'u.username', 'u.display_name'])
+    .where('j.room_id', '=', roomId)
+    .where('j.status', '=', 'pending')
+    .orderBy('j.created_at')
+    .orderBy('j.user_id')
     .execute();
-  return rows.map((r) => ({ roomId: r.room_id, userId: r.user_id, status: r.status, createdAt: r.created_at.toISOString() }));
+  return rows.map((r) => ({
+    roomId: r.room_id,
+    userId: r.user_id,
+    status: r.status,
+    createdAt: r.created_at.toISOString(),
+    username: r.username,
+    displayName: r.display_name,
+  }));
 }
 
 /** The room's timeouts that have not ended. */

@@ -1,0 +1,27 @@
+import type { RoomSummary } from '@chat/protocol';
+import { withLocalReads } from '../src/chat/room-list-cache';
+
+const room = (id: string, lastSeq: number, readSeq: number, unread: number): RoomSummary =>
+  ({ id, name: id, type: 'public', createdAt: '2026-12-01T00:00:00.000Z', lastSeq, readSeq, unread }) as RoomSummary;
+
+describe('room list cache', () => {
+  test('a fetched list does not bring back a badge this client already read away', () => {
+    const fetched = [room('a', 7, 4, 3), room('b', 9, 2, 5), room('c', 3, 3, 0)];
+    const local = new Map([
+      ['a', 7],
+      ['b', 5],
+    ]);
+    const next = withLocalReads(fetched, (id) => local.get(id) ?? 0);
+    expect(next.map((r) => [r.id, r.readSeq, r.unread])).toEqual([
+      ['a', 7, 0],
+      // Read part of the way: the cursor moves, the count stays the server's (it cannot be recomputed here).
+      ['b', 5, 5],
+      ['c', 3, 0],
+    ]);
+  });
+
+  test('nothing newer read locally: the very same list, so no re-render and no cache write', () => {
+    const fetched = [room('a', 7, 7, 0), room('b', 9, 2, 5)];
+    expect(withLocalReads(fetched, (id) => (id === 'b' ? 2 : 0))).toBe(fetched);
+  });
+});
