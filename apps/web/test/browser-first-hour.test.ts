@@ -339,4 +339,50 @@ describe('web app: what a new user found in the first hour', () => {
       await hal.context.close();
     }
   }, 120_000);
+
+  test('the tab title and favicon count unread messages; presence turns unknown, not stale, while disconnected', async () => {
+    const ivy = await newUserPage(browser);
+    const i = ivy.page;
+    const jon = await sdkUser(node.url, 'njon', 'Jon');
+    let blocked = false;
+    const open: { close: () => Promise<void> }[] = [];
+    await ivy.context.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      if (blocked) void server.close({ code: 4000, reason: 'blocked by the test' });
+      else open.push({ close: () => server.close({ code: 4000, reason: 'cut by the test' }) });
+    });
+    const jonSocket = new ChatSocket({ url: node.url, auth: jon.session });
+    try {
+      await signUp(i, node.url, `nivy_${suffix}`, 'Ivy');
+      await createRoom(i, `Loud ${suffix}`);
+      const loudId = await openRoomId(i);
+      await jon.api.joinRoom(loudId);
+      await createRoom(i, `Calm ${suffix}`);
+      expect(await i.title()).toBe('Chat');
+      for (const text of ['a', 'b']) await jonSocket.sendMessage({ id: crypto.randomUUID(), roomId: loudId, content: text });
+      await waitUntil(async () => (await i.title()) === '(2) Chat', { description: 'the title counting two unread' });
+      const href = await i.locator('link[rel="icon"]').getAttribute('href');
+      expect(decodeURIComponent(href!)).toContain('>2</text>');
+
+      // Reading the room clears both.
+      await i.getByRole('navigation', { name: 'Rooms' }).getByRole('button').filter({ hasText: `Loud ${suffix}` }).click();
+      await waitUntil(async () => (await i.title()) === 'Chat', { description: 'the plain title' });
+      expect(await i.locator('link[rel="icon"]').getAttribute('href')).toBe('/favicon.svg');
+
+      // Jon is online in the member list; with this client cut off, his dot says unknown, then online again.
+      await i.getByRole('button', { name: /^Members/ }).click();
+      const jonRow = i.getByRole('complementary', { name: 'Members' }).getByRole('listitem').filter({ hasText: 'Jon' });
+      await jonRow.getByRole('img', { name: 'online' }).waitFor();
+      blocked = true;
+      for (const ws of open.splice(0)) await ws.close();
+      await jonRow.getByRole('img', { name: 'unknown' }).waitFor();
+      blocked = false;
+      await i.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
+      await jonRow.getByRole('img', { name: 'online' }).waitFor({ timeout: 30_000 });
+      expect(ivy.errors).toEqual([]);
+    } finally {
+      jonSocket.close();
+      await ivy.context.close();
+    }
+  }, 120_000);
 });

@@ -11,7 +11,7 @@ import { MemberList } from './MemberList';
 import { MessageList } from './MessageList';
 import { NotMember } from './NotMember';
 import type { MessageActions } from './MessageRow';
-import { PresenceDot } from './PresenceDot';
+import { PresenceDot, usePresenceWord } from './PresenceDot';
 import { TypingIndicator } from './TypingIndicator';
 import { useEscape } from './use-escape';
 
@@ -88,7 +88,7 @@ function OpenRoom({ room }: { room: RoomSummary }) {
               <span className="truncate">{title}</span>
               {room.type === 'private' && <span className="rounded bg-slate-100 px-1 text-[10px] font-normal uppercase text-slate-500">private</span>}
             </h2>
-            {direct && other && <p className="text-xs text-slate-500">{other.online ? 'online' : 'offline'}</p>}
+            {direct && other && <PresenceWord online={other.online} />}
           </div>
           <button
             onClick={() => setShowMembers((s) => !s)}
@@ -105,4 +105,9 @@ function OpenRoom({ room }: { room: RoomSummary }) {
       {showMembers && <MemberList room={room} onClose={() => setShowMembers(false)} />}
     </div>
   );
+}
+
+function PresenceWord({ online }: { online: boolean }) {
+  const word = usePresenceWord(online);
+  return <p className="text-xs text-slate-500">{word === 'unknown' ? 'presence unknown while disconnected' : word}</p>;
 }

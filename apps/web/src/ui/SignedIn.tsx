@@ -9,6 +9,7 @@ import { LiveSessionContext } from './live-session-context';
 import { Notices } from './Notices';
 import { RoomView } from './RoomView';
 import { Sidebar } from './Sidebar';
+import { useTabBadge } from './use-tab-badge';
 
 export function SignedIn() {
   const auth = useAuth();
@@ -59,6 +60,7 @@ export function SignedIn() {
 
 function Shell({ displayName }: { displayName: string }) {
   const roomId = useSyncExternalStore(subscribeRoute, currentRoomId);
+  useTabBadge();
   return (
     <div className="flex h-dvh flex-col">
       <ConnectionBanner />
