@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Ack, AuditEntry, HttpErrorBody, JoinRequest, Member, PendingJoinRequest, Message, RoomSummary, SyncRoomResult } from '@chat/protocol';
+import type { Ack, AuditEntry, Ban, HttpErrorBody, JoinRequest, Member, PendingJoinRequest, Message, RoomSummary, SyncRoomResult } from '@chat/protocol';
 import { ChatError } from '@chat/protocol';
 import { waitUntil } from '@chat/testkit';
 import { TimeoutCache, type RoomTimeouts } from '../src/features/moderation/timeout-cache';
@@ -24,6 +24,7 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
   const setRole = (by: TestUser, roomId: string, userId: string, role: unknown) => call<{ member: Member }>(by, 'PATCH', `/api/rooms/${roomId}/members/${userId}`, { role });
   const kick = (by: TestUser, roomId: string, userId: string) => call(by, 'DELETE', `/api/rooms/${roomId}/members/${userId}`);
   const ban = (by: TestUser, roomId: string, userId: string, reason?: string) => call(by, 'POST', `/api/rooms/${roomId}/bans`, { userId, reason });
+  const bans = (by: TestUser, roomId: string) => call<{ bans: Ban[] }>(by, 'GET', `/api/rooms/${roomId}/bans`);
   const unban = (by: TestUser, roomId: string, userId: string) => call(by, 'DELETE', `/api/rooms/${roomId}/bans/${userId}`);
   const timeout = (by: TestUser, roomId: string, userId: string, seconds: unknown, reason?: string) =>
     call(by, 'POST', `/api/rooms/${roomId}/timeouts`, { userId, seconds, reason });
@@ -202,8 +203,18 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
     expectError(await join(member, roomId), 403, 'FORBIDDEN');
     expectError(await invite(owner, roomId, member.user.id), 403, 'FORBIDDEN');
 
+    // The ban list, for moderators only, with the name and the reason.
+    expectError(await bans(member, roomId), 403, 'FORBIDDEN');
+    expectError(await bans(stranger, roomId), 403, 'FORBIDDEN');
+    const listed = await bans(admin, roomId);
+    expect(listed.status).toBe(200);
+    expect(listed.body.bans).toEqual([
+      { roomId, userId: member.user.id, username: member.user.username, displayName: member.user.displayName, reason: 'spam', createdAt: expect.any(String) },
+    ]);
+
     expectError(await unban(member, roomId, member.user.id), 403, 'FORBIDDEN');
     expect((await unban(admin, roomId, member.user.id)).status).toBe(204);
+    expect((await bans(admin, roomId)).body.bans).toEqual([]);
     expectError(await unban(admin, roomId, member.user.id), 404, 'NOT_FOUND');
     // Unbanning does not re-add: the user rejoins by themselves.
     expect((await members(owner, roomId)).body.members.map((x) => x.userId)).not.toContain(member.user.id);
@@ -239,7 +250,19 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
     expectError(await timeout(owner, roomId, stranger.user.id, 60), 404, 'NOT_FOUND');
     for (const seconds of [0, -1, 1.5, '60', 60 * 60 * 24 * 29]) expectError(await timeout(owner, roomId, member.user.id, seconds), 400, 'VALIDATION');
 
+    // Every open client hears of it at once (member:updated with when it ends), and the member list shows it.
+    const announced = nextEvent(o, 'member:updated');
+    const heard = nextEvent(m, 'member:updated');
+    const timedAt = Date.now();
     expect((await timeout(admin, roomId, member.user.id, 600, 'cool down')).status).toBe(204);
+    for (const event of [await announced, await heard]) {
+      expect(event.roomId).toBe(roomId);
+      expect(event.member.userId).toBe(member.user.id);
+      expect(Date.parse(event.member.timedOutUntil!)).toBeGreaterThanOrEqual(timedAt + 599_000);
+    }
+    const listedMembers = (await members(owner, roomId)).body.members;
+    expect(listedMembers.find((x) => x.userId === member.user.id)?.timedOutUntil).toBe((await heard).member.timedOutUntil);
+    expect(listedMembers.find((x) => x.userId === owner.user.id)?.timedOutUntil).toBeUndefined();
     const refused = await send(m, roomId, 'can I talk?');
     expect(refused.ok ? 'ok' : refused.error.code).toBe('FORBIDDEN');
     // Editing, reacting and typing are speaking too; deleting one's own message is not.

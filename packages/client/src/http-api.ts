@@ -5,6 +5,7 @@ import {
   HttpErrorBodySchema,
   routePath,
   type AuditLogResponse,
+  type BansResponse,
   type AuthResponse,
   type CreateRoomBody,
   type DiscoverResponse,
@@ -167,6 +168,10 @@ export class HttpApi {
   timeout(roomId: string, userId: string, seconds: number, reason?: string): Promise<void> {
     return this.request(HTTP_ROUTES.timeout, { params: { roomId }, body: { userId, seconds, reason } });
   }
+  bans(roomId: string): Promise<BansResponse> {
+    return this.request(HTTP_ROUTES.bans, { params: { roomId } });
+  }
+
   auditLog(roomId: string, page: { before?: number; limit?: number } = {}): Promise<AuditLogResponse> {
     return this.request(HTTP_ROUTES.auditLog, { params: { roomId }, query: page });
   }

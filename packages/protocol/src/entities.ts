@@ -55,6 +55,8 @@ export const MemberSchema = z.object({
   displayName: z.string(),
   role: RoleSchema,
   online: z.boolean(),
+  /** Present while the member is timed out in the room: when they may write again. */
+  timedOutUntil: TimestampSchema.optional(),
 });
 export type Member = z.infer<typeof MemberSchema>;
 
@@ -69,6 +71,17 @@ export type JoinRequest = z.infer<typeof JoinRequestSchema>;
 /** A pending request as the room's owner and admins list it: who is asking, by name. */
 export const PendingJoinRequestSchema = JoinRequestSchema.extend({ username: z.string(), displayName: z.string() });
 export type PendingJoinRequest = z.infer<typeof PendingJoinRequestSchema>;
+
+/** A user banned from a room, as its owner and admins list them. */
+export const BanSchema = z.object({
+  roomId: IdSchema,
+  userId: IdSchema,
+  username: z.string(),
+  displayName: z.string(),
+  reason: z.string().optional(),
+  createdAt: TimestampSchema,
+});
+export type Ban = z.infer<typeof BanSchema>;
 
 export const AuditEntrySchema = z.object({
   id: z.string(),

@@ -60,6 +60,7 @@ export const HTTP_ROUTES = {
   setRole: { method: 'PATCH', path: '/api/rooms/:roomId/members/:userId', auth: true, params: http.RoomUserParamsSchema, body: http.UpdateRoleBodySchema, response: http.MemberResponseSchema, success: [200], budget: 'rooms' },
   kick: { method: 'DELETE', path: '/api/rooms/:roomId/members/:userId', auth: true, params: http.RoomUserParamsSchema, success: [204], budget: 'rooms' },
   ban: { method: 'POST', path: '/api/rooms/:roomId/bans', auth: true, params: http.RoomParamsSchema, body: http.BanBodySchema, success: [204], budget: 'rooms' },
+  bans: { method: 'GET', path: '/api/rooms/:roomId/bans', auth: true, params: http.RoomParamsSchema, response: http.BansResponseSchema, success: [200], budget: 'read' },
   unban: { method: 'DELETE', path: '/api/rooms/:roomId/bans/:userId', auth: true, params: http.RoomUserParamsSchema, success: [204], budget: 'rooms' },
   timeout: { method: 'POST', path: '/api/rooms/:roomId/timeouts', auth: true, params: http.RoomParamsSchema, body: http.TimeoutBodySchema, success: [204], budget: 'rooms' },
   auditLog: { method: 'GET', path: '/api/rooms/:roomId/audit-log', auth: true, params: http.RoomParamsSchema, query: http.AuditLogQuerySchema, response: http.AuditLogResponseSchema, success: [200], budget: 'read' },

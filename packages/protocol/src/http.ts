@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuditEntrySchema, JoinRequestSchema, MemberSchema, PendingJoinRequestSchema, MessageSchema, RoomSchema, RoomSummarySchema, UserSchema } from './entities';
+import { AuditEntrySchema, BanSchema, JoinRequestSchema, MemberSchema, PendingJoinRequestSchema, MessageSchema, RoomSchema, RoomSummarySchema, UserSchema } from './entities';
 import { LIMITS } from './limits';
 import {
   DisplayNameSchema,
@@ -126,6 +126,9 @@ export const AuditLogQuerySchema = z.object({
     .transform((n) => Math.min(n, LIMITS.historyMaxLimit))
     .default(LIMITS.historyDefaultLimit),
 });
+export const BansResponseSchema = z.object({ bans: z.array(BanSchema) });
+export type BansResponse = z.infer<typeof BansResponseSchema>;
+
 export const AuditLogResponseSchema = z.object({ entries: z.array(AuditEntrySchema), hasMore: z.boolean() });
 export type AuditLogResponse = z.infer<typeof AuditLogResponseSchema>;
 

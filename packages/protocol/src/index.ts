@@ -32,6 +32,7 @@ export {
 } from './primitives';
 export {
   AuditEntrySchema,
+  BanSchema,
   JoinRequestSchema,
   PendingJoinRequestSchema,
   MemberSchema,
@@ -42,6 +43,7 @@ export {
   RoomSummarySchema,
   UserSchema,
   type AuditEntry,
+  type Ban,
   type JoinRequest,
   type PendingJoinRequest,
   type Member,
@@ -56,6 +58,7 @@ export {
   AuditLogQuerySchema,
   AuditLogResponseSchema,
   AuthResponseSchema,
+  BansResponseSchema,
   BanBodySchema,
   CreateRoomBodySchema,
   DirectRoomBodySchema,
@@ -90,6 +93,7 @@ export {
   UserSearchResponseSchema,
   type AuditLogResponse,
   type AuthResponse,
+  type BansResponse,
   type CreateRoomBody,
   type DirectRoomBody,
   type DiscoverResponse,

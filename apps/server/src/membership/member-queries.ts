@@ -4,17 +4,25 @@ import type { Member } from '@chat/protocol';
 type Reader = ReadonlyKysely<DB> | Kysely<DB>;
 
 function memberRows(db: Reader, roomId: string) {
-  return db
-    .selectFrom('room_members')
-    .innerJoin('users', 'users.id', 'room_members.user_id')
-    .select(['users.id', 'users.username', 'users.display_name', 'room_members.role'])
-    .where('room_members.room_id', '=', roomId);
+  return (
+    db
+      .selectFrom('room_members')
+      .innerJoin('users', 'users.id', 'room_members.user_id')
+      // A timeout that has not ended (one row per member and room at most: a new one replaces it).
+      .leftJoin('timeouts', (j) =>
+        j.onRef('timeouts.room_id', '=', 'room_members.room_id').onRef('timeouts.user_id', '=', 'room_members.user_id').on('timeouts.until', '>', new Date()),
+      )
+      .select(['users.id', 'users.username', 'users.display_name', 'room_members.role', 'timeouts.until'])
+      .where('room_members.room_id', '=', roomId)
+  );
 }
 
-type MemberRow = { id: string; username: string; display_name: string; role: Member['role'] };
+type MemberRow = { id: string; username: string; display_name: string; role: Member['role']; until: Date | null };
 
 function toMember(row: MemberRow, online: boolean): Member {
-  return { userId: row.id, username: row.username, displayName: row.display_name, role: row.role, online };
+  const member: Member = { userId: row.id, username: row.username, displayName: row.display_name, role: row.role, online };
+  if (row.until) member.timedOutUntil = row.until.toISOString();
+  return member;
 }
 
 /** One member as the wire shows them (their row, current or past). */

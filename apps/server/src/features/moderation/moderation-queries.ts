@@ -1,5 +1,5 @@
 import type { DB, Kysely, ReadonlyKysely, Transaction } from '@chat/db';
-import type { PendingJoinRequest } from '@chat/protocol';
+import type { Ban, PendingJoinRequest } from '@chat/protocol';
 import type { RoomTimeouts } from './timeout-cache';
 
 /** Moderation's own SQL: timeouts, and the reads its routes answer. Membership rows are membership/'s. */
@@ -26,6 +26,27 @@ export async function pendingJoinRequests(db: ReadonlyKysely<DB>, roomId: string
     createdAt: r.created_at.toISOString(),
     username: r.username,
     displayName: r.display_name,
+  }));
+}
+
+/** The room's bans with the banned users' names, newest first. */
+export async function roomBans(db: ReadonlyKysely<DB>, roomId: string): Promise<Ban[]> {
+  const rows = await db
+    .selectFrom('bans as b')
+    .innerJoin('users as u', 'u.id', 'b.user_id')
+    .select(['b.room_id', 'b.user_id', 'b.reason', 'b.created_at', 'u.username', 'u.display_name'])
+    .where('b.room_id', '=', roomId)
+    .orderBy('b.created_at', 'desc')
+    .orderBy('b.user_id')
+    .limit(500)
+    .execute();
+  return rows.map((r) => ({
+    roomId: r.room_id,
+    userId: r.user_id,
+    username: r.username,
+    displayName: r.display_name,
+    ...(r.reason ? { reason: r.reason } : {}),
+    createdAt: r.created_at.toISOString(),
   }));
 }
 

@@ -6,7 +6,7 @@ import { route } from '../../http/route';
 import { auditPage } from './audit-log';
 import { requireModerator } from './authority';
 import { ModerationChanges } from './moderation-changes';
-import { activeTimeouts, pendingJoinRequests } from './moderation-queries';
+import { activeTimeouts, pendingJoinRequests, roomBans } from './moderation-queries';
 import { TimeoutCache } from './timeout-cache';
 
 /** What other features may ask of moderation. */
@@ -92,6 +92,11 @@ async function moderation(app: FastifyInstance): Promise<void> {
     if (removed) await membership.announceLeave(roomId, userId);
   });
 
+  route(app, HTTP_ROUTES.bans, async ({ params: { roomId } }, { user }) => {
+    await requireModerator(membership, user.userId, roomId);
+    return { bans: await roomBans(reads, roomId) };
+  });
+
   route(app, HTTP_ROUTES.unban, async ({ params: { roomId, userId } }, { user }) => {
     await requireModerator(membership, user.userId, roomId);
     await changes.unban(user.userId, roomId, userId);
@@ -101,6 +106,8 @@ async function moderation(app: FastifyInstance): Promise<void> {
     const until = await changes.timeout(await moderator(user.userId, roomId), roomId, userId, seconds, reason);
     timeouts.set(roomId, userId, until.getTime());
     app.bus.publish('moderation:timeouts', roomId);
+    // Every open client (the member's other tabs included) shows the timeout at once.
+    membership.announceUpdate(roomId, (await memberNow(roomId, userId)).member);
   });
 
   route(app, HTTP_ROUTES.auditLog, async ({ params: { roomId }, query: page }, { user }) => {
