@@ -332,6 +332,9 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
       ['member.invite', owner.user.id, member.user.id],
       ['member.invite', owner.user.id, admin.user.id],
     ]);
+    // With the names as they are now, so a reader sees who, also of people who have left the room.
+    expect(all.body.entries[0]).toMatchObject({ actorName: owner.user.displayName, targetName: target.user.displayName });
+    expect(all.body.entries.every((e) => e.actorName !== undefined && e.targetName !== undefined)).toBe(true);
     const byAction = new Map(all.body.entries.map((e) => [e.action, e]));
     expect(byAction.get('member.role')?.details).toEqual({ from: 'member', to: 'admin' });
     expect(byAction.get('member.ban')?.details).toEqual({ reason: 'again', removed: false });

@@ -153,7 +153,8 @@ export class HttpApi {
   rejectJoinRequest(roomId: string, userId: string): Promise<void> {
     return this.request(HTTP_ROUTES.rejectJoinRequest, { params: { roomId, userId } });
   }
-  setRole(roomId: string, userId: string, role: Exclude<Role, 'owner'>): Promise<MemberResponse> {
+  /** `owner` hands the room over (owner only; the caller becomes an admin). */
+  setRole(roomId: string, userId: string, role: Role): Promise<MemberResponse> {
     return this.request(HTTP_ROUTES.setRole, { params: { roomId, userId }, body: { role } });
   }
   kick(roomId: string, userId: string): Promise<void> {

@@ -87,8 +87,11 @@ export const AuditEntrySchema = z.object({
   id: z.string(),
   roomId: IdSchema,
   actorId: IdSchema,
+  /** The actor's and the target's display names as they are now. */
+  actorName: z.string().optional(),
   action: z.string(),
   targetUserId: IdSchema.optional(),
+  targetName: z.string().optional(),
   details: z.record(z.string(), z.unknown()).optional(),
   createdAt: TimestampSchema,
 });

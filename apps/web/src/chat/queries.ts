@@ -14,6 +14,8 @@ export const queryKeys = {
   allMembers: ['members'] as const,
   history: (roomId: string) => ['history', roomId] as const,
   joinRequests: (roomId: string) => ['joinRequests', roomId] as const,
+  bans: (roomId: string) => ['bans', roomId] as const,
+  auditLog: (roomId: string) => ['auditLog', roomId] as const,
   /** Optimistic rows of messages not yet acknowledged (written by the send mutation). */
   pending: (roomId: string) => ['pending', roomId] as const,
   /** Other members' delivered/read cursors, from `receipt` events. */
@@ -42,6 +44,18 @@ export const membersQuery = (api: HttpApi, roomId: string) =>
 /** Pending requests to join a room (its owner and admins only). */
 export const joinRequestsQuery = (api: HttpApi, roomId: string) =>
   queryOptions({ queryKey: queryKeys.joinRequests(roomId), queryFn: async () => (await api.joinRequests(roomId)).joinRequests });
+
+export const bansQuery = (api: HttpApi, roomId: string) =>
+  queryOptions({ queryKey: queryKeys.bans(roomId), queryFn: async () => (await api.bans(roomId)).bans });
+
+/** The room's audit log, newest first; the page param is the exclusive `before` entry id. */
+export const auditLogQuery = (api: HttpApi, roomId: string) =>
+  infiniteQueryOptions({
+    queryKey: queryKeys.auditLog(roomId),
+    initialPageParam: undefined as number | undefined,
+    queryFn: ({ pageParam }) => api.auditLog(roomId, pageParam === undefined ? {} : { before: pageParam }),
+    getNextPageParam: (last) => (last.hasMore ? Number(last.entries.at(-1)?.id) : undefined),
+  });
 
 /** Client-only cache entries: never fetched, written by mutations and socket events. */
 export const pendingQuery = (roomId: string) =>

@@ -1,19 +1,24 @@
 import { LIMITS, type Message } from '@chat/protocol';
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useNow } from './live-hooks';
 import { useLive } from './live-session-context';
 
 export type ComposerMode = { kind: 'reply'; message: Message } | { kind: 'edit'; message: Message } | undefined;
 
 const codePoints = (s: string) => [...s].length;
+const untilFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 /**
  * Enter sends, Shift+Enter starts a new line, Escape leaves reply/edit mode, ArrowUp in an empty box edits
  * your last message. The text is kept per room (and across reloads) until it is sent.
  */
-export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (m: ComposerMode) => void; lastOwn: Message | undefined }) {
+export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (m: ComposerMode) => void; lastOwn: Message | undefined; timedOutUntil?: string | undefined }) {
   const { roomId, mode, setMode } = props;
   const live = useLive();
+  // A moderator's timeout: shown at once (member:updated), lifted when it ends without a reload.
+  const now = useNow(props.timedOutUntil !== undefined, 1000);
+  const silencedUntil = props.timedOutUntil !== undefined && Date.parse(props.timedOutUntil) > now ? new Date(props.timedOutUntil) : undefined;
   const send = useMutation(live.sendOptions);
   const edit = useMutation(live.editOptions);
   const [text, setText] = useState(() => live.drafts.get(roomId));
@@ -64,6 +69,14 @@ export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (
       e.preventDefault();
       setMode({ kind: 'edit', message: props.lastOwn });
     }
+  }
+
+  if (silencedUntil) {
+    return (
+      <p role="status" className="border-t border-slate-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+        A moderator has timed you out in this room until {untilFormat.format(silencedUntil)}. You can read, but not write, until then.
+      </p>
+    );
   }
 
   return (

@@ -33,6 +33,9 @@ export function MessageList({ roomId, group, actions }: { roomId: string; group:
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
   const rows = useMemo(() => buildRows(messages, pending, live.userId), [messages, pending, live.userId]);
   const keys = useMemo(() => rows.map((r) => r.key), [rows]);
+  const myRole = members.data?.find((m) => m.userId === live.userId)?.role;
+  // Owners and admins of a group room may delete anyone's message (the server checks it again).
+  const canModerate = group && (myRole === 'owner' || myRole === 'admin');
   const otherIds = useMemo(() => (members.data ?? []).filter((m) => m.userId !== live.userId).map((m) => m.userId), [members.data, live.userId]);
 
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = history;
@@ -88,6 +91,7 @@ export function MessageList({ roomId, group, actions }: { roomId: string; group:
                 <StoredMessageRow
                   message={row.message}
                   own={row.own}
+                  canModerate={canModerate}
                   continued={row.continued}
                   group={group}
                   userId={live.userId}

@@ -85,6 +85,8 @@ function Quote({ target, own }: { target: Message | undefined; own: boolean }) {
 interface StoredProps {
   message: Message;
   own: boolean;
+  /** The viewer is an owner or admin of the room: others' messages may be deleted too. */
+  canModerate?: boolean;
   continued: boolean;
   group: boolean;
   userId: string;
@@ -93,7 +95,7 @@ interface StoredProps {
   actions: MessageActions;
 }
 
-export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own, continued, group, userId, delivery, replyTarget, actions }: StoredProps) {
+export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own, canModerate = false, continued, group, userId, delivery, replyTarget, actions }: StoredProps) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [picking, setPicking] = useState(false);
   // The action bar shows on hover and keyboard focus; a touch screen has neither, so a tap (or a long
@@ -165,7 +167,7 @@ export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own
             React
           </ActionButton>
           {own && <ActionButton onClick={act(() => actions.edit(m))}>Edit</ActionButton>}
-          {own &&
+          {(own || canModerate) &&
             (confirmDelete ? (
               <>
                 <ActionButton onClick={act(() => actions.remove(m))} danger>

@@ -100,7 +100,7 @@ function OpenRoom({ room }: { room: RoomSummary }) {
         </RoomHeader>
         <MessageList roomId={room.id} group={!direct} actions={actions} />
         <TypingIndicator roomId={room.id} />
-        <Composer key={room.id} roomId={room.id} mode={mode} setMode={setMode} lastOwn={lastOwn} />
+        <Composer key={room.id} roomId={room.id} mode={mode} setMode={setMode} lastOwn={lastOwn} timedOutUntil={members.data?.find((m) => m.userId === live.userId)?.timedOutUntil} />
       </div>
       {showMembers && <MemberList room={room} onClose={() => setShowMembers(false)} />}
     </div>

@@ -40,13 +40,16 @@ export async function auditPage(
   roomId: string,
   page: { before?: number | undefined; limit: number },
 ): Promise<{ entries: AuditEntry[]; hasMore: boolean }> {
+  // The names as they are now (a reader wants to know who, also of people who have since left the room).
   let query = db
-    .selectFrom('audit_log')
-    .select(['id', 'actor_id', 'action', 'target_user_id', 'details', 'created_at'])
-    .where('room_id', '=', roomId)
-    .orderBy('id', 'desc')
+    .selectFrom('audit_log as a')
+    .leftJoin('users as actor', 'actor.id', 'a.actor_id')
+    .leftJoin('users as target', 'target.id', 'a.target_user_id')
+    .select(['a.id', 'a.actor_id', 'a.action', 'a.target_user_id', 'a.details', 'a.created_at', 'actor.display_name as actor_name', 'target.display_name as target_name'])
+    .where('a.room_id', '=', roomId)
+    .orderBy('a.id', 'desc')
     .limit(page.limit + 1);
-  if (page.before !== undefined) query = query.where('id', '<', page.before);
+  if (page.before !== undefined) query = query.where('a.id', '<', page.before);
   const rows = await query.execute();
   const entries = rows.slice(0, page.limit).map((r): AuditEntry => {
     const details = typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details;
@@ -55,8 +58,10 @@ export async function auditPage(
       roomId,
       // Moderation always names its actor; the column is nullable only because the log has no foreign keys.
       actorId: r.actor_id ?? 'system',
+      ...(r.actor_name !== null ? { actorName: r.actor_name } : {}),
       action: r.action,
       ...(r.target_user_id !== null ? { targetUserId: r.target_user_id } : {}),
+      ...(r.target_name !== null ? { targetName: r.target_name } : {}),
       ...(details && Object.keys(details).length > 0 ? { details } : {}),
       createdAt: r.created_at.toISOString(),
     };

@@ -1,0 +1,142 @@
+import { HttpApi, Session } from '@chat/client';
+import type { Browser, Page } from 'playwright-core';
+import { spawnNode, type StandaloneNode } from '@chat/testkit';
+import { PASSWORD, bubble, composer, createRoom, joinRoom, roomHeading, send, signUp } from './support/app-driver';
+import { launchBrowser, newUserPage } from './support/browser';
+import { ensureWebBuild } from './support/web-build';
+
+/**
+ * The moderation screens (issue 10, part 2) in Chromium against a real node: an owner deletes a member's
+ * message, promotes and demotes them, times them out and bans them from the member list, sees a refusal
+ * from the server, unbans from the ban list and reads the audit log; the member's two tabs follow each
+ * step at once.
+ */
+
+const suffix = Math.random().toString(36).slice(2, 7);
+
+function memberRow(page: Page, name: string) {
+  return page.getByRole('complementary', { name: 'Members' }).getByRole('listitem').filter({ hasText: name });
+}
+
+describe('web app: moderation screens', () => {
+  let node: StandaloneNode;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const dist = ensureWebBuild();
+    [node, browser] = await Promise.all([spawnNode({ env: { WEB_DIST_DIR: dist } }), launchBrowser()]);
+  }, 240_000);
+  afterAll(async () => {
+    await browser?.close();
+    await node?.dispose();
+  });
+
+  test('an owner deletes, promotes, times out and bans a member whose two tabs follow at once; a refusal is shown; unban and the audit log', async () => {
+    const owner = await newUserPage(browser);
+    const mark = await newUserPage(browser);
+    const o = owner.page;
+    const m1 = mark.page;
+    const zedSession = new Session({ api: new HttpApi({ baseUrl: node.url }) });
+    await zedSession.register({ username: `mzed_${suffix}`, password: PASSWORD, displayName: 'Zed' });
+    const zed = new HttpApi({ baseUrl: node.url }).withAuth(zedSession);
+    // The owner's socket can be cut (the page's HTTP still works), to act on a view gone stale.
+    let blocked = false;
+    const sockets: { close: () => Promise<void> }[] = [];
+    await owner.context.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      if (blocked) void server.close({ code: 4000, reason: 'blocked by the test' });
+      else sockets.push({ close: () => server.close({ code: 4000, reason: 'cut by the test' }) });
+    });
+    try {
+      await signUp(o, node.url, `mowner_${suffix}`, 'Olivia');
+      await signUp(m1, node.url, `mmark_${suffix}`, 'Mark');
+      const room = `Moderated ${suffix}`;
+      await createRoom(o, room);
+      const roomId = decodeURIComponent((await o.evaluate(() => window.location.hash)).replace('#/rooms/', ''));
+      await joinRoom(m1, room);
+      await zed.joinRoom(roomId);
+      // Mark's second tab: the same browser profile, so the same session.
+      const m2 = await mark.context.newPage();
+      await m2.goto(`${node.url}/#/rooms/${encodeURIComponent(roomId)}`);
+      await roomHeading(m2, room).waitFor();
+
+      // A moderator deletes someone else's message; both of Mark's tabs show it gone.
+      await send(m1, 'buy cheap stuff');
+      await bubble(o, 'buy cheap stuff').hover();
+      await bubble(o, 'buy cheap stuff').getByRole('button', { name: 'Delete' }).click();
+      await o.getByRole('button', { name: 'Delete?' }).click();
+      for (const page of [m1, m2]) await page.getByRole('log', { name: 'Messages' }).getByText('Message deleted').waitFor();
+
+      // Promote, then demote, from the member list.
+      await o.getByRole('button', { name: /^Members/ }).click();
+      await o.getByRole('button', { name: 'Manage Mark' }).click();
+      await o.getByRole('button', { name: 'Make admin' }).click();
+      await memberRow(o, 'Mark').getByText('admin', { exact: true }).waitFor();
+      await o.getByRole('button', { name: 'Manage Mark' }).click();
+      await o.getByRole('button', { name: 'Make member' }).click();
+      await memberRow(o, 'Mark').getByText('admin', { exact: true }).waitFor({ state: 'detached' });
+
+      // Time out for a chosen duration, with a reason: both tabs lose the composer at once.
+      await o.getByRole('button', { name: 'Manage Mark' }).click();
+      await o.getByRole('button', { name: 'Time out' }).click();
+      await o.getByLabel('Time out Mark for').selectOption({ label: '10 minutes' });
+      await o.getByLabel('Reason').fill('cool down');
+      await o.getByRole('group', { name: 'Manage Mark' }).getByRole('button', { name: 'Time out' }).click();
+      for (const page of [m1, m2]) await page.getByText('A moderator has timed you out in this room', { exact: false }).waitFor();
+      expect(await composer(m1).count()).toBe(0);
+      await memberRow(o, 'Mark').getByText('timed out until', { exact: false }).waitFor();
+
+      // The server's refusal is shown as it is: Zed left while the owner's view was stale (her socket cut).
+      blocked = true;
+      for (const ws of sockets.splice(0)) await ws.close();
+      await o.getByRole('status').getByText(/Reconnecting|Retrying/).waitFor();
+      await zed.leaveRoom(roomId);
+      await o.getByRole('button', { name: 'Manage Zed' }).click();
+      await o.getByRole('button', { name: 'Remove' }).click();
+      await o.getByRole('group', { name: 'Manage Zed' }).getByRole('button', { name: 'Remove' }).click();
+      const refusal = o.getByRole('group', { name: 'Manage Zed' }).getByRole('alert');
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toMatch(/member/i);
+      // Back online: the list catches up and Zed's row goes.
+      blocked = false;
+      await o.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
+      await memberRow(o, 'Zed').waitFor({ state: 'detached', timeout: 30_000 });
+
+      // Ban with a reason: Mark's tabs lose the room at once and are told they are not a member.
+      await o.getByRole('button', { name: 'Manage Mark' }).click();
+      await o.getByRole('group', { name: 'Manage Mark' }).getByRole('button', { name: 'Ban', exact: true }).click();
+      await o.getByLabel('Reason').fill('spam');
+      await o.getByRole('group', { name: 'Manage Mark' }).getByRole('button', { name: 'Ban' }).click();
+      for (const page of [m1, m2]) {
+        await page.getByText('You are not a member of this room.').waitFor();
+        expect(await page.getByRole('navigation', { name: 'Rooms' }).getByText(room).count()).toBe(0);
+      }
+      await memberRow(o, 'Mark').waitFor({ state: 'detached' });
+
+      // The ban list shows him with the reason; unban empties it.
+      await o.getByRole('button', { name: 'Ban list' }).click();
+      const banned = o.getByRole('region', { name: 'Banned' });
+      await banned.getByText('spam').waitFor();
+      await banned.getByRole('button', { name: 'Unban Mark' }).click();
+      await banned.getByText('Nobody is banned.').waitFor();
+
+      // The audit log, newest first, in words.
+      await o.getByRole('button', { name: 'Audit log' }).click();
+      const log = o.getByRole('region', { name: 'Audit log' });
+      await log.getByText('Olivia unbanned Mark').waitFor();
+      const lines = await log.getByRole('listitem').locator('span').allTextContents();
+      expect(lines).toEqual([
+        'Olivia unbanned Mark',
+        'Olivia banned Mark (spam)',
+        'Olivia timed out Mark for 10 minutes (cool down)',
+        'Olivia changed the role of Mark to member',
+        'Olivia changed the role of Mark to admin',
+      ]);
+      expect(owner.errors).toEqual([]);
+      expect(mark.errors).toEqual([]);
+    } finally {
+      await owner.context.close();
+      await mark.context.close();
+    }
+  }, 180_000);
+});
