@@ -71,9 +71,12 @@ describe('web app: moderation screens', () => {
       await o.getByRole('button', { name: /^Members/ }).click();
       await o.getByRole('button', { name: 'Manage Mark' }).click();
       await o.getByRole('button', { name: 'Make admin' }).click();
+      await o.getByRole('group', { name: 'Manage Mark' }).getByText('Make Mark an admin?', { exact: false }).waitFor();
+      await o.getByRole('group', { name: 'Manage Mark' }).getByRole('button', { name: 'Make admin' }).click();
       await memberRow(o, 'Mark').getByText('admin', { exact: true }).waitFor();
       await o.getByRole('button', { name: 'Manage Mark' }).click();
       await o.getByRole('button', { name: 'Make member' }).click();
+      await o.getByRole('group', { name: 'Manage Mark' }).getByRole('button', { name: 'Make member' }).click();
       await memberRow(o, 'Mark').getByText('admin', { exact: true }).waitFor({ state: 'detached' });
 
       // Time out for a chosen duration, with a reason: both tabs lose the composer at once.

@@ -6,7 +6,7 @@ import { TIMEOUT_CHOICES, outranks } from '../chat/moderation';
 import { queryKeys } from '../chat/queries';
 import { useLive } from './live-session-context';
 
-type Pending = 'none' | 'owner' | 'kick' | 'ban' | 'timeout';
+type Pending = 'none' | 'owner' | 'admin' | 'member' | 'kick' | 'ban' | 'timeout';
 
 /**
  * What an owner or admin can do to one member, under the member's row: roles (owner only, including handing
@@ -21,7 +21,7 @@ export function MemberActions({ roomId, member, myRole, onDone }: { roomId: stri
   const [reason, setReason] = useState('');
   const [seconds, setSeconds] = useState(TIMEOUT_CHOICES[1]!.seconds);
   const act = useMutation({
-    mutationFn: async (what: Exclude<Pending, 'none'> | 'admin' | 'member') => {
+    mutationFn: async (what: Exclude<Pending, 'none'>) => {
       const why = reason.trim() || undefined;
       switch (what) {
         case 'owner':
@@ -49,12 +49,12 @@ export function MemberActions({ roomId, member, myRole, onDone }: { roomId: stri
       {pending === 'none' && (
         <div className="flex flex-wrap gap-1.5">
           {owner && member.role === 'member' && (
-            <button className={button} disabled={act.isPending} onClick={() => act.mutate('admin')}>
+            <button className={button} onClick={() => setPending('admin')}>
               Make admin
             </button>
           )}
           {owner && member.role === 'admin' && (
-            <button className={button} disabled={act.isPending} onClick={() => act.mutate('member')}>
+            <button className={button} onClick={() => setPending('member')}>
               Make member
             </button>
           )}
@@ -77,6 +77,12 @@ export function MemberActions({ roomId, member, myRole, onDone }: { roomId: stri
             </>
           )}
         </div>
+      )}
+      {pending === 'admin' && (
+        <Confirm text={`Make ${name} an admin? Admins moderate members and manage requests.`} label="Make admin" onYes={() => act.mutate('admin')} onNo={() => setPending('none')} busy={act.isPending} danger={danger} />
+      )}
+      {pending === 'member' && (
+        <Confirm text={`Make ${name} a plain member again?`} label="Make member" onYes={() => act.mutate('member')} onNo={() => setPending('none')} busy={act.isPending} danger={danger} />
       )}
       {pending === 'owner' && (
         <Confirm text={`Hand the room over to ${name}? You become an admin.`} label="Hand over" onYes={() => act.mutate('owner')} onNo={() => setPending('none')} busy={act.isPending} danger={danger} />
