@@ -3,6 +3,7 @@ export { freePort, onFreePort } from './free-port';
 export { spawnService, runCommand, waitForService, tailFile, childPids, waitForPidsToExit } from './process';
 export type { ServiceProcess, SpawnServiceOptions, ExitStatus } from './process';
 export { waitUntil } from './wait-until';
+export { withPgClient } from './pg-client';
 export { makeTempDir, removeDir } from './temp-dir';
 export type { WaitOptions } from './wait-until';
 export { startPostgres } from './postgres';

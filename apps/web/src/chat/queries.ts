@@ -10,12 +10,15 @@ export const queryKeys = {
   rooms: ['rooms'] as const,
   discover: (query: string) => ['discover', query] as const,
   users: (query: string) => ['users', query] as const,
+  search: (query: string) => ['search', query] as const,
   members: (roomId: string) => ['members', roomId] as const,
   allMembers: ['members'] as const,
   history: (roomId: string) => ['history', roomId] as const,
   joinRequests: (roomId: string) => ['joinRequests', roomId] as const,
   bans: (roomId: string) => ['bans', roomId] as const,
   auditLog: (roomId: string) => ['auditLog', roomId] as const,
+  /** Messages around one message (a search result opened in its room), not kept current by the socket. */
+  context: (roomId: string, seq: number) => ['context', roomId, seq] as const,
   /** Optimistic rows of messages not yet acknowledged (written by the send mutation). */
   pending: (roomId: string) => ['pending', roomId] as const,
   /** Other members' delivered/read cursors, from `receipt` events. */

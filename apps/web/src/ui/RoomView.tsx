@@ -1,13 +1,14 @@
 import type { Message, RoomSummary } from '@chat/protocol';
 import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { messagesOf } from '../chat/history-cache';
 import { historyQuery, membersQuery, roomsQuery } from '../chat/queries';
 import { otherMember, roomTitle } from '../chat/room-display';
-import { openRoom } from '../chat/room-route';
+import { currentFocusSeq, openRoom, subscribeRoute } from '../chat/room-route';
 import { Composer, type ComposerMode } from './Composer';
 import { useLive } from './live-session-context';
 import { MemberList } from './MemberList';
+import { MessageContext } from './MessageContext';
 import { MessageList } from './MessageList';
 import { NotMember } from './NotMember';
 import type { MessageActions } from './MessageRow';
@@ -53,6 +54,7 @@ function OpenRoom({ room }: { room: RoomSummary }) {
   const live = useLive();
   const [mode, setMode] = useState<ComposerMode>();
   const [showMembers, setShowMembers] = useState(false);
+  const focusSeq = useSyncExternalStore(subscribeRoute, currentFocusSeq);
   useEscape(() => setMode(undefined), mode !== undefined);
   const members = useQuery(membersQuery(live.api, room.id));
   const history = useInfiniteQuery({ ...historyQuery(live.api, room.id, live.recent), select: messagesOf });
@@ -98,7 +100,7 @@ function OpenRoom({ room }: { room: RoomSummary }) {
             Members{members.data ? ` (${members.data.length})` : ''}
           </button>
         </RoomHeader>
-        <MessageList roomId={room.id} group={!direct} actions={actions} />
+        {focusSeq !== undefined ? <MessageContext key={focusSeq} roomId={room.id} seq={focusSeq} group={!direct} actions={actions} /> : <MessageList roomId={room.id} group={!direct} actions={actions} />}
         <TypingIndicator roomId={room.id} />
         <Composer key={room.id} roomId={room.id} mode={mode} setMode={setMode} lastOwn={lastOwn} timedOutUntil={members.data?.find((m) => m.userId === live.userId)?.timedOutUntil} />
       </div>

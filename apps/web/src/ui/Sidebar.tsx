@@ -5,15 +5,17 @@ import { useAuth } from './auth-context';
 import { DiscoverRooms } from './DiscoverRooms';
 import { NewRoomForm } from './NewRoomForm';
 import { RoomList } from './RoomList';
+import { SearchPanel } from './SearchPanel';
 import { useEscape } from './use-escape';
 import { UserSearch } from './UserSearch';
 
-type Panel = 'none' | 'create' | 'discover' | 'direct' | 'account';
+type Panel = 'none' | 'create' | 'discover' | 'direct' | 'search' | 'account';
 
 const PANELS: { panel: Exclude<Panel, 'none'>; label: string }[] = [
   { panel: 'create', label: 'New room' },
   { panel: 'discover', label: 'Browse rooms' },
   { panel: 'direct', label: 'Message someone' },
+  { panel: 'search', label: 'Search' },
 ];
 
 export function Sidebar({ displayName, activeRoomId }: { displayName: string; activeRoomId: string | undefined }) {
@@ -60,6 +62,7 @@ export function Sidebar({ displayName, activeRoomId }: { displayName: string; ac
       {panel === 'create' && <NewRoomForm onDone={close} />}
       {panel === 'discover' && <DiscoverRooms onJoined={close} />}
       {panel === 'direct' && <UserSearch onDone={close} />}
+      {panel === 'search' && <SearchPanel activeRoomId={activeRoomId} onDone={close} />}
       {panel === 'account' && <AccountPanel />}
       <RoomList activeRoomId={activeRoomId} />
     </>
