@@ -90,13 +90,14 @@ describe('artillery/smoke.yml against a 2-node cluster', () => {
 describe('artillery/reconnect-storm.yml against a 2-node cluster, at a small scale', () => {
   let cluster: Cluster | undefined;
   let dir: string;
-  // 15 users over 5 s, the storm at 10 s, 6 s more of chat: the scenario as QA runs it, scaled down (and
-  // light: it shares the machine with another test file).
+  // 15 users over 5 s, the storm at 15 s, 6 s more of chat: the scenario as QA runs it, scaled down (and
+  // light: it shares the machine with another test file). The storm comes 10 s after the last arrival: on a
+  // saturated CI machine a user once took more than 5 s to connect and so was not there to be dropped.
   const scaled = (config: Record<string, unknown> = {}) => [
     '--overrides',
     JSON.stringify({ config: { phases: [{ duration: 5, arrivalRate: 3 }], ...config } }),
     '--variables',
-    JSON.stringify({ stormAfterSeconds: 10, holdSeconds: 6, rooms: 3, sendEverySeconds: 2 }),
+    JSON.stringify({ stormAfterSeconds: 15, holdSeconds: 6, rooms: 3, sendEverySeconds: 2 }),
   ];
 
   beforeAll(async () => {
@@ -119,8 +120,11 @@ describe('artillery/reconnect-storm.yml against a 2-node cluster, at a small sca
     }
     const counters = run.report!.aggregate.counters;
     expect(counters['vusers.completed']).toBe(15);
-    expect(counters['chat.storm_dropped']).toBe(15);
-    expect(counters['chat.storm_recovered']).toBe(15);
+    // Everyone connected at the storm was dropped and came back (the ensure conditions above); nearly
+    // everyone is connected by then (a user still connecting when it hits is not dropped, and is not a loss).
+    expect(counters['chat.storm_dropped']).toBe(counters['chat.storm_connected']);
+    expect(counters['chat.storm_recovered']).toBe(counters['chat.storm_dropped']);
+    expect(counters['chat.storm_dropped']).toBeGreaterThanOrEqual(12);
   }, 90_000);
 
   it('exits non-zero when the time to 100 % cannot be met, and refuses to start without the ops token', async () => {
