@@ -1,7 +1,10 @@
 import { ChatSocket, Outbox, type HttpApi, type Session } from '@chat/client';
 import type { Member, Message, Presence, Receipt, RoomSummary } from '@chat/protocol';
 import { MutationObserver, type QueryClient } from '@tanstack/react-query';
+import { AlertSettings, shouldAlert } from './alert-settings';
+import { playChime } from './chime';
 import { DraftStore } from './draft-store';
+import { mentions } from './format';
 import { withMessage, withReactions, withUpdatedMessage, type HistoryData } from './history-cache';
 import { deleteMutationOptions, editMutationOptions, reactMutationOptions } from './message-mutations';
 import { Notices } from './notices';
@@ -12,6 +15,7 @@ import { ReadMarker } from './read-marker';
 import { withReceipt, type RoomReceipts } from './receipts-cache';
 import { RecentMessages } from './recent-messages';
 import { withIncomingMessage, withLocalReads, withoutRoom, withRoomRead } from './room-list-cache';
+import { openRoom } from './room-route';
 import { sendMutationOptions, type SendDraft } from './send-mutation';
 import { TypingNotifier } from './typing-notifier';
 import { TypingTracker } from './typing-tracker';
@@ -45,6 +49,7 @@ export class LiveSession {
   readonly typing: TypingTracker;
   readonly notices = new Notices();
   readonly recent = new RecentMessages();
+  readonly alerts: AlertSettings;
   readonly sendOptions: ReturnType<typeof sendMutationOptions>;
   readonly editOptions: ReturnType<typeof editMutationOptions>;
   readonly deleteOptions: ReturnType<typeof deleteMutationOptions>;
@@ -62,6 +67,7 @@ export class LiveSession {
     this.userId = opts.userId;
     this.username = opts.username;
     this.drafts = new DraftStore(opts.storage, opts.userId);
+    this.alerts = new AlertSettings(opts.storage, opts.userId);
     this.qc = opts.queryClient;
     this.win = opts.window;
     this.doc = opts.document;
@@ -110,6 +116,7 @@ export class LiveSession {
   markRead(roomId: string, seq: number): void {
     this.reads.read(roomId, seq);
     this.qc.setQueryData<RoomSummary[]>(queryKeys.rooms, (rooms) => rooms && withRoomRead(rooms, roomId));
+    this.qc.setQueryData<Record<string, number>>(queryKeys.mentions, (m) => (m?.[roomId] ? { ...m, [roomId]: 0 } : m));
   }
 
   close(): void {
@@ -200,12 +207,38 @@ export class LiveSession {
     this.typing.stopped(m.roomId, m.senderId);
     this.qc.setQueryData<HistoryData>(queryKeys.history(m.roomId), (d) => d && withMessage(d, m));
     const rooms = this.qc.getQueryData<RoomSummary[]>(queryKeys.rooms);
+    const hidden = this.doc?.visibilityState === 'hidden';
+    const seen = m.roomId === this.activeRoomId && !hidden;
+    const room = rooms?.find((r) => r.id === m.roomId);
+    const isNew = (room?.lastSeq ?? 0) < m.seq;
+    const own = m.senderId === this.userId;
+    const mentionsMe = !own && !m.deleted && mentions(m.content, this.username);
+    if (!seen && isNew && mentionsMe) {
+      this.qc.setQueryData<Record<string, number>>(queryKeys.mentions, (counts) => ({ ...counts, [m.roomId]: (counts?.[m.roomId] ?? 0) + 1 }));
+    }
+    if (hidden && isNew && shouldAlert({ own, deleted: m.deleted === true, muted: this.alerts.isMuted(m.roomId), direct: room?.type === 'direct', mentionsMe })) {
+      this.alert(m, room?.type === 'direct' ? undefined : room?.name);
+    }
     if (rooms) {
       const next = withIncomingMessage(rooms, m, { userId: this.userId, activeRoomId: this.activeRoomId });
       if (next) this.qc.setQueryData(queryKeys.rooms, next);
       else void this.qc.invalidateQueries({ queryKey: queryKeys.rooms });
     }
     if (m.roomId === this.activeRoomId && this.doc?.visibilityState !== 'hidden') this.reads.read(m.roomId, m.seq);
+  }
+
+  /** A desktop notification (when granted and switched on) and the optional sound, for a hidden tab. */
+  private alert(m: Message, roomName: string | undefined): void {
+    const choices = this.alerts.current();
+    if (choices.desktop && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+      const n = new Notification(roomName ? `${m.senderName} in #${roomName}` : m.senderName, { body: m.content.slice(0, 200), tag: m.roomId });
+      n.onclick = () => {
+        window.focus();
+        openRoom(m.roomId);
+        n.close();
+      };
+    }
+    if (choices.sound) playChime();
   }
 
   private onReceipt(r: Receipt): void {

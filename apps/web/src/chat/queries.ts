@@ -23,6 +23,8 @@ export const queryKeys = {
   pending: (roomId: string) => ['pending', roomId] as const,
   /** Other members' delivered/read cursors, from `receipt` events. */
   receipts: (roomId: string) => ['receipts', roomId] as const,
+  /** Unread mentions of this user per room, counted from live messages (client-only). */
+  mentions: ['mentions'] as const,
 };
 
 // Older history pages: the protocol's maximum, so scrolling back through a long room needs few requests.
@@ -66,6 +68,15 @@ export const pendingQuery = (roomId: string) =>
     queryKey: queryKeys.pending(roomId),
     queryFn: () => [] as PendingMessage[],
     initialData: [] as PendingMessage[],
+    staleTime: Infinity,
+    gcTime: Infinity,
+  });
+
+export const mentionsQuery = () =>
+  queryOptions({
+    queryKey: queryKeys.mentions,
+    queryFn: () => ({}) as Record<string, number>,
+    initialData: {} as Record<string, number>,
     staleTime: Infinity,
     gcTime: Infinity,
   });

@@ -1,6 +1,8 @@
 import { LIMITS, type Message } from '@chat/protocol';
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { insertMention, mentionAt, mentionCandidates } from '../chat/mention-complete';
+import { membersQuery } from '../chat/queries';
 import { useNow } from './live-hooks';
 import { useLive } from './live-session-context';
 
@@ -35,6 +37,25 @@ export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (
     box.current?.focus();
   }, [mode, live, roomId]);
 
+  // @mentions: the members matching what is typed after "@", chosen with the arrows and Enter or Tab.
+  const members = useQuery(membersQuery(live.api, roomId));
+  const [caret, setCaret] = useState(0);
+  const [pick, setPick] = useState(0);
+  const [dismissed, setDismissed] = useState<number>();
+  const typing = mentionAt(text, caret);
+  const candidates = typing && typing.start !== dismissed ? mentionCandidates(members.data ?? [], typing.prefix, live.userId) : [];
+  const choosing = candidates.length > 0;
+  const trackCaret = () => setCaret(box.current?.selectionStart ?? 0);
+
+  function choose(username: string) {
+    if (!typing) return;
+    const next = insertMention(text, caret, typing.start, username);
+    update(next.text);
+    setCaret(next.caret);
+    setPick(0);
+    requestAnimationFrame(() => box.current?.setSelectionRange(next.caret, next.caret));
+  }
+
   function update(value: string) {
     setText(value);
     if (!editing) {
@@ -58,6 +79,21 @@ export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (choosing && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
+      e.preventDefault();
+      setPick((p) => (p + (e.key === 'ArrowDown' ? 1 : candidates.length - 1)) % candidates.length);
+      return;
+    }
+    if (choosing && (e.key === 'Enter' || e.key === 'Tab') && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      choose(candidates[Math.min(pick, candidates.length - 1)]!.username);
+      return;
+    }
+    if (choosing && e.key === 'Escape') {
+      e.preventDefault();
+      setDismissed(typing?.start);
+      return;
+    }
     // isComposing: Enter that confirms an IME candidate must not send.
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
@@ -97,13 +133,41 @@ export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (
           </button>
         </div>
       )}
-      <div className="flex items-end gap-2">
+      <div className="relative flex items-end gap-2">
+        {choosing && (
+          <ul role="listbox" aria-label="Mention someone" className="absolute bottom-full left-0 z-20 mb-1 w-64 overflow-hidden rounded-md bg-white text-sm shadow-lg ring-1 ring-slate-200">
+            {candidates.map((m, i) => (
+              <li
+                key={m.userId}
+                role="option"
+                aria-selected={i === Math.min(pick, candidates.length - 1)}
+                onMouseDown={(e) => {
+                  // Keep the focus in the box.
+                  e.preventDefault();
+                  choose(m.username);
+                }}
+                className={`flex cursor-pointer items-baseline gap-2 px-3 py-1.5 ${i === Math.min(pick, candidates.length - 1) ? 'bg-indigo-50' : ''}`}
+              >
+                <span className="font-medium">{m.displayName}</span>
+                <span className="text-xs text-slate-500">@{m.username}</span>
+              </li>
+            ))}
+          </ul>
+        )}
         <textarea
           ref={box}
           value={text}
           rows={Math.min(6, text.split('\n').length)}
-          onChange={(e) => update(e.target.value)}
+          onChange={(e) => {
+            update(e.target.value);
+            setCaret(e.target.selectionStart);
+            setPick(0);
+          }}
           onKeyDown={onKeyDown}
+          onKeyUp={(e) => ['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key) && trackCaret()}
+          onClick={trackCaret}
+          aria-autocomplete="list"
+          aria-expanded={choosing}
           placeholder="Write a message…"
           aria-label={editing ? 'Edit message' : 'Message'}
           aria-describedby={tooLong ? `too-long-${roomId}` : undefined}

@@ -72,6 +72,7 @@ export function MessageContext({ roomId, seq, group, actions }: { roomId: string
           <StoredMessageRow
             message={m}
             own={m.senderId === live.userId}
+            me={live.username}
             continued={i > 0 && messages[i - 1]!.senderId === m.senderId}
             group={group}
             userId={live.userId}

@@ -92,6 +92,7 @@ export function MessageList({ roomId, group, actions }: { roomId: string; group:
                   message={row.message}
                   own={row.own}
                   canModerate={canModerate}
+                  me={live.username}
                   continued={row.continued}
                   group={group}
                   userId={live.userId}

@@ -1,6 +1,7 @@
 import type { Message } from '@chat/protocol';
 import { memo, useCallback, useState, type MouseEvent, type ReactNode } from 'react';
 import { errorMessage } from '../chat/error-message';
+import { mentions } from '../chat/format';
 import { deliveryLabel, type Delivery } from '../chat/message-status';
 import type { PendingMessage } from '../chat/pending-cache';
 import { QUICK_REACTIONS } from '../chat/reactions';
@@ -87,6 +88,8 @@ interface StoredProps {
   own: boolean;
   /** The viewer is an owner or admin of the room: others' messages may be deleted too. */
   canModerate?: boolean;
+  /** The viewer's username: mentions of them stand out. */
+  me?: string | undefined;
   continued: boolean;
   group: boolean;
   userId: string;
@@ -95,7 +98,7 @@ interface StoredProps {
   actions: MessageActions;
 }
 
-export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own, canModerate = false, continued, group, userId, delivery, replyTarget, actions }: StoredProps) {
+export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own, canModerate = false, me, continued, group, userId, delivery, replyTarget, actions }: StoredProps) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [picking, setPicking] = useState(false);
   // The action bar shows on hover and keyboard focus; a touch screen has neither, so a tap (or a long
@@ -111,6 +114,7 @@ export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own
     setMenu(false);
     fn();
   };
+  const mentionsMe = !own && !m.deleted && me !== undefined && mentions(m.content, me);
   const onTap = (e: MouseEvent) => {
     if ((e.target as Element).closest('a,button') || m.deleted) return;
     if (e.type === 'contextmenu') {
@@ -131,12 +135,13 @@ export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own
       name={continued ? undefined : own ? 'You' : m.senderName}
       avatar={own || !group ? undefined : { name: m.senderName, show: !continued }}
       meta={meta}
-      label={`${own ? 'You' : m.senderName}: ${m.deleted ? 'message deleted' : m.content}`}
+      label={`${own ? 'You' : m.senderName}${mentionsMe ? ' (mentions you)' : ''}: ${m.deleted ? 'message deleted' : m.content}`}
+      mentionsMe={mentionsMe}
       onTap={onTap}
     >
       {m.replyTo && <Quote target={replyTarget} own={own} />}
       <p className="whitespace-pre-wrap break-words" data-message-id={m.id}>
-        {m.deleted ? <em className={own ? 'text-indigo-200' : 'text-slate-400'}>Message deleted</em> : <MessageText text={m.content} linkClassName={own ? 'text-white' : 'text-indigo-700'} />}
+        {m.deleted ? <em className={own ? 'text-indigo-200' : 'text-slate-400'}>Message deleted</em> : <MessageText text={m.content} linkClassName={own ? 'text-white' : 'text-indigo-700'} me={me} />}
       </p>
       {!m.deleted && (m.reactions?.length ?? 0) > 0 && (
         <div className="mt-1 flex flex-wrap gap-1">
@@ -267,10 +272,17 @@ function Bubble(props: {
   dim?: boolean;
   failed?: boolean;
   label: string;
+  mentionsMe?: boolean;
   onTap?: (e: MouseEvent) => void;
   children: ReactNode;
 }) {
-  const colors = props.failed ? 'bg-red-500 text-white' : props.own ? 'bg-indigo-600 text-white' : 'bg-white ring-1 ring-slate-200';
+  const colors = props.failed
+    ? 'bg-red-500 text-white'
+    : props.own
+      ? 'bg-indigo-600 text-white'
+      : props.mentionsMe
+        ? 'bg-amber-50 ring-2 ring-amber-300'
+        : 'bg-white ring-1 ring-slate-200';
   return (
     <div className={`flex px-4 ${props.own ? 'justify-end' : 'justify-start'} ${props.name ? 'pt-2' : 'pt-0.5'}`}>
       {props.avatar && <Avatar {...props.avatar} />}

@@ -1,7 +1,7 @@
 import type { RoomSummary } from '@chat/protocol';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../chat/error-message';
-import { membersQuery, roomsQuery } from '../chat/queries';
+import { membersQuery, mentionsQuery, roomsQuery } from '../chat/queries';
 import { otherMember, roomTitle } from '../chat/room-display';
 import { sortedRooms } from '../chat/room-list-cache';
 import { openRoom } from '../chat/room-route';
@@ -32,6 +32,7 @@ function RoomItem({ room, active }: { room: RoomSummary; active: boolean }) {
   // Direct rooms show the other person and their presence; the member list of two is one small request.
   const members = useQuery({ ...membersQuery(live.api, room.id), enabled: direct });
   const other = direct ? otherMember(members.data, live.userId) : undefined;
+  const mentionCount = useQuery({ ...mentionsQuery(), select: (counts) => counts[room.id] ?? 0 }).data ?? 0;
   const title = roomTitle(room, members.data, live.userId, live.username);
   const last = room.lastMessage;
   const preview = last ? (last.deleted ? 'Message deleted' : `${last.senderId === live.userId ? 'You' : last.senderName}: ${last.content}`) : 'No messages yet';
@@ -53,6 +54,11 @@ function RoomItem({ room, active }: { room: RoomSummary; active: boolean }) {
           </span>
           <span className="block truncate text-sm text-slate-500">{preview}</span>
         </span>
+        {mentionCount > 0 && (
+          <span aria-label={`${mentionCount} ${mentionCount === 1 ? 'mention' : 'mentions'}`} className="rounded-full bg-amber-400 px-1.5 py-0.5 text-xs font-bold text-slate-900">
+            @{mentionCount > 9 ? '9+' : mentionCount}
+          </span>
+        )}
         {room.unread > 0 && (
           <span aria-label={`${room.unread} unread`} className="rounded-full bg-indigo-600 px-2 py-0.5 text-xs font-semibold text-white">
             {room.unread > 99 ? '99+' : room.unread}

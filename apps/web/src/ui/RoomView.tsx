@@ -92,6 +92,7 @@ function OpenRoom({ room }: { room: RoomSummary }) {
             </h2>
             {direct && other && <PresenceWord online={other.online} />}
           </div>
+          <MuteButton roomId={room.id} />
           <button
             onClick={() => setShowMembers((s) => !s)}
             aria-expanded={showMembers}
@@ -112,4 +113,20 @@ function OpenRoom({ room }: { room: RoomSummary }) {
 function PresenceWord({ online }: { online: boolean }) {
   const word = usePresenceWord(online);
   return <p className="text-xs text-slate-500">{word === 'unknown' ? 'presence unknown while disconnected' : word}</p>;
+}
+
+function MuteButton({ roomId }: { roomId: string }) {
+  const live = useLive();
+  const choices = useSyncExternalStore(live.alerts.subscribe, live.alerts.current, live.alerts.current);
+  const muted = choices.muted.includes(roomId);
+  return (
+    <button
+      onClick={() => live.alerts.setMuted(roomId, !muted)}
+      aria-pressed={muted}
+      title={muted ? 'Muted: no notifications or sound, not counted in the tab title' : 'Mute this room'}
+      className="rounded-md px-2 py-1 text-sm text-slate-600 ring-1 ring-slate-200 hover:bg-slate-50"
+    >
+      {muted ? 'Muted' : 'Mute'}
+    </button>
+  );
 }
