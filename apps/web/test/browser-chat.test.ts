@@ -191,18 +191,37 @@ describe('web app in Chromium against one node', () => {
     const owner = new Session({ api: anon });
     await owner.register({ username: `owner_${suffix}`, password: PASSWORD });
     const ownerApi = anon.withAuth(owner);
+    // Gina's socket can be cut: she writes while offline, and is timed out before the message arrives (a
+    // client that is connected hears of a timeout at once and does not offer to write).
+    let blocked = false;
+    const sockets: { close: () => Promise<void> }[] = [];
+    await gina.context.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      if (blocked) void server.close({ code: 4000, reason: 'blocked by the test' });
+      else sockets.push({ close: () => server.close({ code: 4000, reason: 'cut by the test' }) });
+    });
     try {
       const { room } = await ownerApi.createRoom({ name: `Moderated ${suffix}`, type: 'public' });
       await signUp(g, node.url, `gina_${suffix}`, 'Gina');
       await joinRoom(g, room.name);
       const { users } = await ownerApi.searchUsers(`gina_${suffix}`);
-      await ownerApi.timeout(room.id, users[0]!.id, 600, 'cool down');
 
+      blocked = true;
+      for (const ws of sockets.splice(0)) await ws.close();
+      await g.getByRole('status').getByText(/Reconnecting|Retrying/).waitFor();
       await send(g, 'can I talk?');
+      await waitForStatus(g, 'can I talk?', 'sending');
+      await ownerApi.timeout(room.id, users[0]!.id, 600, 'cool down');
+      blocked = false;
+      await g.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
+
       await waitForStatus(g, 'can I talk?', 'failed');
       const row = bubble(g, 'can I talk?');
       const id = await row.locator('p[data-message-id]').getAttribute('data-message-id');
       await row.getByRole('button', { name: 'Retry' }).waitFor();
+      await row.getByText('timed out in this room').waitFor();
+      // Connected again, the client knows of the timeout: no composer until it ends.
+      await g.getByText('A moderator has timed you out in this room', { exact: false }).waitFor();
 
       // Lift the timeout (a new, 1-second one replaces it; seconds must be positive), then retry until the
       // server takes it. The rule is time-based, so attempts are spaced by a poll interval (bounded: 40 × 250 ms).
@@ -217,6 +236,8 @@ describe('web app in Chromium against one node', () => {
       expect(await statusOf(g, 'can I talk?')).not.toBe('failed');
       const history = await ownerApi.history(room.id, { after: 0 });
       expect(history.messages.map((m) => [m.id, m.content])).toEqual([[id, 'can I talk?']]);
+      // The timeout over, the composer is back without a reload.
+      await composer(g).waitFor();
       expect(gina.errors).toEqual([]);
     } finally {
       await gina.context.close();
