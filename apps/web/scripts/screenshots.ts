@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   try {
     const { page: a, context: aContext } = await newPage();
     const { page: b } = await newPage();
-    const { page: c } = await newPage();
+    const { page: c, context: cContext } = await newPage();
 
     step('sign in, with a clear error; sign up');
     await a.goto(base);
@@ -129,10 +129,42 @@ async function main(): Promise<void> {
     await a.getByText('Bob Chen is typing…').waitFor();
     await shoot(a, 'room-view');
 
+    step('dark mode (the system setting)');
+    await a.emulateMedia({ colorScheme: 'dark' });
+    await shoot(a, 'room-view-dark');
+    await a.emulateMedia({ colorScheme: 'light' });
+
+    step('formatting and an @mention being completed');
+    await composer(c).fill('');
+    await composer(c).fill('**Heads up:** the `step-3` copy needs a review\n> split it in two');
+    await composer(c).press('Enter');
+    await bubble(c, 'Heads up:').locator('[data-status]:not([data-status="sending"])').first().waitFor();
+    await composer(b).fill('');
+    await composer(b).pressSequentially('@ali');
+    await b.getByRole('listbox', { name: 'Mention someone' }).waitFor();
+    await shoot(b, 'mention');
+    await composer(b).press('Enter');
+    await composer(b).pressSequentially('can you *confirm*?');
+    await composer(b).press('Enter');
+
+    step('search, and a result opened in context');
+    await a.getByRole('button', { name: 'Search', exact: true }).click();
+    await a.getByLabel('Search messages').fill('onboarding');
+    await a.getByRole('list', { name: 'Search results' }).getByRole('listitem').first().waitFor();
+    await shoot(a, 'search');
+    await a.getByRole('list', { name: 'Search results' }).getByRole('button').first().click();
+    await a.locator('[data-focused="true"]').waitFor();
+    await shoot(a, 'search-context');
+    await a.getByRole('button', { name: 'Jump to the latest messages' }).click();
+
     step('members with presence');
     await a.getByRole('button', { name: /^Members/ }).click();
     await a.getByRole('complementary', { name: 'Members' }).getByRole('img', { name: 'online' }).first().waitFor();
     await shoot(a, 'members');
+    await a.getByRole('button', { name: 'Manage Bob Chen' }).click();
+    await a.getByRole('button', { name: 'Time out' }).click();
+    await shoot(a, 'moderation');
+    await a.getByRole('group', { name: 'Manage Bob Chen' }).getByRole('button', { name: 'Cancel' }).click();
     await a.getByRole('complementary', { name: 'Members' }).getByRole('button', { name: 'Close' }).click();
     await composer(b).fill('');
 
@@ -167,7 +199,15 @@ async function main(): Promise<void> {
     await a.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
     await bubble(a, '2pm works').locator('[data-status="read"], [data-status="delivered"], [data-status="sent"]').first().waitFor({ timeout: 60_000 });
 
-    step('a message the server refuses: failed, with the reason and Retry');
+    step('a message the server refuses: written offline, timed out before it arrives; failed, with the reason and Retry');
+    let cut = false;
+    const carolSockets: { close: () => Promise<void> }[] = [];
+    await cContext.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      if (cut) void server.close({ code: 4000, reason: 'held' });
+      else carolSockets.push({ close: () => server.close({ code: 4000, reason: 'cut' }) });
+    });
+    await c.reload();
     const anon = new HttpApi({ baseUrl: base });
     const owner = new Session({ api: anon });
     await owner.login({ username: `alice_${suffix}`, password: PASSWORD });
@@ -175,10 +215,14 @@ async function main(): Promise<void> {
     const { rooms } = await ownerApi.listRooms();
     const review = rooms.find((r) => r.name === room)!;
     const { users } = await ownerApi.searchUsers(`carol_${suffix}`);
-    await ownerApi.timeout(review.id, users[0]!.id, 600, 'cooling down');
     await openRoom(c, room);
+    cut = true;
+    for (const ws of carolSockets.splice(0)) await ws.close();
     await composer(c).fill('Can we also revisit the colours?');
     await composer(c).press('Enter');
+    await ownerApi.timeout(review.id, users[0]!.id, 600, 'cooling down');
+    cut = false;
+    await c.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
     await bubble(c, 'revisit the colours').locator('[data-status="failed"]').waitFor();
     await shoot(c, 'failed-message');
     await ownerApi.timeout(review.id, users[0]!.id, 1);

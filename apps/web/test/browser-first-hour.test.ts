@@ -385,4 +385,40 @@ describe('web app: what a new user found in the first hour', () => {
       await ivy.context.close();
     }
   }, 120_000);
+
+  test('dark mode follows the system setting, and a choice of light or dark is kept across a reload', async () => {
+    const context = await browser.newContext({ viewport: PHONE, colorScheme: 'dark' });
+    const k = await context.newPage();
+    const errors: string[] = [];
+    k.on('pageerror', (err) => errors.push(err.message));
+    const isDark = () => k.evaluate(() => document.documentElement.classList.contains('dark'));
+    // The page's background, as a lightness: dark well under the middle, light well over it.
+    const lightness = () =>
+      k.evaluate(() => {
+        const probe = document.createElement('canvas').getContext('2d')!;
+        probe.fillStyle = getComputedStyle(document.body).backgroundColor;
+        probe.fillRect(0, 0, 1, 1);
+        const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+        return (r! + g! + b!) / 3 / 255;
+      });
+    try {
+      await signUp(k, node.url, `dkim_${suffix}`, 'Kim');
+      expect(await isDark()).toBe(true);
+      expect(await lightness()).toBeLessThan(0.3);
+      await k.getByRole('button', { name: 'Theme: as the system' }).click();
+      await k.getByRole('button', { name: 'Theme: dark' }).click();
+      await k.getByRole('button', { name: 'Theme: light' }).waitFor();
+      expect(await isDark()).toBe(false);
+      expect(await lightness()).toBeGreaterThan(0.8);
+      await k.reload();
+      await k.getByRole('button', { name: 'Theme: light' }).waitFor();
+      expect(await isDark()).toBe(false);
+      await k.getByRole('button', { name: 'Theme: light' }).click();
+      await k.getByRole('button', { name: 'Theme: as the system' }).waitFor();
+      expect(await isDark()).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 });

@@ -43,7 +43,7 @@ export function AuthScreen() {
 
   return (
     <main className="flex min-h-dvh items-center justify-center p-4">
-      <form onSubmit={submit} noValidate={signUp} className="w-full max-w-sm space-y-4 rounded-xl bg-white p-6 shadow-sm ring-1 ring-slate-200">
+      <form onSubmit={submit} noValidate={signUp} className="w-full max-w-sm space-y-4 rounded-xl bg-surface p-6 shadow-sm ring-1 ring-slate-200">
         <div>
           <h1 className="text-2xl font-semibold">Chat</h1>
           <p className="text-sm text-slate-500">{signUp ? 'Create an account' : 'Sign in to continue'}</p>

@@ -116,7 +116,7 @@ export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (
   }
 
   return (
-    <form onSubmit={submit} className="border-t border-slate-200 bg-white px-3 pb-3 pt-2">
+    <form onSubmit={submit} className="border-t border-slate-200 bg-surface px-3 pb-3 pt-2">
       {mode && (
         <div className="mb-2 flex items-center gap-2 rounded-md bg-slate-100 px-3 py-1.5 text-xs text-slate-600">
           <span className="min-w-0 flex-1 truncate">
@@ -135,7 +135,7 @@ export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (
       )}
       <div className="relative flex items-end gap-2">
         {choosing && (
-          <ul role="listbox" aria-label="Mention someone" className="absolute bottom-full left-0 z-20 mb-1 w-64 overflow-hidden rounded-md bg-white text-sm shadow-lg ring-1 ring-slate-200">
+          <ul role="listbox" aria-label="Mention someone" className="absolute bottom-full left-0 z-20 mb-1 w-64 overflow-hidden rounded-md bg-surface text-sm shadow-lg ring-1 ring-slate-200">
             {candidates.map((m, i) => (
               <li
                 key={m.userId}

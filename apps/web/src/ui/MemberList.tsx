@@ -34,7 +34,7 @@ export function MemberList({ room, onClose }: { room: RoomSummary; onClose: () =
   const online = sorted.filter((m) => m.online).length;
   const canManage = (m: Member) => manages && m.userId !== live.userId && (myRole === 'owner' || outranks(myRole, m.role));
   return (
-    <aside aria-label="Members" className="absolute inset-0 z-20 flex flex-col bg-white md:static md:w-72 md:border-l md:border-slate-200">
+    <aside aria-label="Members" className="absolute inset-0 z-20 flex flex-col bg-surface md:static md:w-72 md:border-l md:border-slate-200">
       <header className="flex items-center justify-between border-b border-slate-200 px-4 py-3">
         <h3 className="font-semibold">
           Members <span className="text-sm font-normal text-slate-500">({online} online)</span>

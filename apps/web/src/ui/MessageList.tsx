@@ -66,7 +66,7 @@ export function MessageList({ roomId, group, actions }: { roomId: string; group:
             <button
               onClick={loadOlder}
               disabled={isFetchingNextPage}
-              className="rounded-full bg-white px-3 py-1 text-xs text-slate-600 ring-1 ring-slate-200 hover:bg-slate-100 disabled:opacity-50"
+              className="rounded-full bg-surface px-3 py-1 text-xs text-slate-600 ring-1 ring-slate-200 hover:bg-slate-100 disabled:opacity-50"
             >
               {isFetchingNextPage ? 'Loading older messages…' : 'Load older messages'}
             </button>

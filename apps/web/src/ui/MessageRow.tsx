@@ -29,7 +29,7 @@ function Ticks({ delivery, group }: { delivery: Delivery; group: boolean }) {
   switch (delivery.state) {
     case 'sending':
       return (
-        <span className={`${common} text-indigo-200`} title={label} data-status="sending">
+        <span className={`${common} text-white/70`} title={label} data-status="sending">
           <svg aria-hidden viewBox="0 0 16 16" className="h-3.5 w-3.5" fill="none" stroke="currentColor" strokeWidth="1.6">
             <circle cx="8" cy="8" r="6.2" />
             <path d="M8 4.5V8l2.4 1.6" strokeLinecap="round" />
@@ -40,20 +40,20 @@ function Ticks({ delivery, group }: { delivery: Delivery; group: boolean }) {
     case 'failed':
       return (
         <span className={`${common} font-semibold text-white`} title={label} data-status="failed">
-          <span aria-hidden className="flex h-3.5 w-3.5 items-center justify-center rounded-full bg-white text-[10px] text-red-600">!</span>
+          <span aria-hidden className="flex h-3.5 w-3.5 items-center justify-center rounded-full bg-surface text-[10px] text-red-600">!</span>
           {label}
         </span>
       );
     case 'sent':
       return (
-        <span className={`${common} text-indigo-200`} title={label} data-status="sent">
+        <span className={`${common} text-white/70`} title={label} data-status="sent">
           <span aria-hidden>✓</span>
           <span className="sr-only">{label}</span>
         </span>
       );
     case 'delivered':
       return (
-        <span className={`${common} text-indigo-200`} title={label} data-status="delivered">
+        <span className={`${common} text-white/70`} title={label} data-status="delivered">
           <span aria-hidden className="tracking-[-0.35em]">✓✓</span>
           <span className="sr-only">{label}</span>
         </span>
@@ -70,7 +70,7 @@ function Ticks({ delivery, group }: { delivery: Delivery; group: boolean }) {
 
 function Quote({ target, own }: { target: Message | undefined; own: boolean }) {
   return (
-    <div className={`mb-1 border-l-2 pl-2 text-xs ${own ? 'border-indigo-200 text-indigo-100' : 'border-slate-300 text-slate-500'}`}>
+    <div className={`mb-1 border-l-2 pl-2 text-xs ${own ? 'border-white/50 text-white/80' : 'border-slate-300 text-slate-500'}`}>
       {target ? (
         <>
           <span className="font-semibold">{target.senderName}</span>{' '}
@@ -141,7 +141,7 @@ export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own
     >
       {m.replyTo && <Quote target={replyTarget} own={own} />}
       <p className="whitespace-pre-wrap break-words" data-message-id={m.id}>
-        {m.deleted ? <em className={own ? 'text-indigo-200' : 'text-slate-400'}>Message deleted</em> : <MessageText text={m.content} linkClassName={own ? 'text-white' : 'text-indigo-700'} me={me} />}
+        {m.deleted ? <em className={own ? 'text-white/70' : 'text-slate-400'}>Message deleted</em> : <MessageText text={m.content} linkClassName={own ? 'text-white' : 'text-indigo-700'} me={me} />}
       </p>
       {!m.deleted && (m.reactions?.length ?? 0) > 0 && (
         <div className="mt-1 flex flex-wrap gap-1">
@@ -153,7 +153,7 @@ export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own
                 onClick={() => actions.react(m, r.emoji, !mine)}
                 aria-pressed={mine}
                 aria-label={`${r.emoji} ${r.count}${mine ? ', including you' : ''}`}
-                className={`rounded-full px-1.5 py-0.5 text-xs ring-1 ${mine ? 'bg-indigo-100 text-indigo-900 ring-indigo-300' : 'bg-white text-slate-700 ring-slate-200'}`}
+                className={`rounded-full px-1.5 py-0.5 text-xs ring-1 ${mine ? 'bg-indigo-100 text-indigo-900 ring-indigo-300' : 'bg-surface text-slate-700 ring-slate-200'}`}
               >
                 {r.emoji} {r.count}
               </button>
@@ -165,7 +165,7 @@ export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own
         <div
           role="toolbar"
           aria-label="Message actions"
-          className={`absolute -top-3 right-2 flex gap-0.5 rounded-md bg-white px-1 py-0.5 text-xs text-slate-600 shadow ring-1 ring-slate-200 ${menu || confirmDelete ? 'z-10 opacity-100' : 'pointer-events-none opacity-0 group-focus-within:pointer-events-auto group-focus-within:opacity-100 group-hover:pointer-events-auto group-hover:opacity-100'}`}
+          className={`absolute -top-3 right-2 flex gap-0.5 rounded-md bg-surface px-1 py-0.5 text-xs text-slate-600 shadow ring-1 ring-slate-200 ${menu || confirmDelete ? 'z-10 opacity-100' : 'pointer-events-none opacity-0 group-focus-within:pointer-events-auto group-focus-within:opacity-100 group-hover:pointer-events-auto group-hover:opacity-100'}`}
         >
           <ActionButton onClick={act(() => actions.reply(m))}>Reply</ActionButton>
           <ActionButton onClick={() => setPicking((p) => !p)} expanded={picking}>
@@ -194,7 +194,7 @@ export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own
                 setPicking(false);
                 actions.react(m, emoji, !(m.reactions?.find((r) => r.emoji === emoji)?.userIds.includes(userId) ?? false));
               }}
-              className="rounded bg-white px-1 text-base ring-1 ring-slate-200 hover:bg-slate-100"
+              className="rounded bg-surface px-1 text-base ring-1 ring-slate-200 hover:bg-slate-100"
               aria-label={`React with ${emoji}`}
             >
               {emoji}
@@ -218,8 +218,8 @@ export const PendingMessageRow = memo(function PendingMessageRow(props: {
   const meta = failed ? (
     <span className="flex flex-wrap items-center gap-1.5">
       <Ticks delivery={{ state: 'failed', readBy: 0, others: 0 }} group={false} />
-      {p.error && <span className="text-red-100">{errorMessage(p.error)}</span>}
-      <button onClick={() => actions.retry(p)} className="rounded bg-white px-1.5 font-semibold text-red-700">
+      {p.error && <span className="text-white/90">{errorMessage(p.error)}</span>}
+      <button onClick={() => actions.retry(p)} className="rounded bg-surface px-1.5 font-semibold text-red-700">
         Retry
       </button>
       <button onClick={() => actions.discard(p)} className="underline">
@@ -282,14 +282,14 @@ function Bubble(props: {
       ? 'bg-indigo-600 text-white'
       : props.mentionsMe
         ? 'bg-amber-50 ring-2 ring-amber-300'
-        : 'bg-white ring-1 ring-slate-200';
+        : 'bg-surface ring-1 ring-slate-200';
   return (
     <div className={`flex px-4 ${props.own ? 'justify-end' : 'justify-start'} ${props.name ? 'pt-2' : 'pt-0.5'}`}>
       {props.avatar && <Avatar {...props.avatar} />}
       <article aria-label={props.label} onClick={props.onTap} onContextMenu={props.onTap} className={`group relative max-w-[85%] rounded-2xl px-3 py-1.5 shadow-sm sm:max-w-[70%] ${colors} ${props.dim ? 'opacity-70' : ''}`}>
-        {props.name && <div className={`mb-0.5 text-xs font-semibold ${props.own ? 'text-indigo-100' : 'text-slate-600'}`}>{props.name}</div>}
+        {props.name && <div className={`mb-0.5 text-xs font-semibold ${props.own ? 'text-white/80' : 'text-slate-600'}`}>{props.name}</div>}
         {props.children}
-        <div className={`mt-0.5 flex items-center justify-end gap-1.5 text-[11px] ${props.own ? 'text-indigo-100' : 'text-slate-400'}`}>{props.meta}</div>
+        <div className={`mt-0.5 flex items-center justify-end gap-1.5 text-[11px] ${props.own ? 'text-white/80' : 'text-slate-400'}`}>{props.meta}</div>
       </article>
     </div>
   );

@@ -7,7 +7,7 @@ export function usePresenceWord(online: boolean): 'online' | 'offline' | 'unknow
   return online ? 'online' : 'offline';
 }
 
-const COLOURS = { online: 'bg-emerald-500', offline: 'bg-slate-300', unknown: 'bg-white ring-slate-300' } as const;
+const COLOURS = { online: 'bg-emerald-500', offline: 'bg-slate-300', unknown: 'bg-surface ring-slate-300' } as const;
 
 export function PresenceDot({ online, className = '' }: { online: boolean; className?: string }) {
   const word = usePresenceWord(online);
@@ -16,7 +16,7 @@ export function PresenceDot({ online, className = '' }: { online: boolean; class
       role="img"
       aria-label={word}
       title={word === 'unknown' ? 'unknown while you are disconnected' : word}
-      className={`inline-block h-2.5 w-2.5 shrink-0 rounded-full ring-2 ring-white ${COLOURS[word]} ${className}`}
+      className={`inline-block h-2.5 w-2.5 shrink-0 rounded-full ring-2 ring-surface ${COLOURS[word]} ${className}`}
     />
   );
 }

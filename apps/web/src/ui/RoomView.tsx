@@ -41,7 +41,7 @@ export function RoomView({ roomId }: { roomId: string }) {
 
 function RoomHeader({ children }: { children?: ReactNode }) {
   return (
-    <header className="flex items-center gap-3 border-b border-slate-200 bg-white px-4 py-3">
+    <header className="flex items-center gap-3 border-b border-slate-200 bg-surface px-4 py-3">
       <button onClick={() => openRoom(undefined)} className="text-sm text-indigo-600 md:hidden" aria-label="Back to rooms">
         ← Rooms
       </button>

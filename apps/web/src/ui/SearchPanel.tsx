@@ -54,7 +54,7 @@ export function SearchPanel({ activeRoomId, onDone }: { activeRoomId: string | u
                 openRoom(m.roomId, m.seq);
                 onDone();
               }}
-              className="w-full rounded-md px-2 py-1.5 text-left text-sm hover:bg-white"
+              className="w-full rounded-md px-2 py-1.5 text-left text-sm hover:bg-surface"
             >
               <span className="flex items-baseline gap-2 text-xs text-slate-500">
                 <span className="font-semibold text-slate-700">{m.senderName}</span>

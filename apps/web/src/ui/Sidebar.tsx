@@ -7,6 +7,7 @@ import { NewRoomForm } from './NewRoomForm';
 import { RoomList } from './RoomList';
 import { SearchPanel } from './SearchPanel';
 import { useEscape } from './use-escape';
+import { ThemeToggle } from './ThemeToggle';
 import { UserSearch } from './UserSearch';
 
 type Panel = 'none' | 'create' | 'discover' | 'direct' | 'search' | 'account';
@@ -33,6 +34,7 @@ export function Sidebar({ displayName, activeRoomId }: { displayName: string; ac
           <p className="truncate text-xs text-slate-500">Signed in as {displayName}</p>
         </div>
         <div className="flex shrink-0 gap-3">
+          <ThemeToggle />
           <button onClick={() => toggle('account')} aria-expanded={panel === 'account'} className="text-sm text-slate-500 hover:text-slate-800">
             Account
           </button>

@@ -66,7 +66,7 @@ function Shell({ displayName }: { displayName: string }) {
       <ConnectionBanner />
       <Notices />
       <div className="flex min-h-0 flex-1">
-        <aside className={`${roomId ? 'hidden md:flex' : 'flex'} w-full flex-col border-slate-200 bg-white md:w-80 md:border-r`}>
+        <aside className={`${roomId ? 'hidden md:flex' : 'flex'} w-full flex-col border-slate-200 bg-surface md:w-80 md:border-r`}>
           <Sidebar displayName={displayName} activeRoomId={roomId} />
         </aside>
         <main className={`${roomId ? 'flex' : 'hidden md:flex'} min-w-0 flex-1 flex-col`}>

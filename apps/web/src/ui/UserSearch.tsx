@@ -42,7 +42,7 @@ export function UserSearch({ onDone }: { onDone: () => void }) {
             <button
               onClick={() => open.mutate(u)}
               disabled={open.isPending}
-              className="flex w-full items-baseline gap-2 rounded-md px-2 py-1 text-left text-sm hover:bg-white disabled:opacity-50"
+              className="flex w-full items-baseline gap-2 rounded-md px-2 py-1 text-left text-sm hover:bg-surface disabled:opacity-50"
             >
               <span className="font-medium">{u.displayName}</span>
               <span className="text-xs text-slate-500">@{u.username}</span>
