@@ -14,7 +14,7 @@ import { HttpApi, Session } from '@chat/client';
 import { spawnNode } from '@chat/testkit';
 import type { BrowserContext, Page } from 'playwright-core';
 import { composer, PASSWORD, signUp } from '../test/support/app-driver';
-import { DESKTOP, launchBrowser, PHONE } from '../test/support/browser';
+import { DESKTOP, launchBrowser, PHONE, socketSwitch } from '../test/support/browser';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../../..');
@@ -183,30 +183,20 @@ async function main(): Promise<void> {
     await shoot(a, 'direct');
 
     step('the connection is lost: the banner counts down, a message waits for the connection');
-    let hold = false;
-    await aContext.routeWebSocket(/\/socket\.io\//, (ws) => {
-      const server = ws.connectToServer();
-      if (hold) void server.close({ code: 4000, reason: 'held' });
-    });
-    hold = true;
+    const aSockets = await socketSwitch(aContext);
+    await aSockets.cut();
     await a.reload();
     await a.getByRole('status').getByText(/Retrying in|Reconnecting in/).waitFor();
     await composer(a).fill('2pm works, see you there');
     await composer(a).press('Enter');
     await bubble(a, '2pm works').getByText('waiting for connection').waitFor();
     await shoot(a, 'reconnecting');
-    hold = false;
+    aSockets.restore();
     await a.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
     await bubble(a, '2pm works').locator('[data-status="read"], [data-status="delivered"], [data-status="sent"]').first().waitFor({ timeout: 60_000 });
 
     step('a message the server refuses: written offline, timed out before it arrives; failed, with the reason and Retry');
-    let cut = false;
-    const carolSockets: { close: () => Promise<void> }[] = [];
-    await cContext.routeWebSocket(/\/socket\.io\//, (ws) => {
-      const server = ws.connectToServer();
-      if (cut) void server.close({ code: 4000, reason: 'held' });
-      else carolSockets.push({ close: () => server.close({ code: 4000, reason: 'cut' }) });
-    });
+    const cSockets = await socketSwitch(cContext);
     await c.reload();
     const anon = new HttpApi({ baseUrl: base });
     const owner = new Session({ api: anon });
@@ -216,12 +206,11 @@ async function main(): Promise<void> {
     const review = rooms.find((r) => r.name === room)!;
     const { users } = await ownerApi.searchUsers(`carol_${suffix}`);
     await openRoom(c, room);
-    cut = true;
-    for (const ws of carolSockets.splice(0)) await ws.close();
+    await cSockets.cut();
     await composer(c).fill('Can we also revisit the colours?');
     await composer(c).press('Enter');
     await ownerApi.timeout(review.id, users[0]!.id, 600, 'cooling down');
-    cut = false;
+    cSockets.restore();
     await c.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
     await bubble(c, 'revisit the colours').locator('[data-status="failed"]').waitFor();
     await shoot(c, 'failed-message');

@@ -2,7 +2,7 @@ import { ChatSocket, HttpApi, Session } from '@chat/client';
 import type { Browser } from 'playwright-core';
 import { spawnNode, type StandaloneNode } from '@chat/testkit';
 import { PASSWORD, bubble, composer, connectionState, createRoom, joinRoom, renderedTexts, roomHeading, send, signUp, statusOf, waitForStatus } from './support/app-driver';
-import { PHONE, launchBrowser, newUserPage } from './support/browser';
+import { PHONE, launchBrowser, newUserPage, socketSwitch } from './support/browser';
 import { ensureWebBuild } from './support/web-build';
 
 /**
@@ -131,12 +131,7 @@ describe('web app in Chromium against one node', () => {
     const got: string[] = [];
     frank.on('message', (m) => got.push(m.content));
     // The socket is cut (like a dead network) while HTTP still works, so the page itself can reload.
-    let blocked = false;
-    await erin.context.routeWebSocket(/\/socket\.io\//, (ws) => {
-      const server = ws.connectToServer();
-      // Closing the server side fails the page's WebSocket at once, like a refused connection.
-      if (blocked) void server.close({ code: 4000, reason: 'blocked by the test' });
-    });
+    const sockets = await socketSwitch(erin.context);
     try {
       await signUp(e, node.url, `erin_${suffix}`, 'Erin');
       const room = `Outbox ${suffix}`;
@@ -146,8 +141,8 @@ describe('web app in Chromium against one node', () => {
       await send(e, 'before the cut');
       await waitForStatus(e, 'before the cut', 'sent');
 
-      blocked = true;
-      // Drop the live connection: a reload under the block gets no socket at all.
+      await sockets.cut();
+      // A reload under the block gets no socket at all.
       await e.reload();
       await roomHeading(e, room).waitFor();
       await e.getByRole('status').getByText(/Retrying in|Reconnecting in/).waitFor();
@@ -165,7 +160,7 @@ describe('web app in Chromium against one node', () => {
       // The network is back; "Retry now" cuts the jittered wait short (unless the scheduled attempt won the race).
       const retryNow = e.getByRole('button', { name: 'Retry now' });
       await retryNow.waitFor();
-      blocked = false;
+      sockets.restore();
       await retryNow.click({ timeout: 10_000 }).catch(async (err: unknown) => {
         if ((await connectionState(e)) !== 'connected') throw err;
       });
@@ -193,26 +188,19 @@ describe('web app in Chromium against one node', () => {
     const ownerApi = anon.withAuth(owner);
     // Gina's socket can be cut: she writes while offline, and is timed out before the message arrives (a
     // client that is connected hears of a timeout at once and does not offer to write).
-    let blocked = false;
-    const sockets: { close: () => Promise<void> }[] = [];
-    await gina.context.routeWebSocket(/\/socket\.io\//, (ws) => {
-      const server = ws.connectToServer();
-      if (blocked) void server.close({ code: 4000, reason: 'blocked by the test' });
-      else sockets.push({ close: () => server.close({ code: 4000, reason: 'cut by the test' }) });
-    });
+    const sockets = await socketSwitch(gina.context);
     try {
       const { room } = await ownerApi.createRoom({ name: `Moderated ${suffix}`, type: 'public' });
       await signUp(g, node.url, `gina_${suffix}`, 'Gina');
       await joinRoom(g, room.name);
       const { users } = await ownerApi.searchUsers(`gina_${suffix}`);
 
-      blocked = true;
-      for (const ws of sockets.splice(0)) await ws.close();
+      await sockets.cut();
       await g.getByRole('status').getByText(/Reconnecting|Retrying/).waitFor();
       await send(g, 'can I talk?');
       await waitForStatus(g, 'can I talk?', 'sending');
       await ownerApi.timeout(room.id, users[0]!.id, 600, 'cool down');
-      blocked = false;
+      sockets.restore();
       await g.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
 
       await waitForStatus(g, 'can I talk?', 'failed');

@@ -2,7 +2,7 @@ import { ChatSocket, HttpApi, Session } from '@chat/client';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { spawnNode, waitUntil, type StandaloneNode } from '@chat/testkit';
 import { PASSWORD, bubble, connectionState, createRoom, roomHeading, signUp } from './support/app-driver';
-import { PHONE, launchBrowser, newUserPage } from './support/browser';
+import { PHONE, launchBrowser, newUserPage, socketSwitch } from './support/browser';
 import { ensureWebBuild } from './support/web-build';
 
 /**
@@ -294,13 +294,7 @@ describe('web app: what a new user found in the first hour', () => {
   test('the reconnect countdown is current when the connection drops a second time', async () => {
     const hal = await newUserPage(browser);
     const h = hal.page;
-    let blocked = false;
-    const open: { close: () => Promise<void> }[] = [];
-    await hal.context.routeWebSocket(/\/socket\.io\//, (ws) => {
-      const server = ws.connectToServer();
-      if (blocked) void server.close({ code: 4000, reason: 'blocked by the test' });
-      else open.push({ close: () => server.close({ code: 4000, reason: 'cut by the test' }) });
-    });
+    const sockets = await socketSwitch(hal.context);
     // The page's clock is the test's: time can pass while connected without the test waiting for it.
     await h.clock.install();
     try {
@@ -312,12 +306,11 @@ describe('web app: what a new user found in the first hour', () => {
         new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { subtree: true, childList: true, characterData: true });
       });
       const cut = async () => {
-        blocked = true;
-        for (const ws of open.splice(0)) await ws.close();
+        await sockets.cut();
         await h.getByRole('status').getByText(/Reconnecting|Retrying/).waitFor();
       };
       const restore = async () => {
-        blocked = false;
+        sockets.restore();
         await h.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
         await waitUntil(async () => (await connectionState(h)) === 'connected', { description: 'connected again' });
       };
@@ -344,13 +337,7 @@ describe('web app: what a new user found in the first hour', () => {
     const ivy = await newUserPage(browser);
     const i = ivy.page;
     const jon = await sdkUser(node.url, 'njon', 'Jon');
-    let blocked = false;
-    const open: { close: () => Promise<void> }[] = [];
-    await ivy.context.routeWebSocket(/\/socket\.io\//, (ws) => {
-      const server = ws.connectToServer();
-      if (blocked) void server.close({ code: 4000, reason: 'blocked by the test' });
-      else open.push({ close: () => server.close({ code: 4000, reason: 'cut by the test' }) });
-    });
+    const sockets = await socketSwitch(ivy.context);
     const jonSocket = new ChatSocket({ url: node.url, auth: jon.session });
     try {
       await signUp(i, node.url, `nivy_${suffix}`, 'Ivy');
@@ -373,10 +360,9 @@ describe('web app: what a new user found in the first hour', () => {
       await i.getByRole('button', { name: /^Members/ }).click();
       const jonRow = i.getByRole('complementary', { name: 'Members' }).getByRole('listitem').filter({ hasText: 'Jon' });
       await jonRow.getByRole('img', { name: 'online' }).waitFor();
-      blocked = true;
-      for (const ws of open.splice(0)) await ws.close();
+      await sockets.cut();
       await jonRow.getByRole('img', { name: 'unknown' }).waitFor();
-      blocked = false;
+      sockets.restore();
       await i.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
       await jonRow.getByRole('img', { name: 'online' }).waitFor({ timeout: 30_000 });
       expect(ivy.errors).toEqual([]);

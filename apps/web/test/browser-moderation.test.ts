@@ -2,7 +2,7 @@ import { HttpApi, Session } from '@chat/client';
 import type { Browser, Page } from 'playwright-core';
 import { spawnNode, type StandaloneNode } from '@chat/testkit';
 import { PASSWORD, bubble, composer, createRoom, joinRoom, roomHeading, send, signUp } from './support/app-driver';
-import { launchBrowser, newUserPage } from './support/browser';
+import { launchBrowser, newUserPage, socketSwitch } from './support/browser';
 import { ensureWebBuild } from './support/web-build';
 
 /**
@@ -40,13 +40,7 @@ describe('web app: moderation screens', () => {
     await zedSession.register({ username: `mzed_${suffix}`, password: PASSWORD, displayName: 'Zed' });
     const zed = new HttpApi({ baseUrl: node.url }).withAuth(zedSession);
     // The owner's socket can be cut (the page's HTTP still works), to act on a view gone stale.
-    let blocked = false;
-    const sockets: { close: () => Promise<void> }[] = [];
-    await owner.context.routeWebSocket(/\/socket\.io\//, (ws) => {
-      const server = ws.connectToServer();
-      if (blocked) void server.close({ code: 4000, reason: 'blocked by the test' });
-      else sockets.push({ close: () => server.close({ code: 4000, reason: 'cut by the test' }) });
-    });
+    const sockets = await socketSwitch(owner.context);
     try {
       await signUp(o, node.url, `mowner_${suffix}`, 'Olivia');
       await signUp(m1, node.url, `mmark_${suffix}`, 'Mark');
@@ -90,8 +84,7 @@ describe('web app: moderation screens', () => {
       await memberRow(o, 'Mark').getByText('timed out until', { exact: false }).waitFor();
 
       // The server's refusal is shown as it is: Zed left while the owner's view was stale (her socket cut).
-      blocked = true;
-      for (const ws of sockets.splice(0)) await ws.close();
+      await sockets.cut();
       await o.getByRole('status').getByText(/Reconnecting|Retrying/).waitFor();
       await zed.leaveRoom(roomId);
       await o.getByRole('button', { name: 'Manage Zed' }).click();
@@ -101,7 +94,7 @@ describe('web app: moderation screens', () => {
       await refusal.waitFor();
       expect(await refusal.textContent()).toMatch(/member/i);
       // Back online: the list catches up and Zed's row goes.
-      blocked = false;
+      sockets.restore();
       await o.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
       await memberRow(o, 'Zed').waitFor({ state: 'detached', timeout: 30_000 });
 

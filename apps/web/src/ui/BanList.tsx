@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { errorMessage } from '../chat/error-message';
 import { bansQuery, queryKeys } from '../chat/queries';
 import { useLive } from './live-session-context';
+import { ErrorAlert } from './ErrorAlert';
 
 /** The room's bans with their reasons, each with Unban (owner and admins). Unbanning does not re-add. */
 export function BanList({ roomId }: { roomId: string }) {
@@ -37,11 +38,7 @@ export function BanList({ roomId }: { roomId: string }) {
           </li>
         ))}
       </ul>
-      {unban.isError && (
-        <p role="alert" className="mt-1 text-red-700">
-          {errorMessage(unban.error)}
-        </p>
-      )}
+      <ErrorAlert error={unban.error} className="mt-1" />
     </section>
   );
 }

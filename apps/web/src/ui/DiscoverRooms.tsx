@@ -5,6 +5,7 @@ import { errorMessage } from '../chat/error-message';
 import { discoverQuery, queryKeys, roomsQuery } from '../chat/queries';
 import { openRoom } from '../chat/room-route';
 import { useLive } from './live-session-context';
+import { ErrorAlert } from './ErrorAlert';
 
 export function DiscoverRooms({ onJoined }: { onJoined: () => void }) {
   const live = useLive();
@@ -63,7 +64,7 @@ export function DiscoverRooms({ onJoined }: { onJoined: () => void }) {
           </li>
         ))}
       </ul>
-      {join.isError && <p role="alert" className="text-sm text-red-700">{errorMessage(join.error)}</p>}
+      <ErrorAlert error={join.error} className="text-sm" />
     </section>
   );
 }

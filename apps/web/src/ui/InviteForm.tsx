@@ -1,9 +1,9 @@
 import type { User } from '@chat/protocol';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useDeferredValue, useState } from 'react';
-import { errorMessage } from '../chat/error-message';
 import { usersQuery } from '../chat/queries';
 import { useLive } from './live-session-context';
+import { ErrorAlert } from './ErrorAlert';
 
 /** Bring someone into the room (private rooms too): search by username, pick, invite. Owner and admins. */
 export function InviteForm({ roomId, memberIds }: { roomId: string; memberIds: ReadonlySet<string> }) {
@@ -42,11 +42,7 @@ export function InviteForm({ roomId, memberIds }: { roomId: string; memberIds: R
             </li>
           ))}
       </ul>
-      {invite.isError && (
-        <p role="alert" className="mt-1 text-red-700">
-          {errorMessage(invite.error)}
-        </p>
-      )}
+      <ErrorAlert error={invite.error} className="mt-1" />
     </section>
   );
 }

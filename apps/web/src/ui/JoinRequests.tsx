@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { errorMessage } from '../chat/error-message';
 import { joinRequestsQuery, queryKeys } from '../chat/queries';
 import { useLive } from './live-session-context';
+import { ErrorAlert } from './ErrorAlert';
 
 /** Requests to join a private room, for its owner and admins: approve or decline each. */
 export function JoinRequests({ roomId }: { roomId: string }) {
@@ -46,11 +47,7 @@ export function JoinRequests({ roomId }: { roomId: string }) {
           </li>
         ))}
       </ul>
-      {decide.isError && (
-        <p role="alert" className="mt-1 text-red-700">
-          {errorMessage(decide.error)}
-        </p>
-      )}
+      <ErrorAlert error={decide.error} className="mt-1" />
     </section>
   );
 }

@@ -1,10 +1,10 @@
 import type { Member, Role } from '@chat/protocol';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { errorMessage } from '../chat/error-message';
 import { TIMEOUT_CHOICES, outranks } from '../chat/moderation';
 import { queryKeys } from '../chat/queries';
 import { useLive } from './live-session-context';
+import { ErrorAlert } from './ErrorAlert';
 
 type Pending = 'none' | 'owner' | 'admin' | 'member' | 'kick' | 'ban' | 'timeout';
 
@@ -112,11 +112,7 @@ export function MemberActions({ roomId, member, myRole, onDone }: { roomId: stri
           <Confirm text={`Ban ${name}? They are removed and cannot come back until unbanned.`} label="Ban" onYes={() => act.mutate('ban')} onNo={() => setPending('none')} busy={act.isPending} danger={danger} />
         </div>
       )}
-      {act.isError && (
-        <p role="alert" className="text-red-700">
-          {errorMessage(act.error)}
-        </p>
-      )}
+      <ErrorAlert error={act.error} className="" />
     </div>
   );
 }

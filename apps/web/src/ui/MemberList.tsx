@@ -14,6 +14,7 @@ import { useLive } from './live-session-context';
 import { MemberActions } from './MemberActions';
 import { PresenceDot } from './PresenceDot';
 import { useEscape } from './use-escape';
+import { ErrorAlert } from './ErrorAlert';
 
 const untilFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
@@ -115,11 +116,7 @@ function LeaveRoom({ roomId }: { roomId: string }) {
           Leave room
         </button>
       )}
-      {leave.isError && (
-        <p role="alert" className="mt-1 text-red-700">
-          {errorMessage(leave.error)}
-        </p>
-      )}
+      <ErrorAlert error={leave.error} className="mt-1" />
     </footer>
   );
 }

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { errorMessage } from '../chat/error-message';
 import { queryKeys } from '../chat/queries';
 import { useLive } from './live-session-context';
+import { ErrorAlert } from './ErrorAlert';
 
 /**
  * A room link opened by someone who is not in the room: offer to join (a public room at once, a private one
@@ -30,11 +30,7 @@ export function NotMember({ roomId }: { roomId: string }) {
           </button>
         </>
       )}
-      {ask.isError && (
-        <p role="alert" className="text-red-700">
-          {errorMessage(ask.error)}
-        </p>
-      )}
+      <ErrorAlert error={ask.error} className="" />
     </section>
   );
 }

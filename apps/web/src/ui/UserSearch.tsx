@@ -5,6 +5,7 @@ import { errorMessage } from '../chat/error-message';
 import { queryKeys, usersQuery } from '../chat/queries';
 import { openRoom } from '../chat/room-route';
 import { useLive } from './live-session-context';
+import { ErrorAlert } from './ErrorAlert';
 
 /** Start (or reopen) a direct conversation: search users by username prefix, pick one. */
 export function UserSearch({ onDone }: { onDone: () => void }) {
@@ -50,11 +51,7 @@ export function UserSearch({ onDone }: { onDone: () => void }) {
           </li>
         ))}
       </ul>
-      {open.isError && (
-        <p role="alert" className="text-sm text-red-700">
-          {errorMessage(open.error)}
-        </p>
-      )}
+      <ErrorAlert error={open.error} className="text-sm" />
     </section>
   );
 }

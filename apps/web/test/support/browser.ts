@@ -28,3 +28,27 @@ export async function newUserPage(browser: Browser, viewport = DESKTOP): Promise
   });
   return { context, page, errors };
 }
+
+/**
+ * The page's Socket.IO connections, made cuttable while its HTTP keeps working (a dead network for the
+ * socket only): `cut()` closes the open ones from the server side and refuses new ones at once, `restore()`
+ * lets the next attempt through. Playwright's `routeWebSocket` connects each page socket to the real server.
+ */
+export async function socketSwitch(context: BrowserContext): Promise<{ cut: () => Promise<void>; restore: () => void }> {
+  let blocked = false;
+  const open: { close: () => Promise<void> }[] = [];
+  await context.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const server = ws.connectToServer();
+    if (blocked) void server.close({ code: 4000, reason: 'blocked by the test' });
+    else open.push({ close: () => server.close({ code: 4000, reason: 'cut by the test' }) });
+  });
+  return {
+    cut: async () => {
+      blocked = true;
+      for (const ws of open.splice(0)) await ws.close();
+    },
+    restore: () => {
+      blocked = false;
+    },
+  };
+}
