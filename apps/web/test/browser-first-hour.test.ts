@@ -125,9 +125,9 @@ describe('web app: what a new user found in the first hour', () => {
       await requests.getByText('Gustav').waitFor();
       await requests.getByRole('button', { name: 'Approve Gustav' }).click();
       await roomHeading(g, room).waitFor();
+      await requests.waitFor({ state: 'detached' });
       const members = o.getByRole('complementary', { name: 'Members' });
       await members.getByRole('listitem').filter({ hasText: 'Gustav' }).waitFor();
-      await requests.waitFor({ state: 'detached' });
 
       // The owner brings Carol in by username.
       await o.getByLabel('Invite someone').fill(carol.username);
@@ -405,6 +405,32 @@ describe('web app: what a new user found in the first hour', () => {
       expect(errors).toEqual([]);
     } finally {
       await context.close();
+    }
+  }, 120_000);
+
+  test('an offline member shows when they were last seen, live and after a reload', async () => {
+    const lia = await newUserPage(browser);
+    const l = lia.page;
+    const max = await sdkUser(node.url, 'lmax', 'Max');
+    try {
+      await signUp(l, node.url, `llia_${suffix}`, 'Lia');
+      await createRoom(l, `Seen ${suffix}`);
+      await max.api.joinRoom(await openRoomId(l));
+      const maxSocket = new ChatSocket({ url: node.url, auth: max.session });
+      await waitUntil(async () => maxSocket.connectionState === 'connected', { description: 'Max connected' });
+      await l.getByRole('button', { name: /^Members/ }).click();
+      const maxRow = l.getByRole('complementary', { name: 'Members' }).getByRole('listitem').filter({ hasText: 'Max' });
+      await maxRow.getByRole('img', { name: 'online' }).waitFor();
+      maxSocket.close();
+      await maxRow.getByRole('img', { name: 'offline' }).waitFor({ timeout: 30_000 });
+      await maxRow.getByText('last seen just now', { exact: false }).waitFor();
+      // After a reload the page asks the server (presence:get) for members it has no time for.
+      await l.reload();
+      await l.getByRole('button', { name: /^Members/ }).click();
+      await maxRow.getByText('last seen just now', { exact: false }).waitFor();
+      expect(lia.errors).toEqual([]);
+    } finally {
+      await lia.context.close();
     }
   }, 120_000);
 });

@@ -4,6 +4,7 @@ import { MutationObserver, type QueryClient } from '@tanstack/react-query';
 import { AlertSettings, shouldAlert } from './alert-settings';
 import { playChime } from './chime';
 import { DraftStore } from './draft-store';
+import { LastSeen } from './last-seen';
 import { mentions } from './format';
 import { withMessage, withReactions, withUpdatedMessage, type HistoryData } from './history-cache';
 import { deleteMutationOptions, editMutationOptions, reactMutationOptions } from './message-mutations';
@@ -50,6 +51,7 @@ export class LiveSession {
   readonly notices = new Notices();
   readonly recent = new RecentMessages();
   readonly alerts: AlertSettings;
+  readonly lastSeen: LastSeen;
   readonly sendOptions: ReturnType<typeof sendMutationOptions>;
   readonly editOptions: ReturnType<typeof editMutationOptions>;
   readonly deleteOptions: ReturnType<typeof deleteMutationOptions>;
@@ -68,6 +70,7 @@ export class LiveSession {
     this.username = opts.username;
     this.drafts = new DraftStore(opts.storage, opts.userId);
     this.alerts = new AlertSettings(opts.storage, opts.userId);
+    this.lastSeen = new LastSeen((userIds) => this.socket.presenceGet(userIds));
     this.qc = opts.queryClient;
     this.win = opts.window;
     this.doc = opts.document;
@@ -247,6 +250,7 @@ export class LiveSession {
   }
 
   private onPresence(p: Presence): void {
+    this.lastSeen.record(p.userId, p.online, p.lastSeen);
     // One user's dot in every member list that shows them.
     this.qc.setQueriesData<Member[]>({ queryKey: queryKeys.allMembers }, (list) =>
       list?.some((m) => m.userId === p.userId && m.online !== p.online) ? list.map((m) => (m.userId === p.userId ? { ...m, online: p.online } : m)) : list,

@@ -2,6 +2,7 @@ import type { Member, RoomSummary } from '@chat/protocol';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { errorMessage } from '../chat/error-message';
+import { lastSeenText } from '../chat/last-seen';
 import { isTimedOut, outranks } from '../chat/moderation';
 import { membersQuery } from '../chat/queries';
 import { openRoom } from '../chat/room-route';
@@ -9,7 +10,7 @@ import { AuditLog } from './AuditLog';
 import { BanList } from './BanList';
 import { InviteForm } from './InviteForm';
 import { JoinRequests } from './JoinRequests';
-import { useNow } from './live-hooks';
+import { useLastSeen, useNow } from './live-hooks';
 import { useLive } from './live-session-context';
 import { MemberActions } from './MemberActions';
 import { PresenceDot } from './PresenceDot';
@@ -33,6 +34,8 @@ export function MemberList({ room, onClose }: { room: RoomSummary; onClose: () =
   const now = useNow(members.data?.some((m) => m.timedOutUntil !== undefined) ?? false, 10_000);
   const sorted = [...(members.data ?? [])].sort((a, b) => Number(b.online) - Number(a.online) || a.displayName.localeCompare(b.displayName));
   const online = sorted.filter((m) => m.online).length;
+  const seenOf = useLastSeen(sorted.filter((m) => !m.online).map((m) => m.userId));
+  const minuteNow = useNow(true, 60_000);
   const canManage = (m: Member) => manages && m.userId !== live.userId && (myRole === 'owner' || outranks(myRole, m.role));
   return (
     <aside aria-label="Members" className="absolute inset-0 z-20 flex flex-col bg-surface md:static md:w-72 md:border-l md:border-slate-200">
@@ -57,7 +60,10 @@ export function MemberList({ room, onClose }: { room: RoomSummary; onClose: () =
                 <span className="min-w-0 flex-1 truncate">
                   {m.displayName}
                   {m.userId === live.userId && <span className="text-slate-400"> (you)</span>}
-                  <span className="block truncate text-xs text-slate-400">@{m.username}</span>
+                  <span className="block truncate text-xs text-slate-400">
+                    @{m.username}
+                    {!m.online && seenOf(m.userId) && <span> · {lastSeenText(seenOf(m.userId)!, minuteNow)}</span>}
+                  </span>
                   {isTimedOut(m, now) && <span className="block text-xs text-amber-700">timed out until {untilFormat.format(new Date(m.timedOutUntil!))}</span>}
                 </span>
                 {m.role !== 'member' && <span className="rounded bg-slate-100 px-1.5 text-[10px] uppercase text-slate-500">{m.role}</span>}

@@ -4,8 +4,10 @@ import { useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } fr
 import { messagesOf } from '../chat/history-cache';
 import { historyQuery, membersQuery, roomsQuery } from '../chat/queries';
 import { otherMember, roomTitle } from '../chat/room-display';
+import { lastSeenText } from '../chat/last-seen';
 import { currentFocusSeq, openRoom, subscribeRoute } from '../chat/room-route';
 import { Composer, type ComposerMode } from './Composer';
+import { useLastSeen, useNow } from './live-hooks';
 import { useLive } from './live-session-context';
 import { MemberList } from './MemberList';
 import { MessageContext } from './MessageContext';
@@ -90,7 +92,7 @@ function OpenRoom({ room }: { room: RoomSummary }) {
               <span className="truncate">{title}</span>
               {room.type === 'private' && <span className="rounded bg-slate-100 px-1 text-[10px] font-normal uppercase text-slate-500">private</span>}
             </h2>
-            {direct && other && <PresenceWord online={other.online} />}
+            {direct && other && <PresenceWord userId={other.userId} online={other.online} />}
           </div>
           <MuteButton roomId={room.id} />
           <button
@@ -110,9 +112,12 @@ function OpenRoom({ room }: { room: RoomSummary }) {
   );
 }
 
-function PresenceWord({ online }: { online: boolean }) {
+function PresenceWord({ userId, online }: { userId: string; online: boolean }) {
   const word = usePresenceWord(online);
-  return <p className="text-xs text-slate-500">{word === 'unknown' ? 'presence unknown while disconnected' : word}</p>;
+  const seen = useLastSeen(online ? [] : [userId])(userId);
+  const now = useNow(true, 60_000);
+  const text = word === 'unknown' ? 'presence unknown while disconnected' : word === 'offline' && seen ? lastSeenText(seen, now) : word;
+  return <p className="text-xs text-slate-500">{text}</p>;
 }
 
 function MuteButton({ roomId }: { roomId: string }) {

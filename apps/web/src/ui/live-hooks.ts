@@ -53,3 +53,17 @@ export function useNow(active: boolean, ms = 250): number {
   }, [active, ms]);
   return now;
 }
+
+/**
+ * When these users were last seen (for those offline); asks the server once for the ones not known yet.
+ * Returns a lookup that changes whenever any entry does.
+ */
+export function useLastSeen(userIds: readonly string[]): (userId: string) => string | undefined {
+  const live = useLive();
+  useSyncExternalStore(live.lastSeen.subscribe, live.lastSeen.current, live.lastSeen.current);
+  const key = userIds.join(',');
+  useEffect(() => {
+    if (key) live.lastSeen.want(key.split(','));
+  }, [live, key]);
+  return (userId) => live.lastSeen.of(userId);
+}
