@@ -13,6 +13,7 @@ import { operatorApiFeature } from './features/ops/operator-api';
 import { opsFeature } from './features/ops/plugin';
 import { presenceFeature } from './features/presence/plugin';
 import { roomsFeature } from './features/rooms/plugin';
+import { profileFeature } from './features/profile/plugin';
 import { typingFeature } from './features/typing/plugin';
 import { webFeature } from './features/web/plugin';
 import { httpPolicyPlugin } from './http/http-policy';
@@ -47,6 +48,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     operatorApiFeature,
     presenceFeature,
     roomsFeature,
+    profileFeature,
     moderationFeature,
     messagesFeature,
     typingFeature,

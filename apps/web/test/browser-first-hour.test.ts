@@ -1,7 +1,7 @@
 import { ChatSocket, HttpApi, Session } from '@chat/client';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { spawnNode, waitUntil, type StandaloneNode } from '@chat/testkit';
-import { PASSWORD, bubble, connectionState, createRoom, roomHeading, signUp } from './support/app-driver';
+import { PASSWORD, bubble, connectionState, createRoom, roomHeading, send, signUp } from './support/app-driver';
 import { PHONE, launchBrowser, newUserPage, socketSwitch } from './support/browser';
 import { ensureWebBuild } from './support/web-build';
 
@@ -431,6 +431,44 @@ describe('web app: what a new user found in the first hour', () => {
       expect(lia.errors).toEqual([]);
     } finally {
       await lia.context.close();
+    }
+  }, 120_000);
+
+  test('a new display name shows in the sidebar, in other members’ lists at once and on new messages', async () => {
+    const nia = await newUserPage(browser);
+    const n = nia.page;
+    const omar = await sdkUser(node.url, 'romar', 'Omar');
+    const omarSocket = new ChatSocket({ url: node.url, auth: omar.session });
+    try {
+      await signUp(n, node.url, `rnia_${suffix}`, 'Nia');
+      await createRoom(n, `Names ${suffix}`);
+      const roomId = await openRoomId(n);
+      await omar.api.joinRoom(roomId);
+      await waitUntil(async () => omarSocket.connectionState === 'connected', { description: 'Omar connected' });
+      const announced = new Promise<string>((resolve) => omarSocket.on('memberUpdated', (e) => resolve(e.member.displayName)));
+      const heard: string[] = [];
+      omarSocket.on('message', (m) => heard.push(m.senderName));
+
+      await n.getByRole('button', { name: 'Account' }).click();
+      await n.getByLabel('Display name').fill('Nia Okafor');
+      await n.getByRole('button', { name: 'Save name' }).click();
+      await n.getByText('Saved: everyone now sees Nia Okafor.').waitFor();
+      await n.getByText('Signed in as Nia Okafor').waitFor();
+      expect(await announced).toBe('Nia Okafor');
+      await n.getByRole('button', { name: 'Account' }).click();
+      await send(n, 'my new name');
+      await waitUntil(async () => heard.length === 1, { description: 'Omar receiving the message' });
+      expect(heard).toEqual(['Nia Okafor']);
+
+      // Bad input: said at once, nothing sent.
+      await n.getByRole('button', { name: 'Account' }).click();
+      await n.getByLabel('Display name').fill('   ');
+      await n.getByText('Your name cannot be blank.').waitFor();
+      expect(await n.getByRole('button', { name: 'Save name' }).isDisabled()).toBe(true);
+      expect(nia.errors).toEqual([]);
+    } finally {
+      omarSocket.close();
+      await nia.context.close();
     }
   }, 120_000);
 });

@@ -6,6 +6,7 @@ import {
   routePath,
   type AuditLogResponse,
   type BansResponse,
+  type UpdateProfileBody,
   type AuthResponse,
   type CreateRoomBody,
   type DiscoverResponse,
@@ -107,6 +108,11 @@ export class HttpApi {
   me(): Promise<MeResponse> {
     return this.request(HTTP_ROUTES.me);
   }
+  /** A new display name: shown at once in every room the user is in (`member:updated`). */
+  updateProfile(body: UpdateProfileBody): Promise<MeResponse> {
+    return this.request(HTTP_ROUTES.updateProfile, { body });
+  }
+
   searchUsers(query: string): Promise<UserSearchResponse> {
     return this.request(HTTP_ROUTES.searchUsers, { query: { query } });
   }

@@ -37,6 +37,7 @@ export const HTTP_ROUTES = {
   logoutEverywhere: { method: 'POST', path: '/api/auth/logout-everywhere', auth: true, success: [204], budget: 'auth' },
   changePassword: { method: 'POST', path: '/api/auth/password', auth: true, body: http.ChangePasswordBodySchema, success: [204], budget: 'auth' },
   me: { method: 'GET', path: '/api/me', auth: true, response: http.MeResponseSchema, success: [200], budget: 'read' },
+  updateProfile: { method: 'PATCH', path: '/api/me', auth: true, body: http.UpdateProfileBodySchema, response: http.MeResponseSchema, success: [200], budget: 'rooms' },
   searchUsers: { method: 'GET', path: '/api/users', auth: true, query: http.UserSearchQuerySchema, response: http.UserSearchResponseSchema, success: [200], budget: 'search' },
 
   // Rooms.

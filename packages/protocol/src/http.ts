@@ -47,6 +47,10 @@ export type ChangePasswordBody = z.infer<typeof ChangePasswordBodySchema>;
 export type LogoutBody = RefreshBody;
 
 export const MeResponseSchema = z.object({ user: UserSchema });
+
+/** What a user may change of how others see them. */
+export const UpdateProfileBodySchema = z.object({ displayName: DisplayNameSchema });
+export type UpdateProfileBody = z.infer<typeof UpdateProfileBodySchema>;
 export type MeResponse = z.infer<typeof MeResponseSchema>;
 
 export const UserSearchQuerySchema = z.object({ query: queryText.default('') });

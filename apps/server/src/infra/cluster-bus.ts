@@ -13,6 +13,8 @@ export interface ClusterEvents {
   'moderation:timeouts': (roomId: string) => void;
   /** Delivered/read cursors a node wrote in its last receipt window, for the other nodes' sockets. */
   'receipts:moved': (rooms: { roomId: string; receipts: RoomReceipt[] }[]) => void;
+  /** A user changed their display name: this node's sockets of the user send under the new one. */
+  'users:renamed': (userId: string, displayName: string) => void;
   /** An operator dropped every socket of the cluster (/ops/sockets/drop): close this node's connections. */
   'ops:drop-sockets': () => void;
 }

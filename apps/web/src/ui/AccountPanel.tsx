@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { errorMessage } from '../chat/error-message';
 import { AlertChoices } from './AlertChoices';
 import { useAuth } from './auth-context';
+import { ProfileForm } from './ProfileForm';
 
 /** The account's security: a new password (other devices are signed out), and signing out everywhere. */
 export function AccountPanel() {
@@ -27,6 +28,7 @@ export function AccountPanel() {
 
   return (
     <div className="mx-4 mb-3 space-y-3 rounded-lg bg-slate-50 p-3 text-sm ring-1 ring-slate-200">
+      <ProfileForm />
       <AlertChoices />
       <form onSubmit={submit} className="space-y-2">
         <input

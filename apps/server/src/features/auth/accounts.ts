@@ -3,7 +3,7 @@ import type { Database } from '@chat/db';
 import { ChatError, type AuthResponse, type TokensResponse } from '@chat/protocol';
 import type { PasswordHasher } from './passwords';
 import { Tokens } from './tokens';
-import { toUser } from './user-view';
+import { toUser } from '../../views/user-view';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -174,13 +174,18 @@ export class Accounts {
     return res.numUpdatedRows > 0n ? parsed.sessionId : undefined;
   }
 
-  async isSessionActive(sessionId: string): Promise<boolean> {
+  /**
+   * The user's display name as it is now when the session is live (not revoked, not expired), else
+   * undefined. A socket takes its name from here, not from the access token, which may predate a rename.
+   */
+  async activeSessionName(sessionId: string): Promise<string | undefined> {
     const row = await this.db.primary
       .selectFrom('sessions')
-      .select(['revoked_at', 'expires_at'])
-      .where('id', '=', sessionId)
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select(['sessions.revoked_at', 'sessions.expires_at', 'users.display_name'])
+      .where('sessions.id', '=', sessionId)
       .executeTakeFirst();
-    return !!row && row.revoked_at === null && row.expires_at.getTime() > Date.now();
+    return row && row.revoked_at === null && row.expires_at.getTime() > Date.now() ? row.display_name : undefined;
   }
 
   private async openSession(userId: string, username: string, displayName: string): Promise<TokensResponse> {

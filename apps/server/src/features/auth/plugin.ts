@@ -166,13 +166,12 @@ async function auth(app: FastifyInstance): Promise<void> {
   app.socketEvents.onConnecting(async (socket) => {
     const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
     const claims = tokens.verifyAccess(typeof token === 'string' ? token : undefined);
-    if (revoked.has(claims.sessionId) || !(await accounts.isSessionActive(claims.sessionId))) {
-      throw new ChatError('UNAUTHORIZED', 'session revoked');
-    }
+    const displayName = revoked.has(claims.sessionId) ? undefined : await accounts.activeSessionName(claims.sessionId);
+    if (displayName === undefined) throw new ChatError('UNAUTHORIZED', 'session revoked');
     socket.data.userId = claims.userId;
     socket.data.sessionId = claims.sessionId;
     socket.data.username = claims.username;
-    socket.data.displayName = claims.displayName;
+    socket.data.displayName = displayName;
     socket.join([userChannel(claims.userId), sessionChannel(claims.sessionId)]);
     recheck.admitted(socket);
   });

@@ -1,6 +1,6 @@
 import type { DB, Kysely, ReadonlyKysely } from '@chat/db';
 import { LIMITS, type User } from '@chat/protocol';
-import { toUser } from './user-view';
+import { toUser } from '../../views/user-view';
 
 const USER_COLUMNS = ['id', 'username', 'display_name', 'created_at'] as const;
 
