@@ -128,6 +128,18 @@ describe('web app: moderation screens', () => {
         'Olivia changed the role of Mark to member',
         'Olivia changed the role of Mark to admin',
       ]);
+
+      // Mark is invited back and the room handed over to him: the roles swap in the list.
+      await o.getByLabel('Invite someone').fill(`mmark_${suffix}`);
+      await o.getByRole('button', { name: 'Invite Mark' }).click();
+      await roomHeading(m1, room).waitFor();
+      await o.getByRole('button', { name: 'Manage Mark' }).click();
+      await o.getByRole('button', { name: 'Make owner' }).click();
+      await o.getByRole('group', { name: 'Manage Mark' }).getByRole('button', { name: 'Hand over' }).click();
+      await memberRow(o, 'Mark').getByText('owner', { exact: true }).waitFor();
+      await memberRow(o, 'Olivia').getByText('admin', { exact: true }).waitFor();
+      // Now an admin, Olivia has no say over the owner.
+      expect(await o.getByRole('button', { name: 'Manage Mark' }).count()).toBe(0);
       expect(owner.errors).toEqual([]);
       expect(mark.errors).toEqual([]);
     } finally {
