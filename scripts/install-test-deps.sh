@@ -34,6 +34,8 @@ if ! python3 -c 'import sys, websockets; sys.exit(0 if int(websockets.__version_
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'websockets>=15,<18'
 fi
 
-if ! command -v pnpm >/dev/null 2>&1; then
+# The pnpm this project pins (package.json "packageManager"): a newer major installed globally tries to
+# fetch the pinned one for every platform and fails where only the npm registry is reachable.
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null | cut -d. -f1)" != "10" ]; then
   npm install -g pnpm@10
 fi

@@ -5,6 +5,7 @@ import { AlertSettings, shouldAlert } from './alert-settings';
 import { playChime } from './chime';
 import { DraftStore } from './draft-store';
 import { LastSeen } from './last-seen';
+import { applyMemberEvent, withMember, withoutMember } from './members-cache';
 import { mentions } from './format';
 import { withMessage, withReactions, withUpdatedMessage, type HistoryData } from './history-cache';
 import { deleteMutationOptions, editMutationOptions, reactMutationOptions } from './message-mutations';
@@ -186,7 +187,7 @@ export class LiveSession {
       }),
       s.on('memberJoined', (e) => this.onMember(e.roomId, e.member)),
       s.on('memberUpdated', (e) => this.onMember(e.roomId, e.member)),
-      s.on('memberLeft', (e) => this.qc.setQueryData<Member[]>(queryKeys.members(e.roomId), (list) => list?.filter((m) => m.userId !== e.userId))),
+      s.on('memberLeft', (e) => applyMemberEvent(this.qc, e.roomId, (list) => withoutMember(list, e.userId))),
       s.on('synced', () => this.markActiveRead()),
     );
   }
@@ -258,9 +259,6 @@ export class LiveSession {
   }
 
   private onMember(roomId: string, member: Member): void {
-    this.qc.setQueryData<Member[]>(queryKeys.members(roomId), (list) => {
-      if (!list) return list;
-      return list.some((m) => m.userId === member.userId) ? list.map((m) => (m.userId === member.userId ? member : m)) : [...list, member];
-    });
+    applyMemberEvent(this.qc, roomId, (list) => withMember(list, member));
   }
 }
