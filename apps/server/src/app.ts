@@ -6,6 +6,7 @@ import type { ServerOptions } from 'socket.io';
 import type { Config } from './config';
 import { admissionFeature } from './features/admission/plugin';
 import { authFeature } from './features/auth/plugin';
+import { filesFeature } from './features/files/plugin';
 import { gatewayFeature } from './features/gateway/plugin';
 import { messagesFeature } from './features/messages/plugin';
 import { moderationFeature } from './features/moderation/plugin';
@@ -51,6 +52,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     profileFeature,
     moderationFeature,
     messagesFeature,
+    filesFeature,
     typingFeature,
     gatewayFeature,
     webFeature,

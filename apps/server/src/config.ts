@@ -82,7 +82,22 @@ const EnvSchema = z.object({
   /** The fixed window those budgets are counted in; a window admits rate x length. */
   ADMISSION_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(1),
   WEB_DIST_DIR: z.string().optional(),
+  /**
+   * Where uploaded files' bytes go (PROTOCOL.md "Files"): `disk` under FILES_DIR (embedded mode, or nodes
+   * sharing one host's disk), or `s3`, any S3-compatible object store (a cluster; Compose runs MinIO).
+   */
+  FILE_STORE: z.enum(['disk', 's3']).default('disk'),
+  FILES_DIR: z.string().optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'S3_BUCKET must be a valid bucket name').default('chat-files'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
 });
+
+export type FileStoreConfig =
+  | { kind: 'disk'; dir: string }
+  | { kind: 's3'; endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
 
 export interface Config {
   host: string;
@@ -104,6 +119,7 @@ export interface Config {
         replicaProbeIntervalMs: number;
       };
   redisUrl?: string;
+  fileStore: FileStoreConfig;
   trustProxy: string[];
   workers: number;
   drainWindowMs: number;
@@ -155,6 +171,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('invalid configuration:\n  WORKERS: more than 1 needs DATABASE_URL and REDIS_URL');
   }
   const dataDir = path.resolve(e.DATA_DIR);
+  if (e.FILE_STORE === 's3' && (!e.S3_ENDPOINT || !e.S3_ACCESS_KEY_ID || !e.S3_SECRET_ACCESS_KEY)) {
+    throw new ConfigError('invalid configuration:\n  FILE_STORE: s3 needs S3_ENDPOINT, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY');
+  }
   const defaultWeb = path.resolve(__dirname, '../../web/dist');
   return {
     host: e.HOST,
@@ -175,6 +194,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           replicaProbeIntervalMs: e.DATABASE_REPLICA_PROBE_INTERVAL_MS,
         },
     ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
+    fileStore:
+      e.FILE_STORE === 's3'
+        ? { kind: 's3', endpoint: e.S3_ENDPOINT!, region: e.S3_REGION, bucket: e.S3_BUCKET, accessKeyId: e.S3_ACCESS_KEY_ID!, secretAccessKey: e.S3_SECRET_ACCESS_KEY! }
+        : { kind: 'disk', dir: path.resolve(e.FILES_DIR ?? path.join(dataDir, 'files')) },
     trustProxy: e.TRUST_PROXY,
     workers: e.WORKERS,
     drainWindowMs: e.DRAIN_WINDOW_MS,

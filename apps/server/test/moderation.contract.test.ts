@@ -131,6 +131,42 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
     expect((await joinRequests(owner, roomId)).body.joinRequests.map((r) => r.userId)).toEqual([carol.user.id]);
   });
 
+  test('room name and topic: owner and admins change them, every member gets room:updated, the room list and audit log show it; others and bad input change nothing', async () => {
+    const { owner, admin, member, stranger, roomId } = await cast();
+    const m = await connect(member);
+    const update = (by: TestUser, body: unknown) => call<{ room: RoomSummary }>(by, 'PATCH', `/api/rooms/${roomId}`, body);
+
+    const first = nextEvent(m, 'room:updated');
+    const res = await update(owner, { name: 'Tea room', topic: 'Oolong, mostly' });
+    expect(res.status).toBe(200);
+    expect(res.body.room).toMatchObject({ id: roomId, name: 'Tea room', topic: 'Oolong, mostly', type: 'private' });
+    expect(await first).toEqual({ room: res.body.room });
+    expect((await listRooms(member)).body.rooms.find((r) => r.id === roomId)).toMatchObject({ name: 'Tea room', topic: 'Oolong, mostly' });
+
+    // An admin clears the topic; the name stays.
+    const second = nextEvent(m, 'room:updated');
+    const cleared = await update(admin, { topic: '' });
+    expect(cleared.body.room).toMatchObject({ name: 'Tea room' });
+    expect(cleared.body.room.topic).toBeUndefined();
+    expect((await second).room.topic).toBeUndefined();
+
+    expectError(await update(member, { name: 'Mine now' }), 403, 'FORBIDDEN');
+    expectError(await update(stranger, { name: 'Mine now' }), 404, 'NOT_FOUND');
+    for (const body of [{}, { name: '   ' }, { name: 'x'.repeat(101) }, { topic: 'y'.repeat(501) }, { name: 42 }]) expectError(await update(owner, body), 400, 'VALIDATION');
+    expect((await listRooms(owner)).body.rooms.find((r) => r.id === roomId)).toMatchObject({ name: 'Tea room' });
+
+    const entries = (await auditLog(owner, roomId)).body.entries.filter((e) => e.action === 'room.update');
+    expect(entries.map((e) => [e.actorId, e.details])).toEqual([
+      [admin.user.id, { fromTopic: 'Oolong, mostly', toTopic: null }],
+      [owner.user.id, { fromName: 'moderated', toName: 'Tea room', fromTopic: null, toTopic: 'Oolong, mostly' }],
+    ]);
+    expect(entries[0]!.targetUserId).toBeUndefined();
+
+    // A direct room has no name or topic of its own.
+    const direct = await call<{ room: { id: string } }>(owner, 'POST', '/api/rooms/direct', { userId: member.user.id });
+    expectError(await call(owner, 'PATCH', `/api/rooms/${direct.body.room.id}`, { name: 'ours' }), 403, 'FORBIDDEN');
+  });
+
   test('role: only the owner changes roles; the owner cannot be changed; member:updated goes to the room', async () => {
     const { owner, admin, member, stranger, roomId } = await cast();
     const m = await connect(member);

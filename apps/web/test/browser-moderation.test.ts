@@ -147,4 +147,39 @@ describe('web app: moderation screens', () => {
       await mark.context.close();
     }
   }, 180_000);
+
+  test('an owner renames the room and sets its topic; a member sees both at once, and a plain member has no way to change them', async () => {
+    const owner = await newUserPage(browser);
+    const member = await newUserPage(browser);
+    const o = owner.page;
+    const m = member.page;
+    await signUp(o, node.url, `rowner_${suffix}`, 'Rita');
+    await signUp(m, node.url, `rmember_${suffix}`, 'Max');
+    const room = `Plain ${suffix}`;
+    await createRoom(o, room);
+    await joinRoom(m, room);
+    expect(await m.getByRole('button', { name: 'Edit room' }).count()).toBe(0);
+
+    await o.getByRole('button', { name: 'Edit room' }).click();
+    const form = o.getByRole('form', { name: 'Room settings' });
+    await form.getByLabel('Room name').fill('');
+    await form.getByText('The room needs a name.').waitFor();
+    expect(await form.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    const renamed = `Tea ${suffix}`;
+    await form.getByLabel('Room name').fill(renamed);
+    await form.getByLabel('Topic').fill('Oolong, mostly');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.waitFor({ state: 'detached' });
+
+    // Both the header and the room list, on both pages, without a reload.
+    for (const page of [o, m]) {
+      await roomHeading(page, renamed).waitFor();
+      await page.getByLabel('Topic').filter({ hasText: 'Oolong, mostly' }).waitFor();
+      await page.getByRole('navigation', { name: 'Rooms' }).getByRole('button').filter({ hasText: renamed }).waitFor();
+    }
+    expect(owner.errors).toEqual([]);
+    expect(member.errors).toEqual([]);
+    await owner.context.close();
+    await member.context.close();
+  });
 });

@@ -31,6 +31,9 @@ describe('moderation in the web app', () => {
   test('audit entries in words', () => {
     expect(auditSentence(entry({ action: 'member.ban', details: { reason: 'spam', removed: true } }))).toBe('Olivia banned Mark (spam)');
     expect(auditSentence(entry({ action: 'member.timeout', details: { seconds: 600, until: 'x', reason: 'calm' } }))).toBe('Olivia timed out Mark for 10 minutes (calm)');
+    const roomChange = (details: Record<string, unknown>) => auditSentence(entry({ action: 'room.update', details }));
+    expect(roomChange({ fromName: 'a', toName: 'Lounge', fromTopic: null, toTopic: 'tea' })).toBe('Olivia renamed the room to “Lounge” and set the topic to “tea”');
+    expect(roomChange({ fromTopic: 'tea', toTopic: null })).toBe('Olivia cleared the topic');
     expect(auditSentence(entry({ action: 'member.timeout', details: { seconds: 90 } }))).toBe('Olivia timed out Mark for 90 seconds');
     expect(auditSentence(entry({ action: 'member.role', details: { from: 'member', to: 'admin' } }))).toBe('Olivia changed the role of Mark to admin');
     expect(auditSentence(entry({ action: 'join_request.approve' }))).toBe('Olivia let in Mark');

@@ -1,5 +1,5 @@
 import type { RoomSummary } from '@chat/protocol';
-import { withLocalReads } from '../src/chat/room-list-cache';
+import { withLocalReads, withRoomUpdate } from '../src/chat/room-list-cache';
 
 const room = (id: string, lastSeq: number, readSeq: number, unread: number): RoomSummary =>
   ({ id, name: id, type: 'public', createdAt: '2026-12-01T00:00:00.000Z', lastSeq, readSeq, unread }) as RoomSummary;
@@ -23,5 +23,14 @@ describe('room list cache', () => {
   test('nothing newer read locally: the very same list, so no re-render and no cache write', () => {
     const fetched = [room('a', 7, 7, 0), room('b', 9, 2, 5)];
     expect(withLocalReads(fetched, (id) => (id === 'b' ? 2 : 0))).toBe(fetched);
+  });
+
+  test('room:updated renames the room and sets or clears its topic, leaving the rest of the list as it was', () => {
+    const list = [{ ...room('a', 7, 4, 3), topic: 'old topic' }, room('b', 9, 2, 5)];
+    const renamed = withRoomUpdate(list, { id: 'a', name: 'Renamed', type: 'public', createdAt: '2026-12-01T00:00:00.000Z' });
+    expect(renamed[0]).toEqual({ ...room('a', 7, 4, 3), name: 'Renamed' });
+    expect(renamed[1]).toBe(list[1]);
+    const topical = withRoomUpdate(renamed, { id: 'a', name: 'Renamed', type: 'public', topic: 'new topic', createdAt: '2026-12-01T00:00:00.000Z' });
+    expect(topical[0]).toMatchObject({ name: 'Renamed', topic: 'new topic', unread: 3 });
   });
 });

@@ -29,6 +29,8 @@ export interface ChatSocketEvents {
   presence: (presence: Presence) => void;
   roomJoined: (room: Room) => void;
   roomLeft: (roomId: string) => void;
+  /** A room's name or topic changed. */
+  roomUpdated: (room: Room) => void;
   memberJoined: (event: MemberJoined) => void;
   memberLeft: (event: MemberLeft) => void;
   memberUpdated: (event: MemberUpdated) => void;
@@ -160,6 +162,7 @@ export class ChatSocket extends ChatVerbs<ChatSocketEvents> {
       this.roomSync.left(roomId);
       this.emit('roomLeft', roomId);
     });
+    s.on('room:updated', ({ room }) => this.emit('roomUpdated', room));
     s.on('member:joined', (e) => this.emit('memberJoined', e));
     s.on('member:left', (e) => this.emit('memberLeft', e));
     s.on('member:updated', (e) => this.emit('memberUpdated', e));

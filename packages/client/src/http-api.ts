@@ -26,6 +26,9 @@ import {
   type SearchResponse,
   type TokensResponse,
   type UserSearchResponse,
+  type FileLinkResponse,
+  type FileResponse,
+  type UpdateRoomBody,
 } from '@chat/protocol';
 import { chatErrorFrom } from './chat-errors';
 import type { TokenProvider } from './tokens';
@@ -47,6 +50,8 @@ interface RequestInput {
   params?: Record<string, string>;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  /** A body sent as it is (a file upload), with its content type. */
+  raw?: { type: string; data: Blob | Uint8Array };
 }
 
 // Statuses that carry no protocol body (NGINX pages, gateways) still map onto the protocol's codes.
@@ -136,6 +141,21 @@ export class HttpApi {
   leaveRoom(roomId: string): Promise<void> {
     return this.request(HTTP_ROUTES.leaveRoom, { params: { roomId } });
   }
+  /**
+   * Uploads a file for the message `messageId` that will carry it (PROTOCOL.md "Files"); send the message
+   * with `attachments: [file.id]` afterwards. No progress events: the web app uploads with its own XHR for those.
+   */
+  uploadFile(roomId: string, file: { messageId: string; name: string; type: string; data: Blob | Uint8Array }): Promise<FileResponse> {
+    return this.request(HTTP_ROUTES.uploadFile, { params: { roomId }, query: { messageId: file.messageId, name: file.name }, raw: { type: file.type, data: file.data } });
+  }
+  /** A short-lived address of the file's bytes that needs no token (relative to the server's base URL). */
+  fileLink(fileId: string): Promise<FileLinkResponse> {
+    return this.request(HTTP_ROUTES.fileLink, { params: { fileId } });
+  }
+  /** A new name and/or topic (owner or admin); members get `room:updated`. */
+  updateRoom(roomId: string, change: UpdateRoomBody): Promise<RoomResponse> {
+    return this.request(HTTP_ROUTES.updateRoom, { params: { roomId }, body: change });
+  }
   members(roomId: string): Promise<MembersResponse> {
     return this.request(HTTP_ROUTES.members, { params: { roomId } });
   }
@@ -207,6 +227,7 @@ export class HttpApi {
     for (const [k, v] of Object.entries(input.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (input.body !== undefined) headers['content-type'] = 'application/json';
+    if (input.raw !== undefined) headers['content-type'] = input.raw.type;
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
 
     let res: Response;
@@ -214,7 +235,7 @@ export class HttpApi {
       res = await this.fetchFn(url.toString(), {
         method,
         headers,
-        body: input.body === undefined ? undefined : JSON.stringify(input.body),
+        body: input.raw !== undefined ? (input.raw.data as Blob) : input.body === undefined ? undefined : JSON.stringify(input.body),
       });
     } catch (err) {
       throw new ChatError('UNAVAILABLE', `network error: ${err instanceof Error ? err.message : String(err)}`);

@@ -11,6 +11,8 @@ export interface OutboxItem {
   roomId: string;
   content: string;
   replyTo?: string;
+  /** Ids of files already uploaded for this message id (PROTOCOL.md "Files"). */
+  attachments?: string[];
   state: OutboxState;
   attempts: number;
   createdAt: number;
@@ -37,7 +39,7 @@ export class MemoryOutboxStorage implements OutboxStorage {
 export interface OutboxOptions {
   storage: OutboxStorage;
   /** Sends one item with its id; `ChatSocket.sendMessage` in the app. */
-  send: (item: { id: string; roomId: string; content: string; replyTo?: string }) => Promise<Message>;
+  send: (item: { id: string; roomId: string; content: string; replyTo?: string; attachments?: string[] }) => Promise<Message>;
   /** Per room, so a room's messages keep their order; default 1. */
   maxInFlightPerRoom?: number;
   /** Across rooms, so a backlog in many rooms is not flushed at once; default 4. */
@@ -64,6 +66,7 @@ export interface OutboxDraft {
   roomId: string;
   content: string;
   replyTo?: string;
+  attachments?: string[];
 }
 
 // Sent items are remembered this long (by count) so `settled(id)` still answers right after the send.
@@ -126,6 +129,7 @@ export class Outbox extends Emitter<OutboxEvents> {
     }
     const item: OutboxItem = { id: draft.id ?? this.opts.newId(), roomId: draft.roomId, content: draft.content, state: 'queued', attempts: 0, createdAt: this.opts.now() };
     if (draft.replyTo !== undefined) item.replyTo = draft.replyTo;
+    if (draft.attachments !== undefined && draft.attachments.length > 0) item.attachments = [...draft.attachments];
     this.items.push(item);
     this.persist();
     this.emit('change', { ...item });
@@ -226,7 +230,13 @@ export class Outbox extends Emitter<OutboxEvents> {
     this.lastStart = this.opts.now();
     this.retryAt.delete(item.id);
     this.changed(item);
-    const payload = { id: item.id, roomId: item.roomId, content: item.content, ...(item.replyTo !== undefined ? { replyTo: item.replyTo } : {}) };
+    const payload = {
+      id: item.id,
+      roomId: item.roomId,
+      content: item.content,
+      ...(item.replyTo !== undefined ? { replyTo: item.replyTo } : {}),
+      ...(item.attachments !== undefined ? { attachments: item.attachments } : {}),
+    };
     this.opts.send(payload).then(
       (message) => {
         item.state = 'sent';

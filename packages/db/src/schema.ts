@@ -50,6 +50,8 @@ export interface RoomsTable {
   direct_key: string | null;
   last_seq: Generated<number>;
   created_by: string | null;
+  /** Shown under the name; null when there is none. */
+  topic: string | null;
   created_at: CreatedAt;
 }
 
@@ -74,6 +76,24 @@ export interface MessagesTable {
   created_at: CreatedAt;
   edited_at: NullableTimestamp;
   deleted_at: NullableTimestamp;
+}
+
+export interface FilesTable {
+  /** The server's UUID for the file. */
+  id: string;
+  room_id: string;
+  /** The id of the message the file was uploaded for (sent or not yet). */
+  message_id: string;
+  uploader_id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  /** The key of its bytes in the node's file store. */
+  storage_key: string;
+  state: Generated<'pending' | 'stored'>;
+  /** Named by a `message:send` of its message: only claimed files show on the message. */
+  claimed: Generated<boolean>;
+  created_at: CreatedAt;
 }
 
 export interface ReactionsTable {
@@ -127,6 +147,7 @@ export interface DB {
   room_members: RoomMembersTable;
   messages: MessagesTable;
   reactions: ReactionsTable;
+  files: FilesTable;
   join_requests: JoinRequestsTable;
   bans: BansTable;
   timeouts: TimeoutsTable;

@@ -12,6 +12,8 @@ export const SendMessageSchema = z.object({
   roomId: IdSchema,
   content: ContentSchema,
   replyTo: MessageIdSchema.optional(),
+  /** Ids of files this sender uploaded to this room for this message id (POST /api/rooms/:roomId/files). */
+  attachments: z.array(MessageIdSchema).min(1).max(LIMITS.attachmentsPerMessage).optional(),
 });
 export type SendMessage = z.infer<typeof SendMessageSchema>;
 

@@ -13,6 +13,8 @@ export const RoomSchema = z.object({
   id: IdSchema,
   name: z.string(),
   type: RoomTypeSchema,
+  /** Set by the room's owner or an admin; absent when there is none. */
+  topic: z.string().optional(),
   createdAt: TimestampSchema,
 });
 export type Room = z.infer<typeof RoomSchema>;
@@ -23,6 +25,23 @@ export const ReactionSummarySchema = z.object({
   userIds: z.array(IdSchema),
 });
 export type ReactionSummary = z.infer<typeof ReactionSummarySchema>;
+
+/**
+ * The content types a file may have (PROTOCOL.md "Files"). Images are checked against their first bytes and
+ * shown inline; everything else is served only as a download. No HTML, SVG or script, ever.
+ */
+export const FILE_CONTENT_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain', 'application/zip'] as const;
+export const FileContentTypeSchema = z.enum(FILE_CONTENT_TYPES);
+export type FileContentType = z.infer<typeof FileContentTypeSchema>;
+
+/** A file posted with a message: what it is, not where it lives (GET /api/files/:fileId/link). */
+export const AttachmentSchema = z.object({
+  id: MessageIdSchema,
+  name: z.string(),
+  type: FileContentTypeSchema,
+  size: z.number().int().nonnegative(),
+});
+export type Attachment = z.infer<typeof AttachmentSchema>;
 
 export const MessageSchema = z.object({
   id: MessageIdSchema,
@@ -36,6 +55,8 @@ export const MessageSchema = z.object({
   editedAt: TimestampSchema.optional(),
   deleted: z.boolean().optional(),
   reactions: z.array(ReactionSummarySchema).optional(),
+  /** Files uploaded for this message; gone from a deleted message. */
+  attachments: z.array(AttachmentSchema).optional(),
 });
 export type Message = z.infer<typeof MessageSchema>;
 

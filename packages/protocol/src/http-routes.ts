@@ -53,7 +53,14 @@ export const HTTP_ROUTES = {
   history: { method: 'GET', path: '/api/rooms/:roomId/messages', auth: true, params: http.RoomParamsSchema, query: http.HistoryQuerySchema, response: http.HistoryResponseSchema, success: [200], budget: 'history' },
   search: { method: 'GET', path: '/api/search', auth: true, query: http.SearchQuerySchema, response: http.SearchResponseSchema, success: [200], budget: 'search' },
 
+  // Files: uploaded for a message by a member who may send in the room; read by the room's members.
+  uploadFile: { method: 'POST', path: '/api/rooms/:roomId/files', auth: true, params: http.RoomParamsSchema, query: http.UploadFileQuerySchema, response: http.FileResponseSchema, success: [201], budget: 'rooms' },
+  fileLink: { method: 'GET', path: '/api/files/:fileId/link', auth: true, params: http.FileParamsSchema, response: http.FileLinkResponseSchema, success: [200], budget: 'read' },
+  // The link's target: no token, the signature is the authorisation; answers the bytes (not JSON).
+  fileContent: { method: 'GET', path: '/api/files/:fileId/content', auth: false, params: http.FileParamsSchema, query: http.FileContentQuerySchema, success: [200], budget: 'history' },
+
   // Moderation (room owner or admin).
+  updateRoom: { method: 'PATCH', path: '/api/rooms/:roomId', auth: true, params: http.RoomParamsSchema, body: http.UpdateRoomBodySchema, response: http.RoomResponseSchema, success: [200], budget: 'rooms' },
   invite: { method: 'POST', path: '/api/rooms/:roomId/invites', auth: true, params: http.RoomParamsSchema, body: http.InviteBodySchema, response: http.MemberResponseSchema, success: [200], budget: 'rooms' },
   joinRequests: { method: 'GET', path: '/api/rooms/:roomId/join-requests', auth: true, params: http.RoomParamsSchema, response: http.JoinRequestsResponseSchema, success: [200], budget: 'read' },
   approveJoinRequest: { method: 'POST', path: '/api/rooms/:roomId/join-requests/:userId/approve', auth: true, params: http.RoomUserParamsSchema, response: http.MemberResponseSchema, success: [200], budget: 'rooms' },

@@ -1,13 +1,17 @@
 import { z } from 'zod';
-import { AuditEntrySchema, BanSchema, JoinRequestSchema, MemberSchema, PendingJoinRequestSchema, MessageSchema, RoomSchema, RoomSummarySchema, UserSchema } from './entities';
+import { AttachmentSchema, AuditEntrySchema, BanSchema, JoinRequestSchema, MemberSchema, PendingJoinRequestSchema, MessageSchema, RoomSchema, RoomSummarySchema, UserSchema } from './entities';
 import { LIMITS } from './limits';
 import {
   DisplayNameSchema,
   IdSchema,
+  MessageIdSchema,
+  normaliseDisplayName,
   PasswordSchema,
   RoleSchema,
   RoomNameSchema,
+  RoomTopicSchema,
   SeqSchema,
+  TimestampSchema,
   UsernameSchema,
 } from './primitives';
 
@@ -59,6 +63,41 @@ export type UserSearchResponse = z.infer<typeof UserSearchResponseSchema>;
 
 export const RoomParamsSchema = z.object({ roomId: IdSchema });
 export const RoomUserParamsSchema = z.object({ roomId: IdSchema, userId: IdSchema });
+
+// Files (PROTOCOL.md "Files"). The upload's body is the file's bytes, its type the Content-Type header.
+export const FileParamsSchema = z.object({ fileId: MessageIdSchema });
+
+/** A file name as stored and offered for download: no path, no control or invisible characters. */
+export const FileNameSchema = z
+  .string()
+  .max(LIMITS.fileNameMax * 4)
+  .transform((s) => normaliseDisplayName(s.replace(/[\\/\p{Cc}]/gu, '_')).slice(0, LIMITS.fileNameMax))
+  .pipe(z.string().min(1, 'file name must not be blank'));
+
+export const UploadFileQuerySchema = z.object({
+  /** The id of the message the file will be sent with (the client's id for it, reused on every retry). */
+  messageId: MessageIdSchema,
+  name: FileNameSchema,
+});
+export type UploadFileQuery = z.input<typeof UploadFileQuerySchema>;
+
+export const FileResponseSchema = z.object({ file: AttachmentSchema });
+export type FileResponse = z.infer<typeof FileResponseSchema>;
+
+/** A short-lived address of the file's bytes that needs no token (for `<img src>` and downloads). */
+export const FileLinkResponseSchema = z.object({ url: z.string(), expiresAt: TimestampSchema });
+export type FileLinkResponse = z.infer<typeof FileLinkResponseSchema>;
+
+export const FileContentQuerySchema = z.object({
+  expires: z.coerce.number().int().positive(),
+  signature: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'invalid signature'),
+});
+
+/** A new name, topic, or both (owner or admin; not for direct rooms). */
+export const UpdateRoomBodySchema = z
+  .object({ name: RoomNameSchema.optional(), topic: RoomTopicSchema.optional() })
+  .refine((b) => b.name !== undefined || b.topic !== undefined, 'give a name, a topic, or both');
+export type UpdateRoomBody = z.infer<typeof UpdateRoomBodySchema>;
 
 export const CreateRoomBodySchema = z.object({ name: RoomNameSchema, type: z.enum(['public', 'private']) });
 export type CreateRoomBody = z.infer<typeof CreateRoomBodySchema>;

@@ -6,6 +6,13 @@ export const LIMITS = {
   socketPayloadMaxBytes: 64 * 1024,
   /** An HTTP body over this answers 413. */
   httpBodyMaxBytes: 1024 * 1024,
+  /** An uploaded file over this answers 413 before a byte of it is stored (PROTOCOL.md "Files"). */
+  fileMaxBytes: 10 * 1024 * 1024,
+  fileNameMax: 200,
+  /** Files one message may carry. */
+  attachmentsPerMessage: 4,
+  /** How long a file link (GET /api/files/:fileId/link) may be used. */
+  fileLinkSeconds: 300,
   historyDefaultLimit: 50,
   historyMaxLimit: 100,
   syncDefaultLimit: 50,
@@ -18,6 +25,8 @@ export const LIMITS = {
   passwordMax: 128,
   displayNameMax: 64,
   roomNameMax: 100,
+  /** A room's topic, shown under its name; empty clears it. */
+  roomTopicMax: 500,
   /** Distinct reactions one user may have on one message; one more is CONFLICT. */
   reactionsPerUserPerMessage: 5,
   reasonMax: 500,

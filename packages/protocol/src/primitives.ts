@@ -65,6 +65,9 @@ export const ContentSchema = z
   .refine((s) => /\S/u.test(s), 'content must contain a non-whitespace character')
   .refine((s) => codePoints(s) <= LIMITS.contentMaxCodePoints, `content is limited to ${LIMITS.contentMaxCodePoints} characters`);
 
+/** A room's topic: a line or two under its name; the empty string clears it. */
+export const RoomTopicSchema = z.string().max(LIMITS.roomTopicMax);
+
 export const RoomNameSchema = z
   .string()
   .max(LIMITS.roomNameMax)

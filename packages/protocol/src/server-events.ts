@@ -38,6 +38,10 @@ export type TypingEvent = z.infer<typeof TypingEventSchema>;
 
 export const RoomJoinedSchema = z.object({ room: RoomSchema });
 export type RoomJoined = z.infer<typeof RoomJoinedSchema>;
+
+/** The room's name or topic changed (to every member). */
+export const RoomUpdatedSchema = z.object({ room: RoomSchema });
+export type RoomUpdated = z.infer<typeof RoomUpdatedSchema>;
 export const RoomLeftSchema = z.object({ roomId: IdSchema });
 export type RoomLeft = z.infer<typeof RoomLeftSchema>;
 
@@ -62,6 +66,7 @@ export const SERVER_EVENT_TABLE = {
   presence: PresenceSchema,
   'room:joined': RoomJoinedSchema,
   'room:left': RoomLeftSchema,
+  'room:updated': RoomUpdatedSchema,
   'member:joined': MemberJoinedSchema,
   'member:left': MemberLeftSchema,
   'member:updated': MemberUpdatedSchema,

@@ -11,6 +11,8 @@ import { SocketEvents } from '../socket/socket-events';
 import { EventBudgets } from '../socket/event-budgets';
 import type { ChatServer } from '../socket/types';
 import type { ClusterBus } from './cluster-bus';
+import type { FileStore } from './files/file-store';
+import { openFileStore } from './files/open-file-store';
 import { chooseCrossNode, type ReadinessCheck } from './mode';
 import type { PresenceStore } from './presence-store';
 import type { RateLimiterFactory } from './rate-limiter';
@@ -32,6 +34,8 @@ declare module 'fastify' {
     readiness: readonly ReadinessCheck[];
     /** The client's address by the TRUST_PROXY rule (http/client-address.ts), for handshakes and requests. */
     clientAddress: ClientAddressResolver;
+    /** Uploaded files' bytes (infra/files): the local disk or an S3-compatible bucket, by config. */
+    files: FileStore;
   }
 }
 
@@ -68,6 +72,10 @@ async function infrastructure(app: FastifyInstance, { config, database, socketOp
     pools: () => poolStates(db),
     redis: () => redisConnections(),
   });
+  const files = await openFileStore(config.fileStore).catch(async (err: unknown) => {
+    if (ownsDatabase) await db.close();
+    throw err;
+  });
   const io: ChatServer = new Server(app.server, socketOptions);
   const crossNode = await chooseCrossNode(config, io, app.log);
   redisConnections = crossNode.redisConnections;
@@ -95,13 +103,19 @@ async function infrastructure(app: FastifyInstance, { config, database, socketOp
   app.decorate('presence', crossNode.presence);
   app.decorate('rateLimiters', crossNode.rateLimiters);
   app.decorate('metrics', metrics);
-  app.decorate('readiness', [{ name: 'database', check: () => sql`select 1`.execute(db.primary) }, ...crossNode.checks]);
+  app.decorate('readiness', [
+    { name: 'database', check: () => sql`select 1`.execute(db.primary) },
+    ...crossNode.checks,
+    ...(files.kind === 's3' ? [{ name: 'file store', check: () => files.check() }] : []),
+  ]);
   app.decorate('clientAddress', clientAddressResolver(config.trustProxy));
+  app.decorate('files', files);
 
   // Registered before the features: onClose hooks run in reverse order, so this one runs last, after
   // each feature has flushed what it holds (the group-commit queue, receipt cursors).
   app.addHook('onClose', async () => {
     await crossNode.close();
+    await files.close();
     reads.close();
     if (ownsDatabase) await db.close();
   });

@@ -158,7 +158,7 @@ export class Membership {
    */
   async admit(trx: Trx, roomId: string, userId: string, actorId: string): Promise<Room | undefined> {
     if ((await this.roleOf(trx, roomId, userId)) !== undefined) return undefined;
-    const room = await trx.selectFrom('rooms').select(['id', 'name', 'type', 'created_at', 'last_seq']).where('id', '=', roomId).executeTakeFirstOrThrow();
+    const room = await trx.selectFrom('rooms').select(['id', 'name', 'type', 'topic', 'created_at', 'last_seq']).where('id', '=', roomId).executeTakeFirstOrThrow();
     await this.join(trx, roomId, userId, room.last_seq);
     await this.settleRequest(trx, roomId, userId, actorId, 'approved');
     return toRoom(room);

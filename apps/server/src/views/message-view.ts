@@ -1,4 +1,4 @@
-import type { Message, ReactionSummary } from '@chat/protocol';
+import type { Attachment, Message, ReactionSummary } from '@chat/protocol';
 
 /** A message row joined with its sender's display name, as every read path selects it. */
 export interface MessageRow {
@@ -16,9 +16,9 @@ export interface MessageRow {
 
 /**
  * The wire form of a message. A deleted message is a tombstone: it keeps its seq (so history stays
- * gapless) but not its content or reactions.
+ * gapless) but not its content, reactions or files.
  */
-export function toMessage(row: MessageRow, reactions?: ReactionSummary[]): Message {
+export function toMessage(row: MessageRow, reactions?: ReactionSummary[], attachments?: Attachment[]): Message {
   const m: Message = {
     id: row.id,
     roomId: row.room_id,
@@ -31,6 +31,9 @@ export function toMessage(row: MessageRow, reactions?: ReactionSummary[]): Messa
   if (row.reply_to) m.replyTo = row.reply_to;
   if (row.edited_at) m.editedAt = row.edited_at.toISOString();
   if (row.deleted_at) m.deleted = true;
-  else if (reactions && reactions.length > 0) m.reactions = reactions;
+  else {
+    if (reactions && reactions.length > 0) m.reactions = reactions;
+    if (attachments && attachments.length > 0) m.attachments = attachments;
+  }
   return m;
 }

@@ -1,9 +1,10 @@
 import { ChatSocket, Outbox, type HttpApi, type Session } from '@chat/client';
-import type { Member, Message, Presence, Receipt, RoomSummary } from '@chat/protocol';
+import type { Attachment, Member, Message, Presence, Receipt, RoomSummary } from '@chat/protocol';
 import { MutationObserver, type QueryClient } from '@tanstack/react-query';
 import { AlertSettings, shouldAlert } from './alert-settings';
 import { playChime } from './chime';
 import { DraftStore } from './draft-store';
+import { uploadFile, type Upload } from './file-upload';
 import { LastSeen } from './last-seen';
 import { applyMemberEvent, withMember, withoutMember } from './members-cache';
 import { mentions } from './format';
@@ -16,7 +17,7 @@ import { queryKeys } from './queries';
 import { ReadMarker } from './read-marker';
 import { withReceipt, type RoomReceipts } from './receipts-cache';
 import { RecentMessages } from './recent-messages';
-import { withIncomingMessage, withLocalReads, withoutRoom, withRoomRead } from './room-list-cache';
+import { withIncomingMessage, withLocalReads, withoutRoom, withRoomRead, withRoomUpdate } from './room-list-cache';
 import { openRoom } from './room-route';
 import { sendMutationOptions, type SendDraft } from './send-mutation';
 import { TypingNotifier } from './typing-notifier';
@@ -43,6 +44,8 @@ export interface LiveSessionOptions {
  */
 export class LiveSession {
   readonly api: HttpApi;
+  /** The server's address (files' links are relative to it). */
+  readonly baseUrl: string;
   readonly userId: string;
   readonly username: string;
   readonly socket: ChatSocket;
@@ -60,6 +63,7 @@ export class LiveSession {
   private readonly notifier: TypingNotifier;
   private readonly reads: ReadMarker;
   private readonly qc: QueryClient;
+  private readonly session: Session;
   private readonly offs: (() => void)[] = [];
   private readonly win: LiveSessionOptions['window'];
   private readonly doc: LiveSessionOptions['document'];
@@ -67,6 +71,8 @@ export class LiveSession {
 
   constructor(opts: LiveSessionOptions) {
     this.api = opts.api;
+    this.baseUrl = opts.url;
+    this.session = opts.session;
     this.userId = opts.userId;
     this.username = opts.username;
     this.drafts = new DraftStore(opts.storage, opts.userId);
@@ -100,11 +106,17 @@ export class LiveSession {
   }
 
   /** A new message from the composer: an id now, then the optimistic send mutation. */
-  newDraft(roomId: string, content: string, replyTo?: string): SendDraft {
+  newDraft(roomId: string, content: string, replyTo?: string, files?: { id: string; attachments: Attachment[] }): SendDraft {
     this.notifier.stop(roomId);
-    const draft: SendDraft = { id: crypto.randomUUID(), roomId, content, createdAt: new Date().toISOString() };
+    const draft: SendDraft = { id: files?.id ?? crypto.randomUUID(), roomId, content, createdAt: new Date().toISOString() };
     if (replyTo !== undefined) draft.replyTo = replyTo;
+    if (files && files.attachments.length > 0) draft.attachments = files.attachments;
     return draft;
+  }
+
+  /** Uploads a file for the message `messageId` (the composer's next message), with progress. */
+  upload(roomId: string, messageId: string, file: Blob & { name: string }, onProgress: (fraction: number) => void): Upload {
+    return uploadFile({ baseUrl: this.baseUrl, roomId, messageId, token: this.session.getAccessToken() }, file, onProgress);
   }
 
   /** Forgets a failed message (the user chose not to retry it). */
@@ -185,6 +197,7 @@ export class LiveSession {
         this.qc.setQueryData<RoomSummary[]>(queryKeys.rooms, (rooms) => rooms && withoutRoom(rooms, roomId));
         this.qc.removeQueries({ queryKey: queryKeys.history(roomId) });
       }),
+      s.on('roomUpdated', (room) => this.qc.setQueryData<RoomSummary[]>(queryKeys.rooms, (rooms) => rooms && withRoomUpdate(rooms, room))),
       s.on('memberJoined', (e) => this.onMember(e.roomId, e.member)),
       s.on('memberUpdated', (e) => this.onMember(e.roomId, e.member)),
       s.on('memberLeft', (e) => applyMemberEvent(this.qc, e.roomId, (list) => withoutMember(list, e.userId))),

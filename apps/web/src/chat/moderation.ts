@@ -34,14 +34,22 @@ const ACTION_WORDS: Record<string, string> = {
 
 /** One audit entry in words: "Olivia banned Gustav (spam)". */
 export function auditSentence(entry: AuditEntry): string {
+  const details = entry.details ?? {};
+  const actor = entry.actorName ?? 'a deleted user';
+  if (entry.action === 'room.update') {
+    const changes: string[] = [];
+    if (typeof details.toName === 'string') changes.push(`renamed the room to “${details.toName}”`);
+    if (details.toTopic === null) changes.push('cleared the topic');
+    else if (typeof details.toTopic === 'string') changes.push(`set the topic to “${details.toTopic}”`);
+    return `${actor} ${changes.join(' and ') || 'changed the room'}`;
+  }
   const verb = ACTION_WORDS[entry.action] ?? entry.action;
   const target = entry.targetUserId ? ` ${entry.targetName ?? 'a deleted user'}` : '';
-  const details = entry.details ?? {};
   const extra: string[] = [];
   if (typeof details.to === 'string') extra.push(`to ${details.to}`);
   if (typeof details.seconds === 'number') extra.push(`for ${durationWords(details.seconds)}`);
   if (typeof details.reason === 'string' && details.reason) extra.push(`(${details.reason})`);
-  return [`${entry.actorName ?? 'a deleted user'} ${verb}${target}`, ...extra].join(' ');
+  return [`${actor} ${verb}${target}`, ...extra].join(' ');
 }
 
 function durationWords(seconds: number): string {

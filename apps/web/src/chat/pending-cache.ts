@@ -1,4 +1,4 @@
-import type { ErrorObject } from '@chat/protocol';
+import type { Attachment, ErrorObject } from '@chat/protocol';
 
 /** An optimistic row: a message the user wrote that the server has not acknowledged yet. */
 export interface PendingMessage {
@@ -6,6 +6,7 @@ export interface PendingMessage {
   roomId: string;
   content: string;
   replyTo?: string;
+  attachments?: Attachment[];
   createdAt: string;
   status: 'sending' | 'failed';
   error?: ErrorObject;

@@ -1,5 +1,5 @@
 import type { HttpApi } from '@chat/client';
-import type { HistoryResponse } from '@chat/protocol';
+import { LIMITS, type HistoryResponse } from '@chat/protocol';
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
 import type { PendingMessage } from './pending-cache';
 import type { RecentMessages } from './recent-messages';
@@ -11,6 +11,8 @@ export const queryKeys = {
   discover: (query: string) => ['discover', query] as const,
   users: (query: string) => ['users', query] as const,
   search: (query: string) => ['search', query] as const,
+  /** A file's short-lived link (PROTOCOL.md "Files"). */
+  fileLink: (fileId: string) => ['file-link', fileId] as const,
   members: (roomId: string) => ['members', roomId] as const,
   allMembers: ['members'] as const,
   history: (roomId: string) => ['history', roomId] as const,
@@ -107,3 +109,7 @@ export const historyQuery = (api: HttpApi, roomId: string, recent: RecentMessage
     getNextPageParam: (last) => (last.hasMore ? last.messages[0]?.seq : undefined),
     staleTime: Infinity,
   });
+
+/** A file's link, asked for again a minute before it expires (the bytes it led to stay in the browser's cache). */
+export const fileLinkQuery = (api: HttpApi, fileId: string) =>
+  queryOptions({ queryKey: queryKeys.fileLink(fileId), queryFn: () => api.fileLink(fileId), staleTime: (LIMITS.fileLinkSeconds - 60) * 1000, retry: 1 });

@@ -1,4 +1,4 @@
-import type { Message, RoomSummary } from '@chat/protocol';
+import type { Message, Room, RoomSummary } from '@chat/protocol';
 
 /**
  * The room list after a message arrived, or undefined when the room is not in it (the caller refetches).
@@ -48,4 +48,13 @@ export function withoutRoom(rooms: RoomSummary[], roomId: string): RoomSummary[]
 export function sortedRooms(rooms: RoomSummary[]): RoomSummary[] {
   const activity = (r: RoomSummary) => Date.parse(r.lastMessage?.createdAt ?? r.createdAt);
   return [...rooms].sort((a, b) => activity(b) - activity(a));
+}
+
+/** The list with a room's new name and topic (`room:updated`); a topic that was cleared is gone. */
+export function withRoomUpdate(rooms: RoomSummary[], room: Room): RoomSummary[] {
+  return rooms.map((r) => {
+    if (r.id !== room.id) return r;
+    const { topic: _old, ...rest } = r;
+    return room.topic === undefined ? { ...rest, name: room.name } : { ...rest, name: room.name, topic: room.topic };
+  });
 }

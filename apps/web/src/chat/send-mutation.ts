@@ -1,5 +1,5 @@
 import type { Outbox } from '@chat/client';
-import { ChatError, type Message } from '@chat/protocol';
+import { ChatError, type Attachment, type Message } from '@chat/protocol';
 import { mutationOptions, type QueryClient } from '@tanstack/react-query';
 import { withPending, withPendingFailed, withoutPending, type PendingMessage } from './pending-cache';
 import { queryKeys } from './queries';
@@ -10,6 +10,8 @@ export interface SendDraft {
   roomId: string;
   content: string;
   replyTo?: string;
+  /** Files already uploaded for this message id. */
+  attachments?: Attachment[];
   createdAt: string;
 }
 
@@ -39,10 +41,12 @@ export function sendMutationOptions({ queryClient, outbox, onSent }: SendDeps) {
     onMutate: (draft) => {
       const row: PendingMessage = { id: draft.id, roomId: draft.roomId, content: draft.content, createdAt: draft.createdAt, status: 'sending' };
       if (draft.replyTo !== undefined) row.replyTo = draft.replyTo;
+      if (draft.attachments !== undefined) row.attachments = draft.attachments;
       setPending(draft.roomId, (list) => withPending(list, row));
     },
     mutationFn: (draft) => {
-      outbox.add(draft);
+      const { attachments, ...rest } = draft;
+      outbox.add(attachments ? { ...rest, attachments: attachments.map((a) => a.id) } : rest);
       return outbox.settled(draft.id);
     },
     onSuccess: (message, draft) => {

@@ -1,12 +1,27 @@
-import { LIMITS, type Message } from '@chat/protocol';
+import { LIMITS, type Attachment, type Message } from '@chat/protocol';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
+import { fileProblem } from '../chat/file-upload';
 import { insertMention, mentionAt, mentionCandidates } from '../chat/mention-complete';
 import { membersQuery } from '../chat/queries';
+import { formatSize } from './Attachments';
 import { useNow } from './live-hooks';
 import { useLive } from './live-session-context';
 
 export type ComposerMode = { kind: 'reply'; message: Message } | { kind: 'edit'; message: Message } | undefined;
+
+/** A file on its way into the next message: uploading (with progress), uploaded, or refused. */
+interface ComposerFile {
+  key: string;
+  file: File;
+  state: 'uploading' | 'done' | 'failed';
+  progress: number;
+  attachment?: Attachment;
+  error?: string;
+  /** False for what the client refuses before uploading (too large, wrong type): retrying cannot help. */
+  retryable: boolean;
+  abort?: () => void;
+}
 
 const codePoints = (s: string) => [...s].length;
 const untilFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -28,7 +43,55 @@ export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (
   const editing = mode?.kind === 'edit';
   const length = codePoints(text);
   const tooLong = length > LIMITS.contentMaxCodePoints;
-  const canSend = /\S/u.test(text) && !tooLong;
+  // Files go up as soon as they are chosen, for the id the next message will have (PROTOCOL.md "Files").
+  const [messageId, setMessageId] = useState(() => crypto.randomUUID());
+  const [files, setFiles] = useState<ComposerFile[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const picker = useRef<HTMLInputElement>(null);
+  const uploaded = files.flatMap((f) => (f.attachment ? [f.attachment] : []));
+  const filesBusy = files.some((f) => f.state !== 'done');
+  const canSend = !tooLong && !filesBusy && (/\S/u.test(text) || uploaded.length > 0) && !(editing && !/\S/u.test(text));
+
+  const patchFile = (key: string, patch: Partial<ComposerFile>) => setFiles((list) => list.map((f) => (f.key === key ? { ...f, ...patch } : f)));
+
+  function startUpload(entry: ComposerFile) {
+    const upload = live.upload(roomId, messageId, entry.file, (progress) => patchFile(entry.key, { progress }));
+    patchFile(entry.key, { state: 'uploading', progress: 0, abort: upload.abort });
+    upload.done.then(
+      (attachment) => patchFile(entry.key, { state: 'done', progress: 1, attachment }),
+      (err: unknown) => patchFile(entry.key, { state: 'failed', error: err instanceof Error ? err.message : 'upload failed' }),
+    );
+  }
+
+  function addFiles(list: Iterable<File>) {
+    if (editing) return;
+    const added: ComposerFile[] = [];
+    for (const file of list) {
+      if (files.length + added.length >= LIMITS.attachmentsPerMessage) break;
+      const problem = fileProblem(file);
+      added.push({ key: crypto.randomUUID(), file, state: problem ? 'failed' : 'uploading', progress: 0, retryable: !problem, ...(problem ? { error: problem } : {}) });
+    }
+    setFiles((current) => [...current, ...added]);
+    for (const entry of added) if (entry.state === 'uploading') startUpload(entry);
+  }
+
+  function removeFile(entry: ComposerFile) {
+    entry.abort?.();
+    setFiles((list) => list.filter((f) => f.key !== entry.key));
+  }
+
+  function onPaste(e: ClipboardEvent<HTMLTextAreaElement>) {
+    if (e.clipboardData.files.length === 0) return;
+    e.preventDefault();
+    addFiles(e.clipboardData.files);
+  }
+
+  function onDrop(e: DragEvent<HTMLFormElement>) {
+    setDragging(false);
+    if (e.dataTransfer.files.length === 0) return;
+    e.preventDefault();
+    addFiles(e.dataTransfer.files);
+  }
 
   // Entering edit mode puts the message's text in the box; leaving it restores the room's draft.
   useEffect(() => {
@@ -72,7 +135,13 @@ export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (
       setMode(undefined);
       return;
     }
-    send.mutate(live.newDraft(roomId, text, mode?.kind === 'reply' ? mode.message.id : undefined));
+    // A message of files alone carries their names as its text (content is never empty; search finds them).
+    const content = /\S/u.test(text) ? text : uploaded.map((a) => a.name).join(', ');
+    send.mutate(live.newDraft(roomId, content, mode?.kind === 'reply' ? mode.message.id : undefined, uploaded.length > 0 ? { id: messageId, attachments: uploaded } : undefined));
+    if (uploaded.length > 0) {
+      setFiles([]);
+      setMessageId(crypto.randomUUID());
+    }
     live.drafts.set(roomId, '');
     setText('');
     if (mode) setMode(undefined);
@@ -116,7 +185,38 @@ export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (
   }
 
   return (
-    <form onSubmit={submit} className="border-t border-slate-200 bg-surface px-3 pb-3 pt-2">
+    <form
+      onSubmit={submit}
+      onDragOver={(e) => {
+        if (editing || !e.dataTransfer.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={onDrop}
+      className={`border-t border-slate-200 bg-surface px-3 pb-3 pt-2 ${dragging ? 'ring-2 ring-inset ring-indigo-400' : ''}`}
+    >
+      {files.length > 0 && (
+        <ul aria-label="Files to send" className="mb-2 flex flex-wrap gap-2">
+          {files.map((f) => (
+            <li key={f.key} className={`flex items-center gap-2 rounded-md px-2 py-1 text-xs ring-1 ${f.state === 'failed' ? 'bg-red-50 text-red-800 ring-red-200' : 'bg-slate-100 text-slate-700 ring-slate-200'}`}>
+              <span className="max-w-[12rem] truncate font-medium">{f.file.name}</span>
+              <span>{formatSize(f.file.size)}</span>
+              {f.state === 'uploading' && <progress aria-label={`Uploading ${f.file.name}`} max={1} value={f.progress} className="h-1.5 w-16" />}
+              {f.state === 'done' && <span aria-label={`${f.file.name} uploaded`}>✓</span>}
+              {f.state === 'failed' && <span role="alert">{f.error}</span>}
+              {f.state === 'failed' && f.retryable && (
+                <button type="button" onClick={() => startUpload(f)} className="underline">
+                  Retry
+                </button>
+              )}
+              <button type="button" onClick={() => removeFile(f)} aria-label={`${f.state === 'uploading' ? 'Cancel' : 'Remove'} ${f.file.name}`} className="px-1 text-base leading-none">
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       {mode && (
         <div className="mb-2 flex items-center gap-2 rounded-md bg-slate-100 px-3 py-1.5 text-xs text-slate-600">
           <span className="min-w-0 flex-1 truncate">
@@ -164,6 +264,7 @@ export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (
             setPick(0);
           }}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           onKeyUp={(e) => ['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key) && trackCaret()}
           onClick={trackCaret}
           aria-autocomplete="list"
@@ -174,6 +275,31 @@ export function Composer(props: { roomId: string; mode: ComposerMode; setMode: (
           aria-invalid={tooLong}
           className="min-h-[42px] flex-1 resize-none rounded-lg border border-slate-300 px-3 py-2 outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-100"
         />
+        {!editing && (
+          <>
+            <input
+              ref={picker}
+              type="file"
+              multiple
+              hidden
+              aria-label="Choose files"
+              onChange={(e) => {
+                addFiles(e.target.files ?? []);
+                e.target.value = '';
+              }}
+            />
+            <button
+              type="button"
+              onClick={() => picker.current?.click()}
+              disabled={files.length >= LIMITS.attachmentsPerMessage}
+              aria-label="Attach files"
+              title="Attach files (or drop or paste them here)"
+              className="h-[42px] rounded-lg px-2 text-lg text-slate-600 ring-1 ring-slate-300 hover:bg-slate-100 disabled:opacity-40"
+            >
+              📎
+            </button>
+          </>
+        )}
         <button type="submit" disabled={!canSend} className="h-[42px] rounded-lg bg-indigo-600 px-4 font-medium text-white hover:bg-indigo-500 disabled:opacity-40">
           {editing ? 'Save' : 'Send'}
         </button>

@@ -5,6 +5,7 @@ import { mentions } from '../chat/format';
 import { deliveryLabel, type Delivery } from '../chat/message-status';
 import type { PendingMessage } from '../chat/pending-cache';
 import { QUICK_REACTIONS } from '../chat/reactions';
+import { Attachments } from './Attachments';
 import { MessageText } from './MessageText';
 import { useEscape } from './use-escape';
 
@@ -143,6 +144,7 @@ export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own
       <p className="whitespace-pre-wrap break-words" data-message-id={m.id}>
         {m.deleted ? <em className={own ? 'text-white/70' : 'text-slate-400'}>Message deleted</em> : <MessageText text={m.content} linkClassName={own ? 'text-white' : 'text-indigo-700'} me={me} />}
       </p>
+      {!m.deleted && m.attachments && m.attachments.length > 0 && <Attachments files={m.attachments} own={own} />}
       {!m.deleted && (m.reactions?.length ?? 0) > 0 && (
         <div className="mt-1 flex flex-wrap gap-1">
           {m.reactions!.map((r) => {
@@ -238,6 +240,13 @@ export const PendingMessageRow = memo(function PendingMessageRow(props: {
       <p className="whitespace-pre-wrap break-words" data-message-id={p.id}>
         <MessageText text={p.content} linkClassName="text-white" />
       </p>
+      {p.attachments && p.attachments.length > 0 && (
+        <ul className="mt-1 text-xs text-white/80">
+          {p.attachments.map((a) => (
+            <li key={a.id}>📎 {a.name}</li>
+          ))}
+        </ul>
+      )}
     </Bubble>
   );
 });

@@ -15,6 +15,7 @@ import { MessageList } from './MessageList';
 import { NotMember } from './NotMember';
 import type { MessageActions } from './MessageRow';
 import { PresenceDot, usePresenceWord } from './PresenceDot';
+import { RoomSettings } from './RoomSettings';
 import { TypingIndicator } from './TypingIndicator';
 import { useEscape } from './use-escape';
 
@@ -56,6 +57,8 @@ function OpenRoom({ room }: { room: RoomSummary }) {
   const live = useLive();
   const [mode, setMode] = useState<ComposerMode>();
   const [showMembers, setShowMembers] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const canEdit = room.type !== 'direct' && (room.role === 'owner' || room.role === 'admin');
   const focusSeq = useSyncExternalStore(subscribeRoute, currentFocusSeq);
   useEscape(() => setMode(undefined), mode !== undefined);
   const members = useQuery(membersQuery(live.api, room.id));
@@ -93,7 +96,17 @@ function OpenRoom({ room }: { room: RoomSummary }) {
               {room.type === 'private' && <span className="rounded bg-slate-100 px-1 text-[10px] font-normal uppercase text-slate-500">private</span>}
             </h2>
             {direct && other && <PresenceWord userId={other.userId} online={other.online} />}
+            {!direct && room.topic && (
+              <p className="truncate text-xs text-slate-500" title={room.topic} aria-label="Topic">
+                {room.topic}
+              </p>
+            )}
           </div>
+          {canEdit && (
+            <button onClick={() => setEditing((e) => !e)} aria-expanded={editing} className="rounded-md px-2 py-1 text-sm text-slate-600 ring-1 ring-slate-200 hover:bg-slate-50">
+              Edit room
+            </button>
+          )}
           <MuteButton roomId={room.id} />
           <button
             onClick={() => setShowMembers((s) => !s)}
@@ -103,6 +116,7 @@ function OpenRoom({ room }: { room: RoomSummary }) {
             Members{members.data ? ` (${members.data.length})` : ''}
           </button>
         </RoomHeader>
+        {editing && <RoomSettings key={`settings-${room.id}`} room={room} onClose={() => setEditing(false)} />}
         {focusSeq !== undefined ? <MessageContext key={focusSeq} roomId={room.id} seq={focusSeq} group={!direct} actions={actions} /> : <MessageList roomId={room.id} group={!direct} actions={actions} />}
         <TypingIndicator roomId={room.id} />
         <Composer key={room.id} roomId={room.id} mode={mode} setMode={setMode} lastOwn={lastOwn} timedOutUntil={members.data?.find((m) => m.userId === live.userId)?.timedOutUntil} />

@@ -3,6 +3,7 @@ import { asReadonly, sql } from '@chat/db';
 import type { Message, ReactionSummary, SyncRoomResult } from '@chat/protocol';
 import { SingleFlight } from '../../infra/single-flight';
 import { toMessage, type MessageRow } from '../../views/message-view';
+import { attachmentsOf } from './message-attachments';
 import { MembershipRefusal } from './membership-refusal';
 
 type Reader = ReadonlyKysely<DB>;
@@ -46,12 +47,11 @@ export async function reactionsOf(db: Reader, messageIds: readonly string[]): Pr
   return out;
 }
 
-export async function withReactions(db: Reader, rows: MessageRow[]): Promise<Message[]> {
-  const reactions = await reactionsOf(
-    db,
-    rows.filter((r) => !r.deleted_at).map((r) => r.id),
-  );
-  return rows.map((r) => toMessage(r, reactions.get(r.id)));
+/** Wire messages with their reactions and files (two queries for the whole list; none for tombstones). */
+export async function toMessages(db: Reader, rows: MessageRow[]): Promise<Message[]> {
+  const live = rows.filter((r) => !r.deleted_at);
+  const [reactions, files] = await Promise.all([reactionsOf(db, live.map((r) => r.id)), attachmentsOf(db, live)]);
+  return rows.map((r) => toMessage(r, reactions.get(r.id), files.get(r.id)));
 }
 
 export async function messageById(db: Reader, id: string): Promise<MessageRow | undefined> {
@@ -89,7 +89,7 @@ async function readHistoryPage(db: Reader, roomId: string, q: HistoryQuery): Pro
   const hasMore = rows.length > q.limit;
   const page = rows.slice(0, q.limit);
   if (!ascending) page.reverse();
-  return { messages: await withReactions(db, page), hasMore };
+  return { messages: await toMessages(db, page), hasMore };
 }
 
 type SyncCursor = { roomId: string; afterSeq: number };
@@ -168,15 +168,13 @@ export async function syncRooms(
     }
     const pages = await syncPages(db, chunk, limit);
     const rows = [...pages.values()].flatMap((p) => p.rows);
-    const reactions = await reactionsOf(
-      asReadonly(db),
-      rows.filter((r) => !r.deleted_at).map((r) => r.id),
-    );
+    const live = rows.filter((r) => !r.deleted_at);
+    const [reactions, files] = await Promise.all([reactionsOf(asReadonly(db), live.map((r) => r.id)), attachmentsOf(asReadonly(db), live)]);
     for (const { roomId } of chunk) {
       const page = pages.get(roomId)!;
       const messages: Message[] = [];
       for (const row of page.rows) {
-        const message = toMessage(row, reactions.get(row.id));
+        const message = toMessage(row, reactions.get(row.id), files.get(row.id));
         const size = estimatedBytes(message);
         if (bytes + size > maxBytes && bytes > 0) break;
         bytes += size;
@@ -192,7 +190,9 @@ export async function syncRooms(
 function estimatedBytes(m: Message): number {
   let reactions = 0;
   for (const r of m.reactions ?? []) reactions += 32 + 3 * r.emoji.length + r.userIds.reduce((n, id) => n + id.length + 3, 0);
-  return 256 + 3 * (m.content.length + m.senderName.length) + m.id.length + m.roomId.length + m.senderId.length + reactions;
+  let files = 0;
+  for (const f of m.attachments ?? []) files += 128 + 3 * f.name.length;
+  return 256 + 3 * (m.content.length + m.senderName.length) + m.id.length + m.roomId.length + m.senderId.length + reactions + files;
 }
 
 async function readSyncPages(db: Kysely<DB>, cursors: readonly SyncCursor[], limit: number): Promise<SyncPage[]> {
@@ -276,6 +276,6 @@ export async function searchMessages(
     .where('messages.deleted_at', 'is', null);
   if (roomId !== undefined) query = query.where('messages.room_id', '=', roomId);
   const rows = await query.orderBy('messages.created_at', 'desc').limit(50).execute();
-  const messages = await withReactions(db, rows);
+  const messages = await toMessages(db, rows);
   return rows.map((r, i) => ({ message: messages[i]!, highlight: r.highlight }));
 }

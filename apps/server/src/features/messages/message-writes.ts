@@ -1,7 +1,7 @@
 import { asReadonly, sql, type DB, type Kysely } from '@chat/db';
 import { ChatError, LIMITS, type Message, type ReactionSummary } from '@chat/protocol';
 import type { MessageRow } from '../../views/message-view';
-import { reactionsOf, withReactions } from './message-reads';
+import { reactionsOf, toMessages } from './message-reads';
 
 /**
  * Changes to stored messages other than sending (group-commit.ts): edits, tombstones and reactions, on the
@@ -18,7 +18,7 @@ export async function editMessage(db: Kysely<DB>, row: MessageRow, content: stri
     .returning(['content', 'edited_at'])
     .executeTakeFirst();
   if (!updated) throw new ChatError('CONFLICT', 'message was deleted');
-  const [message] = await withReactions(asReadonly(db), [{ ...row, content: updated.content, edited_at: updated.edited_at }]);
+  const [message] = await toMessages(asReadonly(db), [{ ...row, content: updated.content, edited_at: updated.edited_at }]);
   return message!;
 }
 

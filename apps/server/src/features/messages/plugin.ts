@@ -10,6 +10,7 @@ import { ReceiptCoalescer } from './receipt-coalescer';
 import { ReceiptFanout } from './receipt-fanout';
 import { GroupCommitWriter } from './group-commit';
 import { MembershipRefusal } from './membership-refusal';
+import { claimAttachments } from './message-attachments';
 import { historyPage, roomLastSeq, searchMessages, syncRooms } from './message-reads';
 import { deleteMessage, editMessage, setReaction } from './message-writes';
 import { RecentBroadcasts } from './recent-broadcasts';
@@ -73,6 +74,11 @@ async function messages(app: FastifyInstance): Promise<void> {
     // Over budget every send is refused, a retry of a stored id too: looking it up would give a flood a
     // database read per event. Within budget a retry is answered from the store and its point refunded.
     if (!budget.allowed) throw new ChatError('RATE_LIMITED', 'sending too fast', { retryAfterMs: budget.retryAfterMs });
+    // Files are checked and claimed before the message is queued (uploaded by this sender, to this room,
+    // for this id); the batch statement stays the same for messages with and without them.
+    const attachments = payload.attachments
+      ? await claimAttachments(db.primary, { id: payload.id, roomId: payload.roomId, senderId: userId, fileIds: payload.attachments })
+      : undefined;
     const { row, created, timing } = await writer
       .submit({
         id: payload.id,
@@ -90,7 +96,7 @@ async function messages(app: FastifyInstance): Promise<void> {
       });
     clock.record('queue_wait', timing.queueSeconds);
     clock.record('commit', timing.commitSeconds);
-    const message = toMessage(row);
+    const message = toMessage(row, undefined, attachments);
     if (created) {
       seqs.observe(row.room_id, row.seq);
       metrics.messagesPersisted.inc();

@@ -10,13 +10,15 @@ export type AuditAction =
   | 'member.unban'
   | 'member.timeout'
   | 'join_request.approve'
-  | 'join_request.reject';
+  | 'join_request.reject'
+  | 'room.update';
 
 export interface AuditRecord {
   roomId: string;
   actorId: string;
   action: AuditAction;
-  targetUserId: string;
+  /** The member acted on; none for a change to the room itself. */
+  targetUserId?: string;
   details?: Record<string, unknown>;
 }
 
@@ -28,7 +30,7 @@ export async function recordAudit(trx: Transaction<DB>, record: AuditRecord): Pr
       room_id: record.roomId,
       actor_id: record.actorId,
       action: record.action,
-      target_user_id: record.targetUserId,
+      target_user_id: record.targetUserId ?? null,
       details: JSON.stringify(record.details ?? {}),
     })
     .execute();

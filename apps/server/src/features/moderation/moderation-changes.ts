@@ -3,7 +3,8 @@ import { ChatError, type Role, type Room } from '@chat/protocol';
 import type { Membership } from '../../membership/membership';
 import { recordAudit } from './audit-log';
 import { assertOutranks } from './authority';
-import { putTimeout, userExists } from './moderation-queries';
+import { toRoom } from '../../views/room-view';
+import { putTimeout, roomForUpdate, updateRoomRow, userExists } from './moderation-queries';
 
 /**
  * What a moderator changes, each in one transaction holding the target's membership lock, with its audit
@@ -12,6 +13,29 @@ import { putTimeout, userExists } from './moderation-queries';
  */
 export class ModerationChanges {
   constructor(private readonly membership: Membership) {}
+
+  /**
+   * A new name and/or topic (an empty topic clears it), with its audit entry (old and new values). Direct
+   * rooms are named after their pair and have no topic: VALIDATION.
+   */
+  updateRoom(actorId: string, roomId: string, change: { name?: string | undefined; topic?: string | undefined }): Promise<Room> {
+    return this.membership.change(roomId, actorId, async (trx) => {
+      const before = await roomForUpdate(trx, roomId);
+      if (!before) throw new ChatError('NOT_FOUND', 'no such room');
+      if (before.type === 'direct') throw new ChatError('VALIDATION', 'a direct room has no name or topic of its own', { details: { field: 'name' } });
+      const set: { name?: string; topic?: string | null } = {};
+      if (change.name !== undefined && change.name !== before.name) set.name = change.name;
+      const topic = change.topic === undefined ? undefined : change.topic.trim() === '' ? null : change.topic;
+      if (topic !== undefined && topic !== before.topic) set.topic = topic;
+      if (Object.keys(set).length === 0) return toRoom(before);
+      const after = await updateRoomRow(trx, roomId, set);
+      const details: Record<string, unknown> = {};
+      if (set.name !== undefined) Object.assign(details, { fromName: before.name, toName: set.name });
+      if (set.topic !== undefined) Object.assign(details, { fromTopic: before.topic, toTopic: set.topic });
+      await recordAudit(trx, { roomId, actorId, action: 'room.update', details });
+      return toRoom(after);
+    });
+  }
 
   /** Returns the room when the user was admitted; undefined when they already were a member. */
   invite(actorId: string, roomId: string, userId: string): Promise<Room | undefined> {

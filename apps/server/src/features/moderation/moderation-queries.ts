@@ -1,6 +1,7 @@
 import type { DB, Kysely, ReadonlyKysely, Transaction } from '@chat/db';
 import type { Ban, PendingJoinRequest } from '@chat/protocol';
 import type { RoomTimeouts } from './timeout-cache';
+import type { RoomRow } from '../../views/room-view';
 
 /** Moderation's own SQL: timeouts, and the reads its routes answer. Membership rows are membership/'s. */
 
@@ -67,4 +68,15 @@ export async function putTimeout(
     .values({ room_id: t.roomId, user_id: t.userId, until: t.until, reason, created_by: t.by })
     .onConflict((oc) => oc.columns(['room_id', 'user_id']).doUpdateSet({ until: t.until, reason, created_by: t.by, created_at: new Date() }))
     .execute();
+}
+
+const ROOM_ROW = ['id', 'name', 'type', 'topic', 'created_at'] as const;
+
+/** The room row, locked for the rest of the transaction (a rename waits for a send batch holding it, and vice versa). */
+export async function roomForUpdate(trx: Transaction<DB>, roomId: string): Promise<RoomRow | undefined> {
+  return trx.selectFrom('rooms').select(ROOM_ROW).where('id', '=', roomId).forUpdate().executeTakeFirst();
+}
+
+export async function updateRoomRow(trx: Transaction<DB>, roomId: string, set: { name?: string; topic?: string | null }): Promise<RoomRow> {
+  return trx.updateTable('rooms').set(set).where('id', '=', roomId).returning(ROOM_ROW).executeTakeFirstOrThrow();
 }

@@ -1,5 +1,5 @@
 import { asReadonly } from '@chat/db';
-import { ChatError, HTTP_ROUTES, type Room } from '@chat/protocol';
+import { ChatError, HTTP_ROUTES, roomChannel, type Room } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { route } from '../../http/route';
@@ -52,6 +52,14 @@ async function moderation(app: FastifyInstance): Promise<void> {
 
   // Invite, approve and role changes answer 200 {member} (the caller usually shows the member row);
   // removals and restrictions answer 204.
+  // Every member sees the new name or topic at once; the room list and headers update from `room:updated`.
+  route(app, HTTP_ROUTES.updateRoom, async ({ params: { roomId }, body }, { user }) => {
+    await requireModerator(membership, user.userId, roomId);
+    const room = await changes.updateRoom(user.userId, roomId, body);
+    app.io.to(roomChannel(roomId)).emit('room:updated', { room });
+    return { room };
+  });
+
   route(app, HTTP_ROUTES.invite, async ({ params: { roomId }, body: { userId } }, { user }) => {
     await requireModerator(membership, user.userId, roomId);
     return memberNow(roomId, userId, await changes.invite(user.userId, roomId, userId));

@@ -8,7 +8,7 @@ import { toRoom } from '../../views/room-view';
 
 type Reader = ReadonlyKysely<DB> | Kysely<DB>;
 
-const ROOM_COLUMNS = ['id', 'name', 'type', 'created_at'] as const;
+const ROOM_COLUMNS = ['id', 'name', 'type', 'topic', 'created_at'] as const;
 
 export async function insertRoom(trx: Transaction<DB>, room: { id: string; name: string; type: 'public' | 'private'; createdBy: string }): Promise<Room> {
   const row = await trx
@@ -79,6 +79,7 @@ export async function listRoomSummaries(db: Reader, userId: string): Promise<Roo
       'r.id',
       'r.name',
       'r.type',
+      'r.topic',
       'r.created_at',
       'r.last_seq',
       'm.role',
