@@ -68,6 +68,7 @@ const OPERATOR_ENV = {
   REPLICATION_PASSWORD: 'repl-secret',
   GRAFANA_ADMIN_PASSWORD: 'grafana-secret',
   OPS_TOKEN: 'o'.repeat(40),
+  MINIO_PASSWORD: 'minio-secret',
 };
 
 const composeText = read('docker-compose.yml');
@@ -83,7 +84,7 @@ const dependsOn = (s: ComposeService) => (Array.isArray(s.depends_on) ? {} : (s.
 describe('docker-compose.yml', () => {
   it('has every service of the topology', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['alertmanager', 'backend', 'grafana', 'migrate', 'nginx', 'postgres', 'postgres-replica', 'prometheus', 'redis'].sort(),
+      ['alertmanager', 'backend', 'grafana', 'migrate', 'minio', 'nginx', 'postgres', 'postgres-replica', 'prometheus', 'redis'].sort(),
     );
   });
 
@@ -141,6 +142,9 @@ describe('docker-compose.yml', () => {
     expect(config.migrateOnStart).toBe(false);
     expect(config.redisUrl).toBe('redis://chat:redis-secret@redis:6379');
     expect(config.jwtSecret).toBe(OPERATOR_ENV.JWT_SECRET);
+    // Files go to the MinIO of the stack, which every node shares.
+    expect(config.fileStore).toEqual({ kind: 's3', endpoint: 'http://minio:9000', region: 'us-east-1', bucket: 'chat-files', accessKeyId: 'chat', secretAccessKey: 'minio-secret' });
+    expect(service('minio').environment).toMatchObject({ MINIO_ROOT_USER: 'chat', MINIO_ROOT_PASSWORD: 'minio-secret' });
 
     // The nodes trust forwarded headers from NGINX's fixed address only, and that address is in the subnet.
     const nginxNetworks = service('nginx').networks as Record<string, { ipv4_address?: string }>;
@@ -164,6 +168,7 @@ describe('docker-compose.yml', () => {
       migrate: { condition: 'service_completed_successfully' },
       'postgres-replica': { condition: 'service_healthy' },
       redis: { condition: 'service_healthy' },
+      minio: { condition: 'service_healthy' },
     });
     expect(dependsOn(service('migrate'))).toEqual({ postgres: { condition: 'service_healthy' } });
     expect(dependsOn(service('postgres-replica'))).toEqual({ postgres: { condition: 'service_healthy' } });
@@ -183,13 +188,13 @@ describe('docker-compose.yml', () => {
       return (Array.isArray(n) ? n : Object.keys(n)).sort();
     };
     expect(compose.networks!.data!.internal).toBe(true);
-    for (const name of ['postgres', 'postgres-replica', 'redis']) expect([name, networksOf(name)]).toEqual([name, ['data']]);
+    for (const name of ['postgres', 'postgres-replica', 'redis', 'minio']) expect([name, networksOf(name)]).toEqual([name, ['data']]);
     expect(networksOf('backend')).toEqual(['chat', 'data', 'monitoring']);
     expect(networksOf('migrate')).toEqual(['data']);
     for (const name of ['nginx', 'prometheus', 'grafana']) expect([name, networksOf(name).includes('data')]).toEqual([name, false]);
     expect(networksOf('nginx')).toEqual(['chat']);
     // Nothing on the data network publishes a port.
-    for (const name of ['postgres', 'postgres-replica', 'redis', 'migrate']) expect([name, service(name).ports ?? []]).toEqual([name, []]);
+    for (const name of ['postgres', 'postgres-replica', 'redis', 'minio', 'migrate']) expect([name, service(name).ports ?? []]).toEqual([name, []]);
   });
 
   it('runs migrations as the schema owner before the backends, which connect as the app role', () => {

@@ -3,9 +3,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { LIMITS, type Ack, type Attachment, type HttpErrorBody, type Message } from '@chat/protocol';
-import { waitUntil } from '@chat/testkit';
+import { startS3Server, waitUntil, type S3Server } from '@chat/testkit';
 import { createRoom, http, joinRoom, nextEvent, registerUser, type RawSocket, type TestUser } from './support/harness';
-import { describeOnEachBackend } from './support/node-fixture';
+import { describeOnEachBackend, useNode } from './support/node-fixture';
 
 /** The smallest valid PNG (1×1, transparent) and bytes that only claim to be one. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
@@ -186,5 +186,51 @@ describeOnEachBackend('files', {}, (node) => {
     expect((await upload(hal, pub, randomUUID(), PNG)).status).toBe(403);
     await joinRoom(node, hal, pub);
     expect((await upload(hal, pub, randomUUID(), PNG)).status).toBe(201);
+  });
+});
+
+describe('files on an S3-compatible store (s3rver, its own process)', () => {
+  let s3: S3Server;
+  beforeAll(async () => {
+    s3 = await startS3Server();
+  }, 60_000);
+  afterAll(async () => {
+    await s3?.stop();
+  });
+  const node = useNode('postgres', {
+    adjust: (config) => ({
+      ...config,
+      fileStore: { kind: 's3', endpoint: s3.endpoint, region: s3.region, bucket: 'chat-files', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    }),
+  });
+
+  test('the node creates its bucket, takes an upload into it, serves it to a member and refuses a lying one', async () => {
+    const [alice, bob] = await Promise.all([registerUser(node, 'sa'), registerUser(node, 'sb')]);
+    const roomId = await createRoom(node, alice, 'public', 'on s3');
+    await joinRoom(node, bob, roomId);
+    const messageId = randomUUID();
+    const up = await fetch(`${node.url}/api/rooms/${roomId}/files?messageId=${messageId}&name=dot.png`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': 'image/png' },
+      body: PNG,
+    });
+    expect(up.status).toBe(201);
+    const { file } = (await up.json()) as { file: Attachment };
+    const lying = await fetch(`${node.url}/api/rooms/${roomId}/files?messageId=${messageId}&name=fake.png`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': 'image/png' },
+      body: NOT_PNG,
+    });
+    expect(lying.status).toBe(400);
+    const { socket } = await node.connect(alice.accessToken);
+    const ack = (await socket.timeout(10_000).emitWithAck('message:send', { id: messageId, roomId, content: 'on s3', attachments: [file.id] })) as Ack<{ message: Message }>;
+    expect(ack.ok && ack.message.attachments).toEqual([file]);
+    const link = await http<{ url: string }>(node.url, 'GET', `/api/files/${file.id}/link`, { token: bob.accessToken });
+    const content = await fetch(node.url + link.body.url);
+    expect([content.status, content.headers.get('content-type')]).toEqual([200, 'image/png']);
+    expect(Buffer.from(await content.arrayBuffer()).equals(PNG)).toBe(true);
+    const ready = await http<{ checks?: unknown }>(node.url, 'GET', '/readyz');
+    expect(ready.status).toBe(200);
+    socket.close();
   });
 });

@@ -13,6 +13,8 @@ export type { ReplicaPair } from './replication';
 export { createTestDatabase } from './test-database';
 export type { TestDatabase, PostgresUrls } from './test-database';
 export { startRedis } from './redis';
+export { startS3Server } from './s3';
+export type { S3Server } from './s3';
 export type { RedisServer } from './redis';
 export { testServices, TEST_ENV } from './test-services';
 export type { TestServices } from './test-services';

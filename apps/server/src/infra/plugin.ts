@@ -72,7 +72,7 @@ async function infrastructure(app: FastifyInstance, { config, database, socketOp
     pools: () => poolStates(db),
     redis: () => redisConnections(),
   });
-  const files = await openFileStore(config.fileStore).catch(async (err: unknown) => {
+  const files = await openFileStore(config.fileStore, app.log).catch(async (err: unknown) => {
     if (ownsDatabase) await db.close();
     throw err;
   });

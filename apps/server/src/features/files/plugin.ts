@@ -4,6 +4,7 @@ import { asReadonly } from '@chat/db';
 import { ChatError, FileContentTypeSchema, HTTP_ROUTES, LIMITS, type Attachment, type FileContentType } from '@chat/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { route } from '../../http/route';
+import { DiskFileStore } from '../../infra/files/disk-file-store';
 import { FileSizeMismatchError } from '../../infra/files/file-store';
 import { ContentCheck } from './content-check';
 import { FileLinks } from './file-links';
@@ -112,6 +113,8 @@ export async function filesFeature(app: FastifyInstance): Promise<void> {
     void abandonedUploads(db.primary, ABANDONED_AFTER_MS, 100)
       .then(async (rows) => {
         for (const row of rows) await forget(row.id, row.storage_key);
+        // A node killed mid-upload also left its temporary file on disk (S3 keeps nothing of a cut upload).
+        if (store instanceof DiskFileStore) await store.sweepTemporary(ABANDONED_AFTER_MS);
       })
       .catch((err: unknown) => app.log.warn({ err }, 'sweeping abandoned uploads failed'));
   }, SWEEP_INTERVAL_MS);

@@ -70,7 +70,7 @@ export class DiskFileStore implements FileStore {
     for (const name of names) {
       const file = path.join(dir, name);
       const info = await stat(file).catch(() => undefined);
-      if (info && Date.now() - info.mtimeMs > olderThanMs) {
+      if (info && Date.now() - info.mtimeMs >= olderThanMs) {
         await rm(file, { force: true });
         removed++;
       }

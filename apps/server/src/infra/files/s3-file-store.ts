@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -21,7 +21,11 @@ export interface S3FileStoreOptions {
   secretAccessKey: string;
   /** Bucket in the path (`http://host/bucket/key`), as MinIO and most self-hosted stores expect; default true. */
   forcePathStyle?: boolean;
+  /** Where the SDK's own warnings go (the node's logger); by default nowhere: failures reach the caller anyway. */
+  logger?: { debug(msg: string): void; info(msg: string): void; warn(msg: string): void; error(msg: string): void };
 }
+
+const SILENT = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
  * Files in any S3-compatible object store (the cluster's store; Compose runs MinIO). One PutObject per
@@ -41,6 +45,7 @@ export class S3FileStore implements FileStore {
       region: opts.region,
       forcePathStyle: opts.forcePathStyle ?? true,
       credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
+      logger: opts.logger ?? SILENT,
       // Uploads are streamed with their exact length; no checksum of the whole body ahead of sending it.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -48,16 +53,24 @@ export class S3FileStore implements FileStore {
   }
 
   async put(key: string, body: Readable, opts: { size: number; contentType: string }): Promise<void> {
-    const counted = body.pipe(new ExactLength(opts.size));
-    body.once('error', (err) => counted.destroy(err));
+    // A body that fails (short, long, or its client gone) aborts the request: S3 then stores nothing, where a
+    // request left waiting for its missing bytes would hang until a timeout.
+    const aborted = new AbortController();
+    const counted = new ExactLength(opts.size);
+    let failure: unknown;
+    pipeline(body, counted, (err) => {
+      if (!err) return;
+      failure = err;
+      aborted.abort(err);
+    });
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: counted, ContentLength: opts.size, ContentType: opts.contentType }));
-      // The request may have succeeded with the body's error raised after its last byte went out.
-      if (counted.errored) throw counted.errored;
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: counted, ContentLength: opts.size, ContentType: opts.contentType }), { abortSignal: aborted.signal });
+      // The request may have completed before the body reported its error (a long body's extra bytes).
+      if (failure !== undefined) throw failure;
     } catch (err) {
-      counted.destroy();
+      // In case the store kept something regardless.
       await this.delete(key).catch(() => undefined);
-      throw counted.errored ?? err;
+      throw failure ?? err;
     }
   }
 
