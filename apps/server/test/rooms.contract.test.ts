@@ -71,6 +71,7 @@ describeOnEachBackend('rooms', { env: { MESSAGES_PER_SECOND: '1000' } }, (node) 
       readSeq: 0,
       deliveredSeq: 0,
       unread: 2,
+      mentions: 0,
       lastMessage: last,
     });
     const alices = (await listRooms(alice)).body.rooms;
@@ -79,6 +80,25 @@ describeOnEachBackend('rooms', { env: { MESSAGES_PER_SECOND: '1000' } }, (node) 
     const empty = alices.find((r) => r.id === quiet)!;
     expect(empty).toMatchObject({ role: 'owner', lastSeq: 0, readSeq: 0, deliveredSeq: 0, unread: 0 });
     expect(empty.lastMessage).toBeUndefined();
+  });
+
+  test('list: unread mentions of the caller are counted apart, and only while unread', async () => {
+    const [carl, dina] = await Promise.all([registerUser(node, 'carl'), registerUser(node, 'dina')]);
+    const roomId = await createRoom(node, carl, 'public', 'mentions');
+    await joinRoom(node, dina, roomId);
+    const c = await connect(carl);
+    const d = await connect(dina);
+    const name = dina.user.username;
+    for (const text of [`@${name} look`, `hi @${name.toUpperCase()}!`, `@${name}x is someone else`, `mail a@${name} is not one`, 'no mention']) okMessage(await send(c, roomId, text));
+    // Her own mention of herself, and one deleted, do not count.
+    okMessage(await send(d, roomId, `@${name} note to self`));
+    const deleted = okMessage(await send(c, roomId, `@${name} oops`));
+    expect(((await c.timeout(10_000).emitWithAck('message:delete', { id: deleted.id })) as Ack<object>).ok).toBe(true);
+    expect((await listRooms(dina)).body.rooms.find((r) => r.id === roomId)).toMatchObject({ unread: 6, mentions: 2 });
+    expect((await listRooms(carl)).body.rooms.find((r) => r.id === roomId)).toMatchObject({ mentions: 0 });
+    // Read up to the end: nothing unread, no mentions.
+    expect(((await d.timeout(10_000).emitWithAck('message:read', { roomId, seq: deleted.seq })) as Ack<object>).ok).toBe(true);
+    expect((await listRooms(dina)).body.rooms.find((r) => r.id === roomId)).toMatchObject({ unread: 0, mentions: 0 });
   });
 
   test('direct: 201 then 200 with the same room from either side; yourself 400; unknown user 404; live sockets get room:joined', async () => {

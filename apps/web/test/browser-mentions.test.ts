@@ -106,6 +106,10 @@ describe('web app: mentions, formatting, notifications', () => {
       await roomButton.getByLabel('1 mention').waitFor();
       await roomButton.getByLabel('1 unread').waitFor();
       expect(await notes()).toEqual([]); // the tab is visible
+      // The server counts it too: a reload keeps it.
+      await a.reload();
+      await roomButton.getByLabel('1 mention').waitFor();
+      await roomButton.getByLabel('1 unread').waitFor();
 
       // Hidden tab: a mention notifies.
       await setHidden(true);

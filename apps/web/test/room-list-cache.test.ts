@@ -1,5 +1,5 @@
 import type { RoomSummary } from '@chat/protocol';
-import { withLocalReads, withRoomUpdate } from '../src/chat/room-list-cache';
+import { mentionCounts, withLocalReads, withRoomUpdate } from '../src/chat/room-list-cache';
 
 const room = (id: string, lastSeq: number, readSeq: number, unread: number): RoomSummary =>
   ({ id, name: id, type: 'public', createdAt: '2026-12-01T00:00:00.000Z', lastSeq, readSeq, unread }) as RoomSummary;
@@ -32,5 +32,11 @@ describe('room list cache', () => {
     expect(renamed[1]).toBe(list[1]);
     const topical = withRoomUpdate(renamed, { id: 'a', name: 'Renamed', type: 'public', topic: 'new topic', createdAt: '2026-12-01T00:00:00.000Z' });
     expect(topical[0]).toMatchObject({ name: 'Renamed', topic: 'new topic', unread: 3 });
+  });
+
+  test('mention counts come from the fetched list, none for a room read here since', () => {
+    const list = [{ ...room('a', 7, 4, 3), mentions: 2 }, { ...room('b', 9, 2, 5), mentions: 0 }, { ...room('c', 5, 5, 0), mentions: 1 }];
+    expect(mentionCounts(list)).toEqual({ a: 2 });
+    expect(mentionCounts(withLocalReads(list, (id) => (id === 'a' ? 7 : 0)))).toEqual({});
   });
 });

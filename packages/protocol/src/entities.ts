@@ -68,6 +68,8 @@ export const RoomSummarySchema = RoomSchema.extend({
   readSeq: SeqSchema,
   deliveredSeq: SeqSchema,
   unread: z.number().int().nonnegative(),
+  /** Of the unread, those that mention the caller (`@username`, anywhere in the text); absent from older servers. */
+  mentions: z.number().int().nonnegative().optional(),
   lastMessage: MessageSchema.optional(),
 });
 export type RoomSummary = z.infer<typeof RoomSummarySchema>;

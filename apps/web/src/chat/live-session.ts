@@ -17,7 +17,7 @@ import { queryKeys } from './queries';
 import { ReadMarker } from './read-marker';
 import { withReceipt, type RoomReceipts } from './receipts-cache';
 import { RecentMessages } from './recent-messages';
-import { withIncomingMessage, withLocalReads, withoutRoom, withRoomRead, withRoomUpdate } from './room-list-cache';
+import { mentionCounts, withIncomingMessage, withLocalReads, withoutRoom, withRoomRead, withRoomUpdate } from './room-list-cache';
 import { openRoom } from './room-route';
 import { sendMutationOptions, type SendDraft } from './send-mutation';
 import { TypingNotifier } from './typing-notifier';
@@ -155,6 +155,8 @@ export class LiveSession {
     if (!rooms) return;
     const next = withLocalReads(rooms, (roomId) => this.reads.readUpTo(roomId));
     if (next !== rooms) this.qc.setQueryData(queryKeys.rooms, next);
+    // The server counts unread mentions too, so the counts survive a reload; live ones are added on top.
+    this.qc.setQueryData(queryKeys.mentions, mentionCounts(next));
     this.markActiveRead();
   }
 

@@ -58,3 +58,10 @@ export function withRoomUpdate(rooms: RoomSummary[], room: Room): RoomSummary[] 
     return room.topic === undefined ? { ...rest, name: room.name } : { ...rest, name: room.name, topic: room.topic };
   });
 }
+
+/** Unread mentions per room from a fetched list; a room with nothing unread (read here since) has none. */
+export function mentionCounts(rooms: readonly RoomSummary[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rooms) if (r.unread > 0 && (r.mentions ?? 0) > 0) out[r.id] = r.mentions!;
+  return out;
+}

@@ -75,6 +75,7 @@ export async function listRoomSummaries(db: Reader, userId: string): Promise<Roo
     .innerJoin('rooms as r', 'r.id', 'm.room_id')
     .leftJoin('messages as lm', (join) => join.onRef('lm.room_id', '=', 'r.id').onRef('lm.seq', '=', 'r.last_seq'))
     .leftJoin('users as lu', 'lu.id', 'lm.sender_id')
+    .innerJoin('users as me', 'me.id', 'm.user_id')
     .select([
       'r.id',
       'r.name',
@@ -97,6 +98,10 @@ export async function listRoomSummaries(db: Reader, userId: string): Promise<Roo
       sql<number>`(select count(*) from messages x where x.room_id = r.id and x.seq > m.read_seq and x.sender_id <> ${userId})`.as(
         'unread',
       ),
+      // The unread that name the caller: `@username` not inside a longer word (usernames are [a-z0-9_], so
+      // the name needs no escaping in the pattern).
+      sql<number>`(select count(*) from messages x where x.room_id = r.id and x.seq > m.read_seq and x.sender_id <> ${userId}
+        and x.deleted_at is null and x.content ~* ('(^|[^[:alnum:]_@])@' || me.username || '([^[:alnum:]_]|$)'))`.as('mentions'),
     ])
     .where('m.user_id', '=', userId)
     .where('m.left_at', 'is', null)
@@ -111,6 +116,7 @@ export async function listRoomSummaries(db: Reader, userId: string): Promise<Roo
       readSeq: r.read_seq,
       deliveredSeq: r.delivered_seq,
       unread: Number(r.unread),
+      mentions: Number(r.mentions),
     };
     if (r.lm_id && r.lm_seq !== null && r.lm_sender_id && r.lm_content !== null && r.lm_created_at) {
       summary.lastMessage = toMessage({
