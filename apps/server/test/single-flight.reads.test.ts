@@ -55,8 +55,8 @@ describe('single-flight reads on PostgreSQL', () => {
     const reader = asReadonly(counted);
     const before = counter.count;
     const pages = await Promise.all(Array.from({ length: 25 }, () => historyPage(reader, rooms.a, { limit: 20 })));
-    // One page query and one reactions query, instead of 25 of each.
-    expect(counter.count - before).toBe(2);
+    // One page query, one reactions query and one files query (run together), instead of 25 of each.
+    expect(counter.count - before).toBe(3);
     expect(pages.every((p) => p === pages[0])).toBe(true);
     expect(pages[0]!.messages.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 41 + i));
     expect(pages[0]!.hasMore).toBe(true);
@@ -72,7 +72,8 @@ describe('single-flight reads on PostgreSQL', () => {
       historyPage(reader, rooms.a, { limit: 5 }),
       historyPage(reader, rooms.b, { limit: 20 }),
     ]);
-    expect(counter.count - before).toBe(10);
+    // Three queries each (page, reactions, files).
+    expect(counter.count - before).toBe(15);
     expect(newest.messages.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 41 + i));
     expect(older.messages.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 21 + i));
     expect(newer.messages.map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 51 + i));
