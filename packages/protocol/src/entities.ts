@@ -5,8 +5,6 @@ export const UserSchema = z.object({
   id: IdSchema,
   username: z.string(),
   displayName: z.string(),
-  /** The profile picture's address (relative to the server; needs no token); absent when there is none. */
-  avatarUrl: z.string().optional(),
   createdAt: TimestampSchema,
 });
 export type User = z.infer<typeof UserSchema>;
@@ -80,7 +78,6 @@ export const MemberSchema = z.object({
   displayName: z.string(),
   role: RoleSchema,
   online: z.boolean(),
-  avatarUrl: z.string().optional(),
   /** Present while the member is timed out in the room: when they may write again. */
   timedOutUntil: TimestampSchema.optional(),
 });

@@ -64,7 +64,6 @@ export {
   AuditLogQuerySchema,
   AuditLogResponseSchema,
   AuthResponseSchema,
-  AvatarParamsSchema,
   BansResponseSchema,
   UpdateProfileBodySchema,
   BanBodySchema,

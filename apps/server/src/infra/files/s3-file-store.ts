@@ -1,4 +1,9 @@
-import { pipeline, Readable } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -29,9 +34,8 @@ const SILENT = { debug: () => undefined, info: () => undefined, warn: () => unde
 
 /**
  * Files in any S3-compatible object store (the cluster's store; Compose runs MinIO). One PutObject per
- * file with its exact length: S3 stores an object only when the whole body arrived, so an upload cut off
- * half-way leaves nothing; the body is also counted on the way (`ExactLength`), and on any failure the key
- * is deleted in case the store kept something regardless.
+ * file, sent only with the whole body in hand (spooled to a temporary file while it is counted), so an
+ * upload cut off half-way, or longer or shorter than it said, never reaches the store.
  */
 export class S3FileStore implements FileStore {
   readonly kind = 's3';
@@ -53,24 +57,18 @@ export class S3FileStore implements FileStore {
   }
 
   async put(key: string, body: Readable, opts: { size: number; contentType: string }): Promise<void> {
-    // A body that fails (short, long, or its client gone) aborts the request: S3 then stores nothing, where a
-    // request left waiting for its missing bytes would hang until a timeout.
-    const aborted = new AbortController();
-    const counted = new ExactLength(opts.size);
-    let failure: unknown;
-    pipeline(body, counted, (err) => {
-      if (!err) return;
-      failure = err;
-      aborted.abort(err);
-    });
+    // The body is spooled to a temporary file first and sent only once exactly `size` bytes arrived: the
+    // store never sees an incomplete request. (An S3 server is not trusted to drop one: s3rver kept the
+    // part of an aborted PUT that had arrived.)
+    const dir = await mkdtemp(path.join(tmpdir(), 'chat-upload-'));
+    const spool = path.join(dir, 'body');
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: counted, ContentLength: opts.size, ContentType: opts.contentType }), { abortSignal: aborted.signal });
-      // The request may have completed before the body reported its error (a long body's extra bytes).
-      if (failure !== undefined) throw failure;
-    } catch (err) {
-      // In case the store kept something regardless.
-      await this.delete(key).catch(() => undefined);
-      throw failure ?? err;
+      await pipeline(body, new ExactLength(opts.size), createWriteStream(spool));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(spool), ContentLength: opts.size, ContentType: opts.contentType }),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }
 
