@@ -176,7 +176,7 @@ function checkHttp(label: string, path: string, res: HttpOutcome): void {
 
 type Field = fc.Arbitrary<unknown>;
 interface Route {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   /** Valid-ish body fields, for near-miss bodies. */
   body?: Record<string, Field>;

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Ack, HttpErrorBody, Member, Message, User } from '@chat/protocol';
+import { LIMITS, type Ack, type HttpErrorBody, type Member, type Message, type User } from '@chat/protocol';
 import { createRoom, http, joinRoom, nextEvent, registerUser, type RawSocket, type TestUser } from './support/harness';
 import { describeOnEachBackend } from './support/node-fixture';
 
 type Res<T> = { status: number; body: T & HttpErrorBody };
+
+/** The smallest valid PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 
 describeOnEachBackend('profile', {}, (node) => {
   const rename = (user: TestUser, body: unknown) =>
@@ -62,5 +65,50 @@ describeOnEachBackend('profile', {}, (node) => {
     expect((await http<{ user: User }>(node.url, 'GET', '/api/me', { token: carol.accessToken })).body.user.displayName).toBe(carol.user.displayName);
     const anonymous = await http<HttpErrorBody>(node.url, 'PATCH', '/api/me', { body: { displayName: 'x' } });
     expect(anonymous.status).toBe(401);
+  });
+
+  test('a profile picture: set, served without a token under an id that changes with it, shown to the rooms, removed; bad pictures change nothing', async () => {
+    const [dora, eve] = await Promise.all([registerUser(node, 'pd'), registerUser(node, 'pe')]);
+    const roomId = await createRoom(node, dora, 'public', 'faces');
+    await joinRoom(node, eve, roomId);
+    const { socket: e } = await node.connect(eve.accessToken);
+    const put = (user: TestUser, body: Buffer, type: string) =>
+      fetch(`${node.url}/api/me/avatar`, { method: 'PUT', headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': type }, body }).then(
+        async (res) => ({ status: res.status, body: (await res.json()) as { user: User } & HttpErrorBody }),
+      );
+
+    const updated = nextEvent(e, 'member:updated', (u) => u.member.userId === dora.user.id);
+    const first = await put(dora, PNG, 'image/png');
+    expect(first.status).toBe(200);
+    const url = first.body.user.avatarUrl!;
+    expect(url).toMatch(/^\/api\/avatars\/[0-9a-f-]{36}$/);
+    expect((await updated).member.avatarUrl).toBe(url);
+    const picture = await fetch(node.url + url);
+    expect([picture.status, picture.headers.get('content-type'), picture.headers.get('x-content-type-options')]).toEqual([200, 'image/png', 'nosniff']);
+    expect(Buffer.from(await picture.arrayBuffer()).equals(PNG)).toBe(true);
+    const members = await http<{ members: Member[] }>(node.url, 'GET', `/api/rooms/${roomId}/members`, { token: eve.accessToken });
+    expect(members.body.members.find((m) => m.userId === dora.user.id)?.avatarUrl).toBe(url);
+
+    // A new picture: a new address; the old one is gone.
+    const second = await put(dora, PNG, 'image/png');
+    expect(second.body.user.avatarUrl).not.toBe(url);
+    expect((await fetch(node.url + url)).status).toBe(404);
+
+    for (const [body, type, status, code] of [
+      [Buffer.from('<svg onload="alert(1)"/>'), 'image/svg+xml', 400, 'VALIDATION'],
+      [Buffer.from('not a png at all'), 'image/png', 400, 'VALIDATION'],
+      [Buffer.concat([PNG, Buffer.alloc(LIMITS.avatarMaxBytes)]), 'image/png', 413, 'PAYLOAD_TOO_LARGE'],
+    ] as const) {
+      const res = await put(dora, body, type);
+      expect([res.status, res.body.error?.code]).toEqual([status, code]);
+    }
+    const me = await http<{ user: User }>(node.url, 'GET', '/api/me', { token: dora.accessToken });
+    expect(me.body.user.avatarUrl).toBe(second.body.user.avatarUrl);
+
+    const removed = await http<{ user: User }>(node.url, 'DELETE', '/api/me/avatar', { token: dora.accessToken });
+    expect(removed.status).toBe(200);
+    expect(removed.body.user.avatarUrl).toBeUndefined();
+    expect((await fetch(node.url + second.body.user.avatarUrl!)).status).toBe(404);
+    e.close();
   });
 });

@@ -12,7 +12,8 @@ import { ensureWebBuild } from './support/web-build';
  * Files in the web app (issue 10, part 5) in Chromium against a real node on its disk store: an image is
  * attached, uploaded with progress, sent, previewed by both members and opened full size; a non-member
  * gets no link and an altered link no bytes; files the server would refuse are refused before uploading;
- * an upload cut off by the network is retried; a slow upload is cancelled and leaves nothing on disk.
+ * an upload cut off by the network is retried; a slow upload is cancelled and leaves nothing on disk; a
+ * profile picture set in the Account panel shows beside the name on another member's screen at once.
  */
 
 const suffix = Math.random().toString(36).slice(2, 7);
@@ -150,5 +151,41 @@ describe('web app: files', () => {
     await waitUntil(async () => JSON.stringify(filesOnDisk(node)) === JSON.stringify(withRetried), { description: 'nothing left of the cancelled upload' });
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  test('a picture chosen in the Account panel shows at once beside the name on the other member\'s screen, and can be removed', async () => {
+    const alice = await newUserPage(browser);
+    const bob = await newUserPage(browser);
+    const a = alice.page;
+    const b = bob.page;
+    await signUp(a, node.url, `palice_${suffix}`, 'Pia');
+    await signUp(b, node.url, `pbob_${suffix}`, 'Per');
+    const room = `Faces ${suffix}`;
+    await createRoom(a, room);
+    await joinRoom(b, room);
+    await composer(a).fill('say cheese');
+    await composer(a).press('Enter');
+    // The picture sits beside the bubble, in the message's row.
+    const onMessage = bubble(b, 'say cheese').locator('xpath=..').locator('img[data-avatar]');
+    expect(await onMessage.count()).toBe(0);
+
+    await a.getByRole('button', { name: 'Account' }).click();
+    await a.getByLabel('Choose a picture').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG });
+    await a.getByRole('group', { name: 'Picture' }).locator('img[data-avatar]').waitFor();
+
+    // Bob's screen: on Alice's message and in the member list, without a reload.
+    await onMessage.waitFor();
+    await waitUntil(async () => (await onMessage.evaluate((el) => (el as HTMLImageElement).naturalWidth)) === 2, { description: 'the picture decoded' });
+    await b.getByRole('button', { name: /^Members/ }).click();
+    const row = b.getByRole('complementary', { name: 'Members' }).getByRole('listitem').filter({ hasText: 'Pia' });
+    await row.locator('img[data-avatar]').waitFor();
+
+    await a.getByRole('button', { name: 'Remove picture' }).click();
+    await row.locator('img[data-avatar]').waitFor({ state: 'detached' });
+    await onMessage.waitFor({ state: 'detached' });
+    expect(alice.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
   });
 });

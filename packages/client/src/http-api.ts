@@ -152,6 +152,13 @@ export class HttpApi {
   fileLink(fileId: string): Promise<FileLinkResponse> {
     return this.request(HTTP_ROUTES.fileLink, { params: { fileId } });
   }
+  /** A new profile picture (PNG, JPEG, GIF or WebP, LIMITS.avatarMaxBytes); the answer carries its `avatarUrl`. */
+  setAvatar(picture: { type: string; data: Blob | Uint8Array }): Promise<MeResponse> {
+    return this.request(HTTP_ROUTES.setAvatar, { raw: picture });
+  }
+  removeAvatar(): Promise<MeResponse> {
+    return this.request(HTTP_ROUTES.removeAvatar);
+  }
   /** A new name and/or topic (owner or admin); members get `room:updated`. */
   updateRoom(roomId: string, change: UpdateRoomBody): Promise<RoomResponse> {
     return this.request(HTTP_ROUTES.updateRoom, { params: { roomId }, body: change });

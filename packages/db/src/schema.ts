@@ -27,6 +27,9 @@ export interface UsersTable {
   is_admin: Generated<boolean>;
   /** Set while the account is disabled: no sign-in, sessions revoked (migration 0009). */
   disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The profile picture: its bytes are `avatars/<avatar_id>` in the file store (migration 0012). */
+  avatar_id: string | null;
+  avatar_type: string | null;
 }
 
 /** A refresh-token family. */

@@ -5,6 +5,8 @@ export const UserSchema = z.object({
   id: IdSchema,
   username: z.string(),
   displayName: z.string(),
+  /** The profile picture's address (relative to the server; needs no token); absent when there is none. */
+  avatarUrl: z.string().optional(),
   createdAt: TimestampSchema,
 });
 export type User = z.infer<typeof UserSchema>;
@@ -78,6 +80,7 @@ export const MemberSchema = z.object({
   displayName: z.string(),
   role: RoleSchema,
   online: z.boolean(),
+  avatarUrl: z.string().optional(),
   /** Present while the member is timed out in the room: when they may write again. */
   timedOutUntil: TimestampSchema.optional(),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as http from './http';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface HttpRoute {
   method: HttpMethod;
@@ -38,6 +38,11 @@ export const HTTP_ROUTES = {
   changePassword: { method: 'POST', path: '/api/auth/password', auth: true, body: http.ChangePasswordBodySchema, success: [204], budget: 'auth' },
   me: { method: 'GET', path: '/api/me', auth: true, response: http.MeResponseSchema, success: [200], budget: 'read' },
   updateProfile: { method: 'PATCH', path: '/api/me', auth: true, body: http.UpdateProfileBodySchema, response: http.MeResponseSchema, success: [200], budget: 'rooms' },
+  // The body is the picture's bytes (image/png, jpeg, gif or webp; LIMITS.avatarMaxBytes); members of the user's rooms get member:updated.
+  setAvatar: { method: 'PUT', path: '/api/me/avatar', auth: true, response: http.MeResponseSchema, success: [200], budget: 'rooms' },
+  removeAvatar: { method: 'DELETE', path: '/api/me/avatar', auth: true, response: http.MeResponseSchema, success: [200], budget: 'rooms' },
+  // A user's `avatarUrl`: no token (an `<img src>`), the id is unguessable and changes with every new picture.
+  avatar: { method: 'GET', path: '/api/avatars/:avatarId', auth: false, params: http.AvatarParamsSchema, success: [200], budget: 'history' },
   searchUsers: { method: 'GET', path: '/api/users', auth: true, query: http.UserSearchQuerySchema, response: http.UserSearchResponseSchema, success: [200], budget: 'search' },
 
   // Rooms.

@@ -74,6 +74,8 @@ export const FileNameSchema = z
   .transform((s) => normaliseDisplayName(s.replace(/[\\/\p{Cc}]/gu, '_')).slice(0, LIMITS.fileNameMax))
   .pipe(z.string().min(1, 'file name must not be blank'));
 
+export const AvatarParamsSchema = z.object({ avatarId: MessageIdSchema });
+
 export const UploadFileQuerySchema = z.object({
   /** The id of the message the file will be sent with (the client's id for it, reused on every retry). */
   messageId: MessageIdSchema,

@@ -64,6 +64,7 @@ export {
   AuditLogQuerySchema,
   AuditLogResponseSchema,
   AuthResponseSchema,
+  AvatarParamsSchema,
   BansResponseSchema,
   UpdateProfileBodySchema,
   BanBodySchema,

@@ -9,6 +9,8 @@ export const LIMITS = {
   /** An uploaded file over this answers 413 before a byte of it is stored (PROTOCOL.md "Files"). */
   fileMaxBytes: 10 * 1024 * 1024,
   fileNameMax: 200,
+  /** A profile picture (PNG, JPEG, GIF or WebP) over this answers 413. */
+  avatarMaxBytes: 1024 * 1024,
   /** Files one message may carry. */
   attachmentsPerMessage: 4,
   /** How long a file link (GET /api/files/:fileId/link) may be used. */

@@ -13,6 +13,7 @@ import { JoinRequests } from './JoinRequests';
 import { useLastSeen, useNow } from './live-hooks';
 import { useLive } from './live-session-context';
 import { MemberActions } from './MemberActions';
+import { UserPicture } from './UserPicture';
 import { PresenceDot } from './PresenceDot';
 import { useEscape } from './use-escape';
 import { ErrorAlert } from './ErrorAlert';
@@ -57,6 +58,7 @@ export function MemberList({ room, onClose }: { room: RoomSummary; onClose: () =
             <li key={m.userId} className="text-sm">
               <div className="flex items-center gap-2 px-4 py-1.5">
                 <PresenceDot online={m.online} />
+                <UserPicture name={m.displayName} avatarUrl={m.avatarUrl} />
                 <span className="min-w-0 flex-1 truncate">
                   {m.displayName}
                   {m.userId === live.userId && <span className="text-slate-400"> (you)</span>}

@@ -7,6 +7,7 @@ import type { PendingMessage } from '../chat/pending-cache';
 import { QUICK_REACTIONS } from '../chat/reactions';
 import { Attachments } from './Attachments';
 import { MessageText } from './MessageText';
+import { UserPicture, useMemberAvatar } from './UserPicture';
 import { useEscape } from './use-escape';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -134,7 +135,7 @@ export const StoredMessageRow = memo(function StoredMessageRow({ message: m, own
     <Bubble
       own={own}
       name={continued ? undefined : own ? 'You' : m.senderName}
-      avatar={own || !group ? undefined : { name: m.senderName, show: !continued }}
+      avatar={own || !group ? undefined : { name: m.senderName, show: !continued, roomId: m.roomId, userId: m.senderId }}
       meta={meta}
       label={`${own ? 'You' : m.senderName}${mentionsMe ? ' (mentions you)' : ''}: ${m.deleted ? 'message deleted' : m.content}`}
       mentionsMe={mentionsMe}
@@ -263,12 +264,13 @@ function ActionButton(props: { onClick: () => void; children: ReactNode; danger?
   );
 }
 
-function Avatar({ name, show }: { name: string; show: boolean }) {
+function Avatar({ name, show, roomId, userId }: { name: string; show: boolean; roomId: string; userId: string }) {
+  const avatarUrl = useMemberAvatar(roomId, userId);
   // Continued messages keep the column, so bubbles of one sender line up under the first one's avatar.
   if (!show) return <span aria-hidden className="mr-2 w-7 shrink-0" />;
   return (
-    <span aria-hidden data-avatar className="mr-2 mt-0.5 flex h-7 w-7 shrink-0 items-center justify-center self-start rounded-full bg-slate-300 text-xs font-semibold uppercase text-slate-700">
-      {[...name][0] ?? '?'}
+    <span className="mr-2 mt-0.5 self-start">
+      <UserPicture name={name} avatarUrl={avatarUrl} />
     </span>
   );
 }
@@ -276,7 +278,7 @@ function Avatar({ name, show }: { name: string; show: boolean }) {
 function Bubble(props: {
   own: boolean;
   name: string | undefined;
-  avatar?: { name: string; show: boolean } | undefined;
+  avatar?: { name: string; show: boolean; roomId: string; userId: string } | undefined;
   meta: ReactNode;
   dim?: boolean;
   failed?: boolean;

@@ -52,7 +52,7 @@ export class Accounts {
   async login(username: string, password: string): Promise<AuthResponse | undefined> {
     const row = await this.db.primary
       .selectFrom('users')
-      .select(['id', 'username', 'display_name', 'created_at', 'password_hash', 'disabled_at'])
+      .select(['id', 'username', 'display_name', 'created_at', 'avatar_id', 'password_hash', 'disabled_at'])
       .where('username', '=', username)
       .executeTakeFirst();
     if (!row) {

@@ -2,7 +2,7 @@ import type { DB, Kysely, ReadonlyKysely } from '@chat/db';
 import { LIMITS, type User } from '@chat/protocol';
 import { toUser } from '../../views/user-view';
 
-const USER_COLUMNS = ['id', 'username', 'display_name', 'created_at'] as const;
+const USER_COLUMNS = ['id', 'username', 'display_name', 'created_at', 'avatar_id'] as const;
 
 export async function userById(db: Kysely<DB>, userId: string): Promise<User | undefined> {
   const row = await db.selectFrom('users').select(USER_COLUMNS).where('id', '=', userId).executeTakeFirst();

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { route } from '../../http/route';
 import { DiskFileStore } from '../../infra/files/disk-file-store';
 import { FileSizeMismatchError } from '../../infra/files/file-store';
-import { ContentCheck } from './content-check';
+import { ContentCheck } from '../../infra/files/content-check';
 import { FileLinks } from './file-links';
 import { abandonedUploads, filesForMessage, messageExists, storedFile } from './file-queries';
 
