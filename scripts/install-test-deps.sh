@@ -17,6 +17,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # The alert rules are checked and unit-tested with promtool, the Alertmanager config with amtool.
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+# Emoji in the browser tests' pages and the README's screenshots (📎, 👍) instead of empty boxes.
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing system packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})" >&2

@@ -6,13 +6,17 @@
  *
  * Without BASE_URL it starts its own node (embedded mode, a temporary data directory) serving
  * apps/web/dist, and stops it by PID at the end. With BASE_URL it uses that server instead.
+ *
+ * The demo room has a topic, Bob and Carol have profile pictures (set through the SDK before the
+ * conversation) and Carol shares an image through the composer's 📎; the pictures are drawn by Chromium
+ * from the HTML below, so the script needs no image files.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpApi, Session } from '@chat/client';
 import { spawnNode } from '@chat/testkit';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { composer, PASSWORD, signUp } from '../test/support/app-driver';
 import { DESKTOP, launchBrowser, PHONE, socketSwitch } from '../test/support/browser';
 
@@ -25,6 +29,26 @@ function step(msg: string): void {
   console.log(`• ${msg}`);
 }
 
+/**
+ * Every picture in view has been decoded and no placeholder is still pulsing (an image preview whose link
+ * is on its way), so no screenshot shows a half-loaded image. Pictures out of view (lazy) are not waited for.
+ */
+async function picturesLoaded(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      // No named function in here: tsx would wrap it in a helper (`__name`) that the page does not have.
+      for (const el of [...document.images, ...document.querySelectorAll('.animate-pulse')]) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0 || r.bottom <= 0 || r.right <= 0 || r.top >= window.innerHeight || r.left >= window.innerWidth) continue;
+        if (!(el instanceof HTMLImageElement) || !el.complete || el.naturalWidth === 0) return false;
+      }
+      return true;
+    },
+    undefined,
+    { timeout: 15_000 },
+  );
+}
+
 /** One screenshot per width; the page is resized in place so both show the same state. */
 async function shoot(page: Page, name: string, opts: { phoneFirst?: boolean } = {}): Promise<void> {
   // No hover toolbar from the last click in the picture.
@@ -33,6 +57,7 @@ async function shoot(page: Page, name: string, opts: { phoneFirst?: boolean } = 
   for (const [label, size] of opts.phoneFirst ? [...sizes].reverse() : sizes) {
     await page.setViewportSize(size);
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await picturesLoaded(page);
     const file = path.join(OUT, `${name}-${label}.png`);
     await page.screenshot({ path: file });
     console.log(`  saved ${path.relative(REPO, file)}`);
@@ -49,10 +74,60 @@ async function send(page: Page, text: string): Promise<void> {
   await bubble(page, text).locator('[data-status]:not([data-status="sending"])').first().waitFor();
 }
 
+/**
+ * Scrolls the message log to its end, as the user would. Needed where the app leaves it a little above the
+ * newest message: the Edit room panel opening above the log shrinks it without following the bottom, and an
+ * image preview that finishes loading right after a reload can leave the log one image height short.
+ */
+async function scrollToNewest(page: Page): Promise<void> {
+  await page.getByRole('log', { name: 'Messages' }).evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+  });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
 async function openRoom(page: Page, name: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Rooms' }).getByRole('button', { name: new RegExp(name) }).click();
   await page.getByRole('heading', { level: 2 }).filter({ hasText: name }).waitFor();
 }
+
+/** A PNG of `html` (one element, id `art`) as Chromium draws it: the demo's profile pictures and shared image. */
+async function drawPng(browser: Browser, html: string): Promise<Buffer> {
+  const context = await browser.newContext({ viewport: { width: 800, height: 600 } });
+  try {
+    const page = await context.newPage();
+    await page.setContent(`<body style="margin:0">${html}</body>`);
+    return await page.locator('#art').screenshot({ type: 'png' });
+  } finally {
+    await context.close();
+  }
+}
+
+/** A 256×256 profile picture: a head and shoulders in light on a soft diagonal gradient. */
+const portrait = (from: string, to: string, figure: string) => `
+  <div id="art" style="position:relative;width:256px;height:256px;overflow:hidden;background:linear-gradient(135deg,${from},${to})">
+    <div style="position:absolute;left:83px;top:50px;width:90px;height:90px;border-radius:50%;background:${figure}"></div>
+    <div style="position:absolute;left:38px;top:158px;width:180px;height:160px;border-radius:50%;background:${figure}"></div>
+  </div>`;
+
+/** The image shared in the conversation: a sketch of onboarding step 3 split in two screens. */
+const SCREENS = [
+  { step: '3a', title: 'Your profile', colour: '#6366f1', rows: ['Display name', 'Picture'] },
+  { step: '3b', title: 'Your rooms', colour: '#ec4899', rows: ['Browse rooms', 'Invite a friend'] },
+];
+const MOCKUP = `
+  <div id="art" style="width:480px;height:300px;display:flex;gap:36px;align-items:center;justify-content:center;font-family:'DejaVu Sans',sans-serif;background:linear-gradient(120deg,#e0e7ff,#fce7f3)">
+    ${SCREENS.map(
+      ({ step, title, colour, rows }) => `
+      <div style="width:160px;height:256px;border-radius:22px;background:#fff;box-shadow:0 10px 24px rgba(30,27,75,.18);padding:18px 14px;box-sizing:border-box">
+        <div style="font-size:13px;font-weight:700;letter-spacing:.5px;color:${colour}">STEP ${step}</div>
+        <div style="margin-top:2px;font-size:19px;font-weight:700;color:#1e1b4b;white-space:nowrap">${title}</div>
+        <div style="margin:14px auto 0;width:58px;height:58px;border-radius:50%;background:${colour};opacity:.85"></div>
+        ${rows.map((r) => `<div style="margin-top:10px;height:24px;border-radius:7px;background:#f1f5f9;color:#64748b;font-size:11px;line-height:24px;padding-left:8px">${r}</div>`).join('')}
+        <div style="margin-top:14px;height:30px;border-radius:15px;background:${colour};color:#fff;font-size:14px;font-weight:700;line-height:30px;text-align:center">Next</div>
+      </div>`,
+    ).join('')}
+  </div>`;
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
@@ -94,6 +169,27 @@ async function main(): Promise<void> {
     await a.getByLabel('Room name').fill(room);
     await a.getByRole('button', { name: 'Create' }).click();
     await a.getByRole('heading', { level: 2 }).filter({ hasText: room }).waitFor();
+
+    step('profile pictures for Bob and Carol, a topic for the room (through the SDK)');
+    const anon = new HttpApi({ baseUrl: base });
+    const signedIn = async (username: string) => {
+      const session = new Session({ api: anon });
+      await session.login({ username, password: PASSWORD });
+      return anon.withAuth(session);
+    };
+    const ownerApi = await signedIn(`alice_${suffix}`);
+    const pictures = [
+      [`bob_${suffix}`, portrait('#fbbf24', '#f97316', 'rgba(255,255,255,.88)')],
+      [`carol_${suffix}`, portrait('#34d399', '#0ea5e9', 'rgba(255,255,255,.88)')],
+    ] as const;
+    for (const [username, html] of pictures) {
+      await (await signedIn(username)).setAvatar({ type: 'image/png', data: await drawPng(browser, html) });
+    }
+    const { rooms } = await ownerApi.listRooms();
+    const review = rooms.find((r) => r.name === room)!;
+    await ownerApi.updateRoom(review.id, { topic: 'Onboarding flow v2: feedback by Friday, notes in the shared doc' });
+    await a.getByLabel('Topic').filter({ hasText: 'Onboarding flow v2' }).waitFor();
+    const mockup = await drawPng(browser, MOCKUP);
     for (const p of [b, c]) {
       await p.getByRole('button', { name: 'Browse rooms' }).click();
       await p.getByLabel('Search public rooms').fill(suffix);
@@ -123,6 +219,15 @@ async function main(): Promise<void> {
     await bubble(b, 'oops, wrong room').hover();
     await bubble(b, 'oops, wrong room').getByRole('button', { name: 'Delete' }).click();
     await b.getByRole('button', { name: 'Delete?' }).click();
+
+    step('an image attached with the composer\'s 📎, uploaded, then sent with a caption');
+    await c.getByLabel('Choose files').setInputFiles({ name: 'onboarding-step-3.png', mimeType: 'image/png', buffer: mockup });
+    await c.getByLabel('onboarding-step-3.png uploaded').waitFor();
+    await composer(c).fill('Sketch of step 3 split in two');
+    await shoot(c, 'files');
+    await composer(c).press('Enter');
+    await bubble(c, 'Sketch of step 3').locator('[data-status]:not([data-status="sending"])').first().waitFor();
+    await bubble(a, 'Sketch of step 3').getByRole('img', { name: 'onboarding-step-3.png' }).waitFor();
     await send(a, 'Thanks both! Notes are in the doc.');
     await bubble(a, 'Thanks both!').locator('[data-status="read"]').waitFor();
     await composer(b).pressSequentially('On it', { delay: 40 });
@@ -133,6 +238,14 @@ async function main(): Promise<void> {
     await a.emulateMedia({ colorScheme: 'dark' });
     await shoot(a, 'room-view-dark');
     await a.emulateMedia({ colorScheme: 'light' });
+
+    step('the room\'s name and topic, as its owner edits them');
+    await a.getByRole('button', { name: 'Edit room' }).click();
+    await a.getByRole('form', { name: 'Room settings' }).getByLabel('Topic').waitFor();
+    await scrollToNewest(a);
+    await shoot(a, 'room-settings');
+    await a.getByRole('form', { name: 'Room settings' }).getByRole('button', { name: 'Cancel' }).click();
+    await a.getByRole('form', { name: 'Room settings' }).waitFor({ state: 'detached' });
 
     step('formatting and an @mention being completed');
     await composer(c).fill('');
@@ -198,14 +311,10 @@ async function main(): Promise<void> {
     step('a message the server refuses: written offline, timed out before it arrives; failed, with the reason and Retry');
     const cSockets = await socketSwitch(cContext);
     await c.reload();
-    const anon = new HttpApi({ baseUrl: base });
-    const owner = new Session({ api: anon });
-    await owner.login({ username: `alice_${suffix}`, password: PASSWORD });
-    const ownerApi = anon.withAuth(owner);
-    const { rooms } = await ownerApi.listRooms();
-    const review = rooms.find((r) => r.name === room)!;
     const { users } = await ownerApi.searchUsers(`carol_${suffix}`);
     await openRoom(c, room);
+    await picturesLoaded(c);
+    await scrollToNewest(c);
     await cSockets.cut();
     await composer(c).fill('Can we also revisit the colours?');
     await composer(c).press('Enter');
