@@ -43,8 +43,9 @@ export function RoomView({ roomId }: { roomId: string }) {
 }
 
 function RoomHeader({ children }: { children?: ReactNode }) {
+  // Wraps at phone width: the buttons go to a second line rather than squeeze the name and topic to a letter.
   return (
-    <header className="flex items-center gap-3 border-b border-slate-200 bg-surface px-4 py-3">
+    <header className="flex flex-wrap items-center gap-x-3 gap-y-2 border-b border-slate-200 bg-surface px-4 py-3">
       <button onClick={() => openRoom(undefined)} className="text-sm text-indigo-600 md:hidden" aria-label="Back to rooms">
         ← Rooms
       </button>
@@ -89,7 +90,7 @@ function OpenRoom({ room }: { room: RoomSummary }) {
     <div className="relative flex min-h-0 flex-1">
       <div className="flex min-w-0 flex-1 flex-col">
         <RoomHeader>
-          <div className="min-w-0 flex-1">
+          <div className="min-w-0 flex-1 basis-48">
             <h2 className="flex items-center gap-2 truncate font-semibold">
               {direct ? other && <PresenceDot online={other.online} /> : <span aria-hidden>#</span>}
               <span className="truncate">{title}</span>
