@@ -1,9 +1,11 @@
 import { ChatLoad, roundPercentiles } from '../load/chat-load';
 import { optionsFor, readNumbers, targetFlags, TARGET_USAGE, usageFor } from '../load/load-flags';
-import { openTarget, type LoadTarget } from '../load/load-target';
+import { AGAINST_OPTION, AGAINST_USAGE, TARGET_LABEL, targetsOf } from '../load/against';
+import { openTarget, type LoadTarget, type TargetKind } from '../load/load-target';
 import { MACHINE_GROUP, type GroupUsage } from '../load/process-usage';
 import { sampleSum } from '../prometheus-text';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
+import { ratio } from '../stats';
 
 const FLAGS = [
   { key: 'nodes', flag: 'nodes', full: 4, quick: 2, integer: true, min: 1, help: 'node processes behind NGINX' },
@@ -35,10 +37,28 @@ async function heapUsed(target: LoadTarget): Promise<Record<string, number>> {
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const nodesRss = (u: Record<string, GroupUsage>) => sum(Object.entries(u).filter(([n]) => n.startsWith('node-')).map(([, g]) => g.rssBytes));
 
-async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioResult> {
-  const p = readNumbers(flags, FLAGS);
-  if (p.cap % p.socketsPerUser !== 0) throw new Error('--cap must be a multiple of --sockets-per-user');
-  const target = await openTarget({ nodes: p.nodes, ...targetFlags(flags), cleanups, log });
+interface ConnectionsRun {
+  kind: TargetKind;
+  describe: string;
+  connectSeconds: number;
+  connect: ReturnType<typeof roundPercentiles>;
+  rejected: number;
+  rssPerConnKiB: number;
+  heapPerConnKiB: number;
+  nginxPerConnKiB: number;
+  nodeCpuMs: number;
+  serverCpuMs: number;
+  before: Record<string, GroupUsage>;
+  after: Record<string, GroupUsage>;
+  heapBefore: Record<string, number>;
+  heapAfter: Record<string, number>;
+  stats: { nodes: Record<string, number>; connectErrorCodes: Record<string, number> };
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+async function measure(kind: TargetKind, p: Record<(typeof FLAGS)[number]['key'], number>, { flags, cleanups, log }: ScenarioContext): Promise<ConnectionsRun> {
+  const target = await openTarget({ kind, nodes: p.nodes, ...targetFlags(flags), cleanups, log });
   const load = await ChatLoad.create(
     target,
     {
@@ -58,62 +78,100 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const before = load.sampler.snapshot();
   const heapBefore = await heapUsed(target);
   const started = Date.now();
+  target.toggleProfiles(); // with --cpu-prof: the handshakes are the measured window
   const stats = await load.connectAll(log);
   const connectSeconds = (Date.now() - started) / 1000;
+  target.toggleProfiles();
   const connected = load.sampler.snapshot();
-  log(`${p.cap} connections open; idle for ${p.idle} s`);
+  log(`${kind}: ${p.cap} connections open; idle for ${p.idle} s`);
   await new Promise((resolve) => setTimeout(resolve, p.idle * 1000));
   const after = load.sampler.snapshot();
   const heapAfter = await heapUsed(target);
+  await load.close();
+  await target.close();
 
-  const connect = roundPercentiles(stats.histograms.connect.summary());
-  const rssPerConnKiB = ((nodesRss(after) - nodesRss(before)) / p.cap / 1024).toFixed(1);
-  const heapPerConnKiB = target.cluster ? ((sum(Object.values(heapAfter)) - sum(Object.values(heapBefore))) / p.cap / 1024).toFixed(1) : '-';
-  const nginxPerConnKiB = after.nginx && before.nginx ? ((after.nginx.rssBytes - before.nginx.rssBytes) / p.cap / 1024).toFixed(1) : '-';
-  const rejected = stats.connectErrorCodes.RATE_LIMITED ?? 0;
   // CPU the servers spent while the sockets connected, per connection (refused attempts included: they are
   // part of what a connection costs under admission).
   const cpuMs = (groups: (name: string) => boolean) =>
     (sum(Object.keys(connected).filter(groups).map((n) => connected[n]!.cpuSeconds - (before[n]?.cpuSeconds ?? 0))) * 1000) / p.cap;
-  const nodeCpuMs = Math.round(cpuMs((n) => n.startsWith('node-')) * 100) / 100;
-  const serverCpuMs = Math.round(cpuMs((n) => n.startsWith('node-') || n === 'postgres' || n === 'redis' || n === 'nginx') * 100) / 100;
+  return {
+    kind,
+    describe: target.describe,
+    connectSeconds: round1(connectSeconds),
+    connect: roundPercentiles(stats.histograms.connect.summary()),
+    rejected: stats.connectErrorCodes.RATE_LIMITED ?? 0,
+    rssPerConnKiB: round1((nodesRss(after) - nodesRss(before)) / p.cap / 1024),
+    heapPerConnKiB: target.cluster ? round1((sum(Object.values(heapAfter)) - sum(Object.values(heapBefore))) / p.cap / 1024) : Number.NaN,
+    nginxPerConnKiB: after.nginx && before.nginx ? round1((after.nginx.rssBytes - before.nginx.rssBytes) / p.cap / 1024) : Number.NaN,
+    nodeCpuMs: Math.round(cpuMs((n) => n.startsWith('node-')) * 100) / 100,
+    serverCpuMs: Math.round(cpuMs((n) => n.startsWith('node-') || n === 'postgres' || n === 'redis' || n === 'nginx') * 100) / 100,
+    before,
+    after,
+    heapBefore,
+    heapAfter,
+    stats: { nodes: stats.nodes, connectErrorCodes: stats.connectErrorCodes },
+  };
+}
+
+async function run(context: ScenarioContext): Promise<ScenarioResult> {
+  const p = readNumbers(context.flags, FLAGS);
+  if (p.cap % p.socketsPerUser !== 0) throw new Error('--cap must be a multiple of --sockets-per-user');
+  const runs: ConnectionsRun[] = [];
+  for (const kind of targetsOf(context.flags)) runs.push(await measure(kind, p, context));
+  const chat = runs.find((r) => r.kind === 'chat');
+  const ceiling = runs.find((r) => r.kind === 'ceiling');
   return {
     rows: [],
     tables: [
       {
-        title: `connections: ${p.cap} idle sockets (${p.socketsPerUser} per user) through NGINX at ${p.perSecond}/s, ${target.describe}`,
-        columns: ['connections', 'open s', 'connect p50 ms', 'connect p95 ms', 'connect p99 ms', 'refused', 'node RSS KiB/conn', 'node heap KiB/conn', 'NGINX KiB/conn', 'node CPU ms/handshake', 'server CPU ms/handshake'],
-        rows: [[p.cap, Math.round(connectSeconds * 10) / 10, connect.p50, connect.p95, connect.p99, rejected, rssPerConnKiB, heapPerConnKiB, nginxPerConnKiB, nodeCpuMs, serverCpuMs]],
+        title: `connections: ${p.cap} idle sockets (${p.socketsPerUser} per user) through NGINX at ${p.perSecond}/s, ${p.nodes} node(s)`,
+        columns: ['target', 'connections', 'open s', 'connect p50 ms', 'connect p95 ms', 'connect p99 ms', 'refused', 'node RSS KiB/conn', 'node heap KiB/conn', 'NGINX KiB/conn', 'node CPU ms/handshake', 'server CPU ms/handshake'],
+        rows: runs.map((r) => [TARGET_LABEL[r.kind], p.cap, r.connectSeconds, r.connect.p50, r.connect.p95, r.connect.p99, r.rejected, r.rssPerConnKiB, r.heapPerConnKiB, r.nginxPerConnKiB, r.nodeCpuMs, r.serverCpuMs]),
       },
-      {
-        title: 'memory per process group, before and after',
+      ...runs.map((r) => ({
+        title: `memory per process group, before and after: ${r.describe}`,
         columns: ['process', 'RSS MiB before', 'RSS MiB after', 'heap MiB before', 'heap MiB after'],
-        rows: Object.keys(after).filter((name) => name !== MACHINE_GROUP).map((name) => [
+        rows: Object.keys(r.after).filter((name) => name !== MACHINE_GROUP).map((name) => [
           name,
-          Math.round(before[name]!.rssBytes / MiB),
-          Math.round(after[name]!.rssBytes / MiB),
-          heapBefore[name] === undefined ? '-' : Math.round(heapBefore[name] / MiB),
-          heapAfter[name] === undefined ? '-' : Math.round(heapAfter[name] / MiB),
+          Math.round(r.before[name]!.rssBytes / MiB),
+          Math.round(r.after[name]!.rssBytes / MiB),
+          r.heapBefore[name] === undefined ? '-' : Math.round(r.heapBefore[name] / MiB),
+          r.heapAfter[name] === undefined ? '-' : Math.round(r.heapAfter[name] / MiB),
         ]),
-      },
+      })),
     ],
-    ratios: [],
-    parameters: { ...p, target: target.describe },
+    ratios: [
+      ...(chat
+        ? [
+            { label: 'node CPU ms per handshake (chat)', value: chat.nodeCpuMs, goal: { value: 2, direction: 'max' as const } },
+            { label: 'node RSS KiB per idle socket (chat)', value: chat.rssPerConnKiB, goal: { value: 15, direction: 'max' as const } },
+          ]
+        : []),
+      ...(chat && ceiling
+        ? [
+            { label: 'node CPU per handshake, chat / ceiling', value: ratio(chat.nodeCpuMs, ceiling.nodeCpuMs) },
+            { label: 'server CPU per handshake, chat / ceiling', value: ratio(chat.serverCpuMs, ceiling.serverCpuMs) },
+            { label: 'node heap per idle socket, chat / ceiling', value: ratio(chat.heapPerConnKiB, ceiling.heapPerConnKiB) },
+          ]
+        : []),
+    ],
+    parameters: { ...p, targets: runs.map((r) => r.kind) },
     notes: [
       'connect = client start → connected (the WebSocket through NGINX, admission, token and session check, room joins), including any refusal and backoff.',
       'per connection = (after − before) / connections, summed over the node processes; RSS includes allocator slack and grows in steps, heap is V8 heap used (after GC timing, not forced).',
       'CPU ms/handshake = CPU used while the sockets connected ÷ connections (refused attempts and their retries included): nodes alone, and nodes + PostgreSQL + Redis + NGINX.',
-      `clients per node: ${JSON.stringify(stats.nodes)}; connect_error by code: ${JSON.stringify(stats.connectErrorCodes)}.`,
+      'ceiling = bare Socket.IO nodes (no auth, admission, database or presence; the sharded Redis adapter when N > 1) behind the same NGINX, the same clients.',
+      ...runs.map((r) => `${r.kind}: clients per node: ${JSON.stringify(r.stats.nodes)}; connect_error by code: ${JSON.stringify(r.stats.connectErrorCodes)}.`),
     ],
     failures: [],
-    details: { connect, before, after, heapBefore, heapAfter, stats: { nodes: stats.nodes, connectErrorCodes: stats.connectErrorCodes } },
+    details: Object.fromEntries(runs.map((r) => [r.kind, r])),
   };
 }
 
 export const connectionsScenario: Scenario = {
   name: 'connections',
   summary: 'idle connections up to a cap: connect time p50/p99 and server memory per connection',
-  usage: [...TARGET_USAGE, ...usageFor(FLAGS)],
-  options: optionsFor(FLAGS),
+  usage: [...TARGET_USAGE, AGAINST_USAGE, ...usageFor(FLAGS)],
+  options: optionsFor(FLAGS, AGAINST_OPTION),
   run,
 };
