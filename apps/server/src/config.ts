@@ -70,6 +70,15 @@ const EnvSchema = z.object({
   GROUP_COMMIT_MAX_DELAY_MS: z.coerce.number().min(0).max(100).default(0),
   GROUP_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(256),
   GROUP_COMMIT_MIN_INTERVAL_MS: z.coerce.number().min(0).max(100).default(0),
+  /**
+   * Who commits sends with REDIS_URL: `relay` (one writer node for the cluster, the others hand it their
+   * batches) or `local` (every node its own); see features/messages/send-writer.ts. Embedded mode: local.
+   */
+  SEND_WRITER: z.enum(['relay', 'local']).default('relay'),
+  /** A batch handed to the writer node and not answered within this is committed by its own node. */
+  SEND_RELAY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  /** The writer's lease in Redis: a dead writer is replaced within it. */
+  SEND_WRITER_LEASE_MS: z.coerce.number().int().min(300).max(60_000).default(3000),
   /** Sends waiting for a batch beyond this are refused with UNAVAILABLE and a retryAfterMs hint. */
   GROUP_COMMIT_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** How often a node that stored messages merges the search index's pending list (0: never, leave it to PostgreSQL). */
@@ -140,6 +149,7 @@ export interface Config {
   socketsPerAddressMax: number;
   slowReaders: { maxQueuedPackets: number; maxBufferedBytes: number; intervalMs: number };
   groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; maxQueue: number };
+  sendWriter: { mode: 'relay' | 'local'; relayTimeoutMs: number; leaseMs: number };
   receiptWindowMs: number;
   searchIndexMergeIntervalMs: number;
   admission: { nodePerSecond: number; ipPerSecond: number; windowSeconds: number };
@@ -216,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socketsPerAddressMax: e.SOCKETS_PER_ADDRESS_MAX,
     slowReaders: { maxQueuedPackets: e.SOCKET_OUTBOUND_MAX_PACKETS, maxBufferedBytes: e.SOCKET_OUTBOUND_MAX_BYTES, intervalMs: 1000 },
     groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, maxQueue: e.GROUP_COMMIT_MAX_QUEUE },
+    sendWriter: { mode: e.REDIS_URL ? e.SEND_WRITER : 'local', relayTimeoutMs: e.SEND_RELAY_TIMEOUT_MS, leaseMs: e.SEND_WRITER_LEASE_MS },
     receiptWindowMs: e.RECEIPT_WINDOW_MS,
     searchIndexMergeIntervalMs: e.SEARCH_INDEX_MERGE_INTERVAL_MS,
     admission: { nodePerSecond: e.ADMISSION_NODE_PER_SECOND, ipPerSecond: e.ADMISSION_IP_PER_SECOND, windowSeconds: e.ADMISSION_WINDOW_SECONDS },

@@ -139,6 +139,12 @@ export function createMetrics(nodeId: string, sources: MetricSources = {}) {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
       registers: [registry],
     }),
+    sendBatchRoutes: new Counter({
+      name: 'chat_send_batches_total',
+      help: "This node's batches of sends by where they were committed: local (this node is the writer, or SEND_WRITER=local), relayed (by the writer node), fallback (the writer did not answer: committed here)",
+      labelNames: ['route'] as const,
+      registers: [registry],
+    }),
     persistLatency: new Histogram({
       name: 'chat_persist_batch_seconds',
       help: 'Group-commit transaction latency',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config';
@@ -9,6 +10,8 @@ import { MemoryClusterBus } from './memory-cluster-bus';
 import { MemoryPresenceStore, type PresenceStore } from './presence-store';
 import { memoryRateLimiters, redisRateLimiters, type RateLimiterFactory } from './rate-limiter';
 import { RedisPresenceStore } from './redis-presence-store';
+import { LocalNodeRelay, type NodeRelay } from './relay/node-relay';
+import { RedisNodeRelay } from './relay/redis-node-relay';
 
 /** A dependency `/readyz` checks; a check that throws or takes over 2 s makes the node unready. */
 export interface ReadinessCheck {
@@ -21,10 +24,22 @@ export interface CrossNode {
   bus: ClusterBus;
   rateLimiters: RateLimiterFactory;
   presence: PresenceStore;
+  relay: NodeRelay;
   checks: ReadinessCheck[];
   /** The node's Redis connections and whether each is ready now (none in embedded mode), for `chat_redis_up`. */
   redisConnections(): { role: string; up: boolean }[];
   close(): Promise<void>;
+}
+
+/**
+ * Nodes share a writer only with nodes on the same database: two clusters on one Redis (or the test suite's
+ * files, each with a database of its own) must never commit each other's sends. The namespace is the
+ * primary's host, port and database name (not the credentials), hashed.
+ */
+function databaseNamespace(config: Config): string {
+  if (config.database.kind !== 'postgres') return 'embedded';
+  const url = new URL(config.database.primaryUrl);
+  return createHash('sha256').update(`${url.hostname}:${url.port || '5432'}${url.pathname}`).digest('hex').slice(0, 12);
 }
 
 /**
@@ -37,13 +52,16 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
   if (!config.redisUrl) {
     const bus = new MemoryClusterBus();
     const presence = new MemoryPresenceStore();
+    const relay = new LocalNodeRelay(config.nodeId);
     return {
       bus,
       rateLimiters: memoryRateLimiters,
       presence,
+      relay,
       checks: [],
       redisConnections: () => [],
       close: async () => {
+        await relay.close();
         await presence.close();
         bus.close();
       },
@@ -66,14 +84,22 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
   // The liveness key must exist before the first socket is counted; a Redis that is down now is caught up
   // by the next heartbeat.
   await presence.heartbeat().catch((err: unknown) => log.warn({ err }, 'presence heartbeat failed'));
+  const relay = await RedisNodeRelay.open(redis, {
+    nodeId: config.nodeId,
+    leaseMs: config.sendWriter.leaseMs,
+    keyPrefix: `chat:${databaseNamespace(config)}:`,
+    onError: (err) => log.warn({ err }, 'node relay: redis error'),
+  });
   return {
     bus,
     rateLimiters: redisRateLimiters(redis),
     presence,
+    relay,
     checks: [{ name: 'redis', check: () => redis.ping() }],
     redisConnections: () =>
       [{ role: 'commands', client: redis }, ...adapter.connections].map(({ role, client }) => ({ role, up: client.status === 'ready' })),
     close: async () => {
+      await relay.close();
       await presence.close();
       await adapter.detach();
       await closeRedisGently(redis);

@@ -13,6 +13,7 @@ import type { ChatServer } from '../socket/types';
 import type { ClusterBus } from './cluster-bus';
 import type { FileStore } from './files/file-store';
 import { openFileStore } from './files/open-file-store';
+import type { NodeRelay } from './relay/node-relay';
 import { chooseCrossNode, type ReadinessCheck } from './mode';
 import type { PresenceStore } from './presence-store';
 import type { RateLimiterFactory } from './rate-limiter';
@@ -28,6 +29,7 @@ declare module 'fastify' {
     /** Node-to-node events (see infra/cluster-bus.ts). */
     bus: ClusterBus;
     presence: PresenceStore;
+    relay: NodeRelay;
     rateLimiters: RateLimiterFactory;
     metrics: Metrics;
     /** What `/readyz` checks, in order: the primary database, then the mode's own dependencies. */
@@ -101,6 +103,7 @@ async function infrastructure(app: FastifyInstance, { config, database, socketOp
   app.decorate('socketEvents', socketEvents);
   app.decorate('bus', crossNode.bus);
   app.decorate('presence', crossNode.presence);
+  app.decorate('relay', crossNode.relay);
   app.decorate('rateLimiters', crossNode.rateLimiters);
   app.decorate('metrics', metrics);
   app.decorate('readiness', [

@@ -26,6 +26,9 @@ export interface SendTiming {
   commitSeconds: number;
 }
 
+/** Where a batch goes: one statement on the database (`writeBatch`), or another node's writer. */
+export type BatchStore = (reqs: SendRequest[]) => Promise<Outcome[]>;
+
 export interface BatchStats {
   size: number;
   seconds: number;
@@ -59,11 +62,20 @@ export class GroupCommitWriter {
   /** How long the last batch took to commit, in ms (the pace behind a full queue's retry hint). */
   private lastBatchMs = 10;
 
+  private readonly store: BatchStore;
+
   constructor(
-    private readonly db: Database,
+    db: Database | BatchStore,
     private readonly opts: { maxDelayMs: number; maxBatch: number; minIntervalMs?: number; maxQueue?: number },
     private readonly onBatch: (stats: BatchStats) => void = () => {},
-  ) {}
+  ) {
+    this.store = typeof db === 'function' ? db : (reqs) => writeBatch(db.primary, reqs);
+  }
+
+  /** True once `close` was called: new sends are refused. */
+  get closing(): boolean {
+    return this.closed;
+  }
 
   /** Sends queued for the next batch (not counting the batch committing now). */
   get depth(): number {
@@ -134,7 +146,7 @@ export class GroupCommitWriter {
     const started = process.hrtime.bigint();
     let results: Outcome[];
     try {
-      results = await writeBatch(this.db.primary, batch.map((p) => p.req));
+      results = await this.store(batch.map((p) => p.req));
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);
@@ -152,13 +164,14 @@ export class GroupCommitWriter {
     this.onBatch({ size: batch.length, seconds: commitSeconds });
     batch.forEach((p, i) => {
       const r = results[i]!;
-      if (r instanceof ChatError) p.reject(r);
+      if (r instanceof Error) p.reject(r);
       else p.resolve({ ...r, timing: { queueSeconds: Number(started - p.queuedAt) / 1e9, commitSeconds } });
     });
   }
 }
 
-type Outcome = SendResult | ChatError;
+/** A send's outcome: stored, or refused (`ChatError`), or failed (another `Error`: the client sees INTERNAL). */
+export type Outcome = SendResult | Error;
 
 interface SendRow {
   i: string | number;
@@ -226,7 +239,7 @@ async function writeBatch(db: Kysely<DB>, reqs: SendRequest[]): Promise<Outcome[
     const req = reqs[index]!;
     const firstIndex = reqs.findIndex((r) => r.id === req.id);
     const first = out[firstIndex]!;
-    if (first instanceof ChatError) return first;
+    if (first instanceof Error) return first;
     return first.row.sender_id === req.senderId && first.row.room_id === req.roomId
       ? { row: first.row, created: false }
       : new ChatError('CONFLICT', 'message id already used');

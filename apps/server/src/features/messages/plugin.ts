@@ -8,7 +8,6 @@ import { toMessage } from '../../views/message-view';
 import { MessageAccess } from './message-access';
 import { ReceiptCoalescer } from './receipt-coalescer';
 import { ReceiptFanout } from './receipt-fanout';
-import { GroupCommitWriter } from './group-commit';
 import { MembershipRefusal } from './membership-refusal';
 import { claimAttachments } from './message-attachments';
 import { historyPage, roomLastSeq, searchMessages, syncRooms } from './message-reads';
@@ -17,6 +16,7 @@ import { RecentBroadcasts } from './recent-broadcasts';
 import { RoomSeqCache } from './room-seq-cache';
 import { SearchIndexMerger } from './search-index-merger';
 import { sendStageClock } from './send-stages';
+import { SendWriter } from './send-writer';
 
 async function messages(app: FastifyInstance): Promise<void> {
   const { db, io, metrics, membership } = app;
@@ -34,10 +34,16 @@ async function messages(app: FastifyInstance): Promise<void> {
     },
     onError: (err) => app.log.warn({ err }, 'search index merge failed; the next stored message retries it'),
   });
-  const writer = new GroupCommitWriter(db, app.config.groupCommit, ({ size, seconds }) => {
-    metrics.persistBatchSize.observe(size);
-    metrics.persistLatency.observe(seconds);
-    searchIndex.stored();
+  const writer = new SendWriter(db, app.relay, {
+    mode: app.config.sendWriter.mode,
+    groupCommit: app.config.groupCommit,
+    relayTimeoutMs: app.config.sendWriter.relayTimeoutMs,
+    onBatch: ({ size, seconds }) => {
+      metrics.persistBatchSize.observe(size);
+      metrics.persistLatency.observe(seconds);
+      searchIndex.stored();
+    },
+    onRoute: (route) => metrics.sendBatchRoutes.inc({ route }),
   });
   metrics.watchSendQueue({ depth: () => writer.depth, limit: app.config.groupCommit.maxQueue });
   const receipts = new ReceiptFanout({

@@ -1,0 +1,144 @@
+import { ChatError, type ErrorCode } from '@chat/protocol';
+import type { Database } from '@chat/db';
+import { RelayTimeout, type NodeRelay } from '../../infra/relay/node-relay';
+import type { MessageRow } from '../../views/message-view';
+import { GroupCommitWriter, type BatchStats, type Outcome, type SendRequest, type SendResult, type SendTiming } from './group-commit';
+import { MembershipRefusal } from './membership-refusal';
+
+export type SendWriterMode = 'local' | 'relay';
+
+export interface SendWriterOptions {
+  mode: SendWriterMode;
+  groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs?: number; maxQueue?: number };
+  /** How long a batch waits for the writer node before this node commits it itself. */
+  relayTimeoutMs: number;
+  onBatch: (stats: BatchStats) => void;
+  /** Each batch this node sent, by where it was committed. */
+  onRoute?: (route: 'local' | 'relayed' | 'fallback') => void;
+}
+
+/** A send's outcome as it travels between nodes (JSON: dates as ISO strings, errors as their code). */
+type WireOutcome =
+  | { row: Omit<MessageRow, 'created_at' | 'edited_at' | 'deleted_at'> & { created_at: string; edited_at: string | null; deleted_at: string | null }; created: boolean }
+  | { code: ErrorCode; message: string; retryAfterMs?: number; roomId?: string }
+  | { failed: string };
+
+type WireAnswer = { outcomes: WireOutcome[] } | { fallback: true } | { relayError: string };
+
+/**
+ * The node's send writer (docs/ARCHITECTURE.md, "One writer for the cluster").
+ *
+ * - `local`: every node group-commits its own sends (`GroupCommitWriter` on the database).
+ * - `relay` (cluster default): one node, the holder of the relay's writer lease, commits the sends of the
+ *   whole cluster. Every node still batches its own sends (the `front` writer), then hands each batch to
+ *   the writer node in one relay request; the writer puts them in its own group commit (`local`), where
+ *   they share batches with everyone else's, and answers each send's outcome. Rooms are then locked by one
+ *   transaction at a time instead of four nodes' transactions queueing behind each other's WAL flushes,
+ *   and the batches are the cluster's, not a quarter of it (a transaction costs PostgreSQL ten times a
+ *   message: docs/performance.md).
+ *
+ * The database keeps every guarantee whoever writes (room lock → gapless seq in commit order; unique ids →
+ * a retried id is answered, never stored twice), so routing is only an optimisation: a writer that does not
+ * answer within `relayTimeoutMs` (dead, draining, cut off) gets no more of this batch, which this node
+ * commits itself; if the writer did commit it meanwhile, the ids are found stored and answered as stored.
+ * Acknowledgements still come only after a commit, from whichever node made it.
+ */
+export class SendWriter {
+  private readonly local: GroupCommitWriter;
+  private readonly front: GroupCommitWriter | undefined;
+
+  constructor(
+    db: Database,
+    private readonly relay: NodeRelay,
+    private readonly opts: SendWriterOptions,
+  ) {
+    this.local = new GroupCommitWriter(db, opts.groupCommit, opts.onBatch);
+    if (opts.mode === 'relay') {
+      // The front batches this node's sends only; its batches are counted where they commit (`local`).
+      this.front = new GroupCommitWriter((reqs) => this.route(reqs), { ...opts.groupCommit, maxQueue: opts.groupCommit.maxQueue });
+      relay.serve((payload) => this.serveRelayed(payload));
+    }
+  }
+
+  /** Sends waiting in this node's queues. */
+  get depth(): number {
+    return this.local.depth + (this.front?.depth ?? 0);
+  }
+
+  submit(req: SendRequest): Promise<SendResult & { timing: SendTiming }> {
+    return (this.front ?? this.local).submit(req);
+  }
+
+  async close(): Promise<void> {
+    await this.front?.close();
+    await this.local.close();
+  }
+
+  private async route(reqs: SendRequest[]): Promise<Outcome[]> {
+    const writer = this.relay.writer();
+    if (writer === this.relay.nodeId) {
+      this.opts.onRoute?.('local');
+      return this.commitHere(reqs);
+    }
+    let answer: WireAnswer;
+    try {
+      answer = (await this.relay.request(writer, { reqs }, this.opts.relayTimeoutMs)) as WireAnswer;
+    } catch (err) {
+      // A timeout, or Redis refusing the publish: either way the writer has not got this batch for sure.
+      answer = { fallback: true, ...(err instanceof RelayTimeout ? {} : { relayError: String(err) }) } as WireAnswer;
+    }
+    if ('outcomes' in answer && answer.outcomes.length === reqs.length) {
+      this.opts.onRoute?.('relayed');
+      return answer.outcomes.map(fromWire);
+    }
+    // No answer, a writer that is shutting down, or one that failed as a whole: commit here.
+    this.opts.onRoute?.('fallback');
+    return this.commitHere(reqs);
+  }
+
+  /** Through this node's own group commit, so relayed and own sends share batches. */
+  private commitHere(reqs: SendRequest[]): Promise<Outcome[]> {
+    return Promise.all(reqs.map((req) => this.local.submit(req).then(({ row, created }): Outcome => ({ row, created }), (err: unknown) => toError(err))));
+  }
+
+  private async serveRelayed(payload: unknown): Promise<WireAnswer> {
+    if (this.local.closing) return { fallback: true };
+    const { reqs } = payload as { reqs: SendRequest[] };
+    const outcomes = await this.commitHere(reqs.map((r) => ({ ...r, replyTo: r.replyTo ?? undefined })));
+    return { outcomes: outcomes.map(toWire) };
+  }
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function toWire(o: Outcome): WireOutcome {
+  if (o instanceof ChatError) {
+    return { code: o.code, message: o.message, ...(o.retryAfterMs !== undefined ? { retryAfterMs: o.retryAfterMs } : {}), ...(o instanceof MembershipRefusal ? { roomId: o.roomId } : {}) };
+  }
+  if (o instanceof Error) return { failed: o.message };
+  const { row } = o;
+  return {
+    created: o.created,
+    row: { ...row, created_at: row.created_at.toISOString(), edited_at: row.edited_at?.toISOString() ?? null, deleted_at: row.deleted_at?.toISOString() ?? null },
+  };
+}
+
+function fromWire(o: WireOutcome): Outcome {
+  if ('failed' in o) return new Error(`the writer node failed this send: ${o.failed}`);
+  if ('code' in o) {
+    if (o.roomId !== undefined) return new MembershipRefusal(o.code, o.message, o.roomId);
+    return new ChatError(o.code, o.message, o.retryAfterMs !== undefined ? { retryAfterMs: o.retryAfterMs } : {});
+  }
+  const { row } = o;
+  return {
+    created: o.created,
+    row: {
+      ...row,
+      created_at: new Date(row.created_at),
+      edited_at: row.edited_at === null ? null : new Date(row.edited_at),
+      deleted_at: row.deleted_at === null ? null : new Date(row.deleted_at),
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// One writer for the cluster (features/messages/send-writer.ts): with SEND_WRITER=relay (the cluster
+// default) the node holding the writer's lease commits every node's sends; a node whose writer is gone
+// commits its own, and nothing acknowledged is lost or stored twice. Real nodes, PostgreSQL and Redis.
+import { randomUUID } from 'node:crypto';
+import type { Message } from '@chat/protocol';
+import { testServices } from '@chat/testkit';
+import { createDataHome, createRoom, connectRaw, http, joinRoom, nextEvent, registerUser, startNode, type DataHome, type RawSocket, type TestNode } from './support/harness';
+
+/** A sample's value from a node's /metrics, `name{label="v"}` or `name` (0 when absent; the `node` label is ignored). */
+async function metric(node: TestNode, series: string): Promise<number> {
+  const [name, labels = ''] = series.replace('}', '').split('{') as [string, string?];
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labels));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
+describe('send writer: one node commits the cluster\'s sends', () => {
+  let home: DataHome;
+  const nodes: TestNode[] = [];
+  const sockets: RawSocket[] = [];
+  const env = { REDIS_URL: testServices().redisUrl, SEND_WRITER: 'relay', SEND_RELAY_TIMEOUT_MS: '300', SEND_WRITER_LEASE_MS: '600' };
+
+  beforeAll(async () => {
+    home = await createDataHome('postgres');
+    // Started one after the other: the first one takes the writer's lease.
+    nodes.push(await startNode(home, env));
+    nodes.push(await startNode(home, env));
+  }, 180_000);
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    for (const n of nodes) await n.close().catch(() => undefined);
+    await home.dispose();
+  });
+
+  test('sends through the other node are committed by the writer, acknowledged and delivered in order', async () => {
+    const [writer, other] = nodes as [TestNode, TestNode];
+    const alice = await registerUser(writer, 'alice');
+    const bob = await registerUser(other, 'bob');
+    const roomId = await createRoom(writer, alice);
+    await joinRoom(other, bob, roomId);
+    const ca = await connectRaw(writer, alice.accessToken);
+    const cb = await connectRaw(other, bob.accessToken);
+    sockets.push(ca.socket, cb.socket);
+
+    const relayedBefore = await metric(other, 'chat_send_batches_total{route="relayed"}');
+    const otherBatchesBefore = await metric(other, 'chat_persist_batch_size_count');
+    const writerBatchesBefore = await metric(writer, 'chat_persist_batch_size_count');
+
+    const atAlice = nextEvent(ca.socket, 'message:new', (m) => m.content === 'five');
+    const acks = await Promise.all(
+      ['one', 'two', 'three', 'four', 'five'].map((content) => cb.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content })),
+    );
+    await atAlice;
+    const seqs = acks.map((a) => (a.ok ? (a as { message: Message }).message.seq : 0)).sort((x, y) => x - y);
+    expect(seqs).toEqual([1, 2, 3, 4, 5]);
+
+    // Committed by the writer, not by the node the sends came through.
+    expect(await metric(other, 'chat_send_batches_total{route="relayed"}')).toBeGreaterThan(relayedBefore);
+    expect(await metric(other, 'chat_persist_batch_size_count')).toBe(otherBatchesBefore);
+    expect(await metric(writer, 'chat_persist_batch_size_count')).toBeGreaterThan(writerBatchesBefore);
+
+    // A refusal made on the writer comes back as the same error: a reply to a message of another room.
+    const elsewhere = await createRoom(other, bob);
+    const stranger = await cb.socket.emitWithAck('message:send', { id: randomUUID(), roomId: elsewhere, content: 'x', replyTo: (acks[0] as { message: Message }).message.id });
+    expect(stranger).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+
+    // A retried id is answered as stored, through the relay too.
+    const id = randomUUID();
+    const first = await cb.socket.emitWithAck('message:send', { id, roomId, content: 'once' });
+    const again = await cb.socket.emitWithAck('message:send', { id, roomId, content: 'once' });
+    expect(again).toEqual(first);
+
+    const history = await http<{ messages: Message[] }>(writer.url, 'GET', `/api/rooms/${roomId}/messages`, { token: alice.accessToken });
+    expect(history.body.messages.map((m) => m.content).sort()).toEqual(['five', 'four', 'once', 'one', 'three', 'two']);
+    expect(history.body.messages.filter((m) => m.content === 'once')).toHaveLength(1);
+    expect(history.body.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  test('when the writer is gone the other node commits by itself, and the role moves to it', async () => {
+    const [writer, other] = nodes as [TestNode, TestNode];
+    const carol = await registerUser(other, 'carol');
+    const roomId = await createRoom(other, carol);
+    const cc = await connectRaw(other, carol.accessToken);
+    sockets.push(cc.socket);
+    await writer.close();
+
+    // Sent at once: the other node may still name the old writer, which no longer answers.
+    const sent = await Promise.all(['a', 'b', 'c'].map((content) => cc.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content })));
+    expect(sent.every((a) => a.ok)).toBe(true);
+    const history = await http<{ messages: Message[] }>(other.url, 'GET', `/api/rooms/${roomId}/messages`, { token: carol.accessToken });
+    expect(history.body.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(
+      (await metric(other, 'chat_send_batches_total{route="fallback"}')) + (await metric(other, 'chat_send_batches_total{route="local"}')),
+    ).toBeGreaterThan(0);
+  });
+});
