@@ -35,7 +35,9 @@ function ImageAttachment({ file }: { file: Attachment }) {
   return (
     <>
       <button type="button" onClick={() => setOpen(true)} aria-label={`Open ${file.name} full size`} className="block overflow-hidden rounded-md bg-slate-100 ring-1 ring-slate-200">
-        {url ? <img src={url} alt={file.name} loading="lazy" className="max-h-48 max-w-[16rem] object-contain" /> : <span className="block h-24 w-32 animate-pulse" />}
+        {/* One fixed box, before and after the picture loads: a row that changed height when its image arrived
+            moved the message list under the reader (and unpinned it from the newest message). */}
+        {url ? <img src={url} alt={file.name} loading="lazy" className="block h-40 w-60 max-w-full object-contain" /> : <span className="block h-40 w-60 max-w-full animate-pulse" />}
       </button>
       {open && url && (
         <div role="dialog" aria-modal="true" aria-label={file.name} onClick={close} className="fixed inset-0 z-50 flex flex-col items-center justify-center gap-2 bg-black/80 p-4">
