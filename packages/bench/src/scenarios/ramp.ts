@@ -15,6 +15,7 @@ const FLAGS = [
   { key: 'start', flag: 'start', full: 50, quick: 25, help: 'first rate (sends/s); doubles every step until one fails' },
   { key: 'maxSteps', flag: 'max-steps', full: 10, quick: 3, integer: true, min: 1, help: 'doubling steps at most' },
   { key: 'refine', flag: 'refine', full: 2, quick: 0, integer: true, min: 0, help: 'bisection steps between the last rate met and the first missed' },
+  { key: 'tries', flag: 'tries', full: 2, quick: 1, integer: true, min: 1, help: 'tries of a rate before it counts as missed (a lone WAL-flush stall of this disk can fail a 10 s step)' },
   { key: 'p99Ms', flag: 'p99-ms', full: 100, quick: 100, help: 'the delivery p99 a rate must stay under' },
 ] as const;
 
@@ -62,7 +63,13 @@ async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof read
     log,
   );
   const steps: Step[] = [];
+  // A rate is met when one of its tries meets the bar; every try is kept in the table.
   const measure = async (rate: number): Promise<Step> => {
+    let step = await measureOnce(rate);
+    for (let t = 1; t < p.tries && !step.ok; t++) step = await measureOnce(rate);
+    return step;
+  };
+  const measureOnce = async (rate: number): Promise<Step> => {
     const m = await load.measure(
       { rate, warmupMs: p.warmup * 1000, durationMs: p.duration * 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 },
       log,
@@ -70,7 +77,7 @@ async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof read
     const why = verdict(m, p.p99Ms);
     const step = { m, ok: why === '', why };
     steps.push(step);
-    log(`${kind} ${nodes} node(s) T=${rate}/s: delivery p99 ${m.delivery.p99} ms, lost ${m.verify.lost} → ${why === '' ? 'met' : `not met (${why})`}`);
+    log(`${kind} ${nodes} node(s) T=${rate}/s (try ${steps.filter((s) => s.m.rate === rate).length}): delivery p99 ${m.delivery.p99} ms, lost ${m.verify.lost} → ${why === '' ? 'met' : `not met (${why})`}`);
     return step;
   };
 
@@ -134,7 +141,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
     ratios.push({ label: `chat: highest rate met, ${nodes} nodes / 1 node (${bestRate(multi)} / ${bestRate(single)})`, value: ratio(bestRate(multi), bestRate(single)), goal: { value: 1 } });
     // CPU per message compared at the highest rate both met, so the comparison is at equal load.
     const shared = multi.steps.filter((s) => s.ok && single.steps.some((t) => t.ok && t.m.rate === s.m.rate)).sort((a, b) => b.m.rate - a.m.rate)[0];
-    const at = shared && single.steps.find((t) => t.m.rate === shared.m.rate);
+    const at = shared && single.steps.find((t) => t.ok && t.m.rate === shared.m.rate);
     if (shared && at) {
       ratios.push({
         label: `chat: server CPU per message at ${shared.m.rate}/s, ${nodes} nodes / 1 node (${cpuMsPerMessage(shared.m)} / ${cpuMsPerMessage(at.m)} ms)`,
