@@ -1,6 +1,6 @@
 import { ChatError, type ErrorCode } from '@chat/protocol';
 import type { Database } from '@chat/db';
-import { RelayTimeout, type NodeRelay } from '../../infra/relay/node-relay';
+import type { NodeRelay } from '../../infra/relay/node-relay';
 import type { MessageRow } from '../../views/message-view';
 import { GroupCommitWriter, type BatchStats, type Outcome, type SendRequest, type SendResult, type SendTiming } from './group-commit';
 import { MembershipRefusal } from './membership-refusal';
@@ -55,7 +55,7 @@ export class SendWriter {
     this.local = new GroupCommitWriter(db, opts.groupCommit, opts.onBatch);
     if (opts.mode === 'relay') {
       // The front batches this node's sends only; its batches are counted where they commit (`local`).
-      this.front = new GroupCommitWriter((reqs) => this.route(reqs), { ...opts.groupCommit, maxQueue: opts.groupCommit.maxQueue });
+      this.front = new GroupCommitWriter((reqs) => this.route(reqs), opts.groupCommit);
       relay.serve((payload) => this.serveRelayed(payload));
     }
   }
@@ -83,9 +83,9 @@ export class SendWriter {
     let answer: WireAnswer;
     try {
       answer = (await this.relay.request(writer, { reqs }, this.opts.relayTimeoutMs)) as WireAnswer;
-    } catch (err) {
-      // A timeout, or Redis refusing the publish: either way the writer has not got this batch for sure.
-      answer = { fallback: true, ...(err instanceof RelayTimeout ? {} : { relayError: String(err) }) } as WireAnswer;
+    } catch {
+      // No answer in time (RelayTimeout), or Redis refused the publish: commit here, as below.
+      answer = { fallback: true };
     }
     if ('outcomes' in answer && answer.outcomes.length === reqs.length) {
       this.opts.onRoute?.('relayed');
