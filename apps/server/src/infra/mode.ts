@@ -88,6 +88,7 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
     nodeId: config.nodeId,
     leaseMs: config.sendWriter.leaseMs,
     keyPrefix: `chat:${databaseNamespace(config)}:`,
+    compete: config.sendWriter.mode === 'relay',
     onError: (err) => log.warn({ err }, 'node relay: redis error'),
   });
   return {

@@ -96,6 +96,16 @@ describe('RedisNodeRelay across nodes', () => {
     expect(servedBy).toEqual(['node-a', 'node-a']);
   });
 
+  test('a node that commits its own sends (compete: false) never takes the role, only reads it', async () => {
+    const prefix = freshPrefix();
+    const local = await RedisNodeRelay.open(redis, { nodeId: 'node-local', leaseMs: 3000, keyPrefix: prefix, compete: false });
+    opened.push(local);
+    expect(await redis.get(`${prefix}writer`)).toBeNull();
+    const relaying = await redisRelay('node-relay', prefix);
+    expect(relaying.writer()).toBe('node-relay');
+    await until('the local node reads the holder', () => local.writer() === 'node-relay');
+  });
+
   test('a writer that closes hands the role on; one that dies is replaced when its lease runs out', async () => {
     const prefix = freshPrefix();
     const leaseMs = 300;

@@ -30,6 +30,12 @@ export interface RedisNodeRelayOptions {
   /** The writer's lease: renewed every third of it; a dead writer is replaced within it. */
   leaseMs: number;
   keyPrefix?: string;
+  /**
+   * Whether this node may take the writer's role (default true). A node that commits its own sends
+   * (SEND_WRITER=local) only reads who holds it: were it the holder, it would answer no request and every
+   * other node's batches would wait out their timeout (a cluster mid-way through a configuration change).
+   */
+  compete?: boolean;
   onError?: (err: unknown) => void;
 }
 
@@ -120,7 +126,10 @@ export class RedisNodeRelay implements NodeRelay {
   private async renew(): Promise<void> {
     if (this.closed) return;
     try {
-      const holder = (await this.redis.eval(LEASE_SCRIPT, 1, this.key(), this.nodeId, String(this.options.leaseMs))) as string;
+      const holder =
+        this.options.compete === false
+          ? ((await this.redis.get(this.key())) ?? this.nodeId)
+          : ((await this.redis.eval(LEASE_SCRIPT, 1, this.key(), this.nodeId, String(this.options.leaseMs))) as string);
       if (!this.closed) this.current = holder;
     } catch (err) {
       // Redis unreachable: write here (the database still serialises every room).
