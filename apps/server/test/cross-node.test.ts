@@ -72,6 +72,23 @@ describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', 
     expect(seen.filter((m: Message) => m.content === 'after leave')).toEqual([]);
   });
 
+  test('a socket may send the moment the REST call that joined its user answers, and may not once leaving answers', async () => {
+    const owner = await registerUser(a, 'host');
+    const dave = await registerUser(b, 'dave');
+    const cd = await b.connect(dave.accessToken);
+    // Through dave's own node, as the web client does: no event is awaited between the answer and the send.
+    // (The sharded adapter joins local sockets only after its Redis publish returns; membership.ts joins
+    // this node's sockets first, at once, before the answer.) The old order lost this race only under load (a
+    // CI run); repeated within the send budget so that a regression has several chances to show.
+    for (let i = 0; i < 8; i++) {
+      const roomId = await createRoom(a, owner);
+      await joinRoom(b, dave, roomId);
+      expect(await cd.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: `in ${i}` })).toMatchObject({ ok: true });
+      expect((await http(b.url, 'POST', `/api/rooms/${roomId}/leave`, { token: dave.accessToken })).status).toBe(204);
+      expect(await cd.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: `out ${i}` })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    }
+  });
+
   test('logout through one node disconnects the session\'s sockets and refuses its access token on the other at once', async () => {
     const frank = await registerUser(a, 'frank');
     const cf = await b.connect(frank.accessToken);

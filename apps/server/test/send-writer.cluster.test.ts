@@ -60,6 +60,7 @@ describe('send writer: one node commits the cluster\'s sends', () => {
     expect(await metric(writer, 'chat_persist_batch_size_count')).toBeGreaterThan(writerBatchesBefore);
 
     // A refusal made on the writer comes back as the same error: a reply to a message of another room.
+    // Sent right after the REST answer, as a client does: bob's socket on that node is in the room already.
     const elsewhere = await createRoom(other, bob);
     const stranger = await cb.socket.emitWithAck('message:send', { id: randomUUID(), roomId: elsewhere, content: 'x', replyTo: (acks[0] as { message: Message }).message.id });
     expect(stranger).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });

@@ -227,14 +227,33 @@ export class Membership {
   /** Joins the user's live sockets (all nodes) to the room and tells them and the room. */
   async announceJoin(room: Room, member: Member): Promise<void> {
     await this.fence([member.userId]);
-    this.io.in(userChannel(member.userId)).socketsJoin(roomChannel(room.id));
+    this.changeChannels('join', member.userId, roomChannel(room.id));
     this.io.to(userChannel(member.userId)).emit('room:joined', { room });
     this.io.to(roomChannel(room.id)).except(userChannel(member.userId)).emit('member:joined', { roomId: room.id, member });
   }
 
+  /**
+   * Moves the user's sockets on every node in or out of a room channel. This node's sockets first and at
+   * once: the sharded adapter applies a `socketsJoin` locally only after its Redis publish returns, while
+   * the event that follows (`room:joined`) reaches local sockets at once, so a client that sent right
+   * after `room:joined` (or the REST answer) was refused FORBIDDEN. Other nodes get the change before the
+   * event, in publish order on the one Redis connection.
+   */
+  private changeChannels(change: 'join' | 'leave', userId: string, channel: string): void {
+    const local = this.io.local.in(userChannel(userId));
+    const everywhere = this.io.in(userChannel(userId));
+    if (change === 'join') {
+      local.socketsJoin(channel);
+      everywhere.socketsJoin(channel);
+    } else {
+      local.socketsLeave(channel);
+      everywhere.socketsLeave(channel);
+    }
+  }
+
   async announceLeave(roomId: string, userId: string): Promise<void> {
     await this.fence([userId]);
-    this.io.in(userChannel(userId)).socketsLeave(roomChannel(roomId));
+    this.changeChannels('leave', userId, roomChannel(roomId));
     this.io.to(userChannel(userId)).emit('room:left', { roomId });
     this.io.to(roomChannel(roomId)).emit('member:left', { roomId, userId });
   }
