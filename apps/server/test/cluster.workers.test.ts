@@ -34,10 +34,13 @@ test('sessions spread over the workers, stick to theirs through the upgrade, and
     const sockets: RawSocket[] = [];
     const hellos: string[] = [];
     const received = new Map<number, Message[]>();
+    const upgradeErrors: string[] = [];
     // Default transports: long-polling requests first, so each request must reach the session's worker.
     for (let i = 0; i < 6; i++) {
       const socket = io(cluster.nodes[0]!.url, { auth: { token: alice.accessToken }, forceNew: true, reconnection: false }) as RawSocket;
       received.set(i, []);
+      // A failed upgrade leaves the session on long-polling for good: recorded, for the failure message.
+      socket.io.on('open', () => socket.io.engine.on('upgradeError', (err: Error) => upgradeErrors.push(`socket ${i}: ${err.message}`)));
       socket.on('message:new', (m) => received.get(i)!.push(m));
       const hello = await new Promise<string>((resolve, reject) => {
         socket.once('hello', (h) => resolve(h.node));
@@ -47,7 +50,10 @@ test('sessions spread over the workers, stick to theirs through the upgrade, and
       sockets.push(socket);
     }
     expect(new Set(hellos)).toEqual(new Set([`${cluster.nodes[0]!.id}-w0`, `${cluster.nodes[0]!.id}-w1`]));
-    await waitUntil(async () => sockets.every((s) => s.io.engine.transport.name === 'websocket'), { description: 'every session upgraded' });
+    await waitUntil(async () => sockets.every((s) => s.io.engine.transport.name === 'websocket'), {
+      description: 'every session upgraded',
+      abortReason: () => (upgradeErrors.length > 0 ? `upgrade failed: ${upgradeErrors.join('; ')}` : undefined),
+    });
 
     const sender = sockets[0]!;
     const ack = await sender.emitWithAck('message:send', { id: randomUUID(), roomId: room.id, content: 'across workers' });
