@@ -21,6 +21,8 @@ export interface StartClusterOptions {
   balance?: UpstreamBalance;
   /** Static files NGINX serves at `/`; apps/web/dist of this repository by default. */
   webRoot?: string;
+  /** NGINX worker processes (default 1); see `nginxWorkersFor` for runs with thousands of clients. */
+  nginxWorkers?: number;
   /** Deadline for each process to become ready. */
   timeoutMs?: number;
   /**
@@ -131,6 +133,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
       upstreams: nodes.map((node) => `127.0.0.1:${node.port}`),
       balance: options.balance,
       webRoot: options.webRoot,
+      workerProcesses: options.nginxWorkers ?? 1,
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

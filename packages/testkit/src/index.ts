@@ -27,6 +27,7 @@ export {
   upstreamServers,
   checkNginxConfig,
   findNginx,
+  nginxWorkersFor,
   NGINX_TEMPLATE_PATH,
   UPSTREAM_SERVER_PARAMS,
   UPSTREAM_BALANCE,

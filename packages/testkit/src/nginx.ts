@@ -330,3 +330,29 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxServe
     },
   };
 }
+
+/**
+ * NGINX worker processes for `connections` clients at once under this process's open-files limit, which
+ * NGINX inherits: its `worker_rlimit_nofile` cannot raise it without CAP_SYS_RESOURCE (this sandbox and CI
+ * have none; the worker logs `setrlimit(RLIMIT_NOFILE) failed`). A proxied client holds two descriptors in
+ * its worker (client and upstream), and with one worker at 20,000 descriptors the 10,000-client runs left
+ * exactly 5 clients unconnected. `reuseport` spreads connections over the workers by a hash, so a quarter
+ * is kept in reserve.
+ */
+export function nginxWorkersFor(connections: number, limit: number | undefined = openFilesLimit()): number {
+  if (limit === undefined) return 1;
+  return Math.min(8, Math.max(1, Math.ceil((2 * connections * 1.25) / Math.max(1, limit - 200))));
+}
+
+/** The soft open-files limit of this process (Linux /proc), or undefined when unknown or unlimited. */
+function openFilesLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s{2,}/)[1]);
+    return Number.isFinite(soft) && soft > 0 ? soft : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -124,7 +124,7 @@ export class ChatLoad {
     const started = Date.now();
     const { synced } = await this.pool.connect(this.options.connectPerSecond, this.options.connectTimeoutMs);
     const stats = await this.pool.stats();
-    log(`${synced}/${clients} clients connected and synced in ${((Date.now() - started) / 1000).toFixed(1)} s; per node ${JSON.stringify(stats.nodes)}; connect_error ${JSON.stringify(stats.connectErrorCodes)}`);
+    log(`${synced}/${clients} clients connected and synced in ${((Date.now() - started) / 1000).toFixed(1)} s; per node ${JSON.stringify(stats.nodes)}; connect_error ${JSON.stringify(stats.connectErrorCodes)}${synced < clients ? `; not synced, by state ${JSON.stringify(stats.unsyncedStates)}` : ''}`);
     if (synced < clients && !allowMissing) throw new Error(`only ${synced} of ${clients} clients connected and synced within ${this.options.connectTimeoutMs} ms`);
     return { ...stats, synced };
   }

@@ -95,6 +95,7 @@ export interface PoolStats {
   nodes: Record<string, number>;
   counters: DriverStats['counters'];
   connectErrorCodes: Record<string, number>;
+  unsyncedStates: Record<string, number>;
   ackErrors: Record<string, number>;
   rejectionsPerSecond: Record<string, number>;
   histograms: Record<keyof DriverStats['histograms'], LogHistogram>;
@@ -190,6 +191,7 @@ export class DriverPool {
       nodes: {},
       counters: { ...perDriver[0]!.counters },
       connectErrorCodes: {},
+      unsyncedStates: {},
       ackErrors: {},
       rejectionsPerSecond: {},
       histograms: {
@@ -213,6 +215,7 @@ export class DriverPool {
       addCounts(merged.nodes, s.nodes);
       addCounts(merged.counters as unknown as Record<string, number>, s.counters as unknown as Record<string, number>);
       addCounts(merged.connectErrorCodes, s.connectErrorCodes);
+      addCounts(merged.unsyncedStates, s.unsyncedStates);
       addCounts(merged.ackErrors, s.ackErrors);
       addCounts(merged.rejectionsPerSecond, s.rejectionsPerSecond);
       for (const key of Object.keys(merged.histograms) as (keyof DriverStats['histograms'])[]) merged.histograms[key].merge(s.histograms[key]);

@@ -78,6 +78,8 @@ export interface DriverStats {
   counters: DriverCounters;
   /** connect_error by code (RATE_LIMITED, UNAVAILABLE, transport…). */
   connectErrorCodes: Record<string, number>;
+  /** Clients not connected and not synced, by their SDK connection state (`offline`: the SDK gave up). */
+  unsyncedStates: Record<string, number>;
   /** RATE_LIMITED refusals per epoch second. */
   rejectionsPerSecond: Record<string, number>;
   ackErrors: Record<string, number>;

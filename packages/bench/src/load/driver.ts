@@ -264,6 +264,7 @@ class Driver implements LoadClientSink {
       nodes,
       counters: { ...this.counters },
       connectErrorCodes: { ...this.connectErrorCodes },
+      unsyncedStates: countBy(this.clients.filter((c) => !c.firstSynced).map((c) => c.chat.connectionState)),
       rejectionsPerSecond: Object.fromEntries(this.rejectionsPerSecond),
       ackErrors: { ...this.ackErrors },
       histograms: {
@@ -360,3 +361,9 @@ process.on('message', (raw: Envelope) => {
 // The coordinator is gone (crashed, or killed): nobody will ever close us.
 process.on('disconnect', () => process.exit(0));
 reply({ type: 'ready', pid: process.pid });
+
+function countBy(keys: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const k of keys) counts[k] = (counts[k] ?? 0) + 1;
+  return counts;
+}

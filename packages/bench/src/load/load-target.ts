@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { startCluster, type Cluster } from '@chat/testkit';
+import { nginxWorkersFor, startCluster, type Cluster } from '@chat/testkit';
 import { benchDir } from '../report';
 import type { Cleanups } from '../cleanups';
 import type { ProcessGroup } from './process-usage';
@@ -56,6 +56,8 @@ export interface TargetOptions {
   profileDir?: string;
   /** `--node-env`: extra environment for our nodes only (not the ceiling's). */
   nodeEnv?: Record<string, string>;
+  /** Clients connected at once (NGINX gets the worker processes their descriptors need); default 1,000. */
+  clients?: number;
   cleanups: Cleanups;
   log(message: string): void;
 }
@@ -81,6 +83,7 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     nodes: opts.nodes,
     env,
     timeoutMs: 120_000,
+    nginxWorkers: nginxWorkersFor(opts.clients ?? 1000),
     ...(kind === 'ceiling' ? { nodeMain: CEILING_MAIN } : {}),
     ...(opts.profileDir ? { nodeArgs: ['--require', PROFILE_PRELOAD] } : {}),
   });

@@ -60,7 +60,7 @@ interface ConnectionsRun {
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 async function measure(kind: TargetKind, p: Record<(typeof FLAGS)[number]['key'], number>, { flags, cleanups, log }: ScenarioContext): Promise<ConnectionsRun> {
-  const target = await openTarget({ kind, nodes: p.nodes, ...targetFlags(flags), cleanups, log });
+  const target = await openTarget({ kind, nodes: p.nodes, clients: p.cap, ...targetFlags(flags), cleanups, log });
   const load = await ChatLoad.create(
     target,
     {

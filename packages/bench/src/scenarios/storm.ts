@@ -138,7 +138,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const modes: Mode[] = modeFlag === 'both' ? ['kill', 'blip'] : [modeFlag];
   const p = readNumbers(flags, FLAGS);
   if (p.rate / p.clients > 5) throw new Error('--rate is above 5 sends/s per client (the server allows 10/s per user)');
-  const target = await openTarget({ nodes: p.nodes, env: { DATABASE_POOL_MAX: String(p.poolMax) }, keepLogs: flags['keep-logs'] === true, cleanups, log });
+  const target = await openTarget({ nodes: p.nodes, clients: p.clients, env: { DATABASE_POOL_MAX: String(p.poolMax) }, keepLogs: flags['keep-logs'] === true, cleanups, log });
   const cluster = target.cluster!;
   const load = await ChatLoad.create(
     target,
