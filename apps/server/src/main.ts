@@ -31,7 +31,7 @@ function load(): Config {
 async function single(config: Config): Promise<void> {
   const app = await buildApp(config);
   keepRunningOnUnhandledRejections(app.log, () => app.metrics.unhandledRejections.inc());
-  await app.listen({ host: config.host, port: config.port });
+  await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
   app.log.info({ mode: config.database.kind === 'pglite' ? 'embedded' : 'cluster' }, 'chat node ready');
   onStopSignal(async () => {
     app.log.info('draining');
@@ -88,7 +88,7 @@ async function primary(config: Config): Promise<void> {
   for (const w of workers) {
     w.on('message', (msg: { type?: string }) => {
       if (msg?.type === 'chat:ready' && ++ready === config.workers) {
-        httpServer.listen(config.port, config.host, () => console.log(`chat node ${config.nodeId} listening with ${config.workers} workers`));
+        httpServer.listen(config.port, config.host, config.listenBacklog, () => console.log(`chat node ${config.nodeId} listening with ${config.workers} workers`));
       }
     });
   }

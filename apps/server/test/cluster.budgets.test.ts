@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { describeClusterLogs, startCluster, type Cluster } from '@chat/testkit';
+import { expectedNodeBacklog, listenBacklog } from './support/listen-backlog';
 
 // Budgets by client address through the real NGINX in front of two node processes (issue 9, "must show"):
 // clients on two source addresses get separate budgets, cluster-wide (Redis), and an X-Forwarded-For
@@ -65,3 +66,7 @@ test('two source addresses, two budgets; a forged X-Forwarded-For is not believe
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${describeClusterLogs(cluster)}`);
   }
 }, 60_000);
+
+test('nodes listen with a backlog that holds a reconnecting herd (LISTEN_BACKLOG), not Node\'s 511', () => {
+  for (const node of cluster.nodes) expect(listenBacklog(node.port)).toBe(expectedNodeBacklog());
+});

@@ -6,6 +6,7 @@ import type { AuthResponse, Message } from '@chat/protocol';
 import { describeClusterLogs, startCluster, waitUntil, type Cluster } from '@chat/testkit';
 import { io } from 'socket.io-client';
 import type { RawSocket } from './support/harness';
+import { expectedNodeBacklog, listenBacklog } from './support/listen-backlog';
 
 let cluster: Cluster;
 
@@ -67,4 +68,8 @@ test('sessions spread over the workers, stick to theirs through the upgrade, and
   } catch (error) {
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${describeClusterLogs(cluster)}`);
   }
+});
+
+test('the primary process, which accepts for its workers, listens with the same backlog as a single node', () => {
+  expect(listenBacklog(cluster.nodes[0]!.port)).toBe(expectedNodeBacklog());
 });

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { childPids, waitUntil, type Cluster } from '@chat/testkit';
 import { ChatLoad, roundPercentiles } from '../load/chat-load';
 import type { ConnectionPeaks, DbConnectionPoller } from '../load/db-connections';
-import { optionsFor, readNumbers, usageFor } from '../load/load-flags';
+import { optionsFor, readNumbers, targetFlags, usageFor } from '../load/load-flags';
 import { openTarget } from '../load/load-target';
 import { usageRows } from '../load/measurement-table';
 import { usageBetween } from '../load/process-usage';
@@ -138,7 +138,8 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const modes: Mode[] = modeFlag === 'both' ? ['kill', 'blip'] : [modeFlag];
   const p = readNumbers(flags, FLAGS);
   if (p.rate / p.clients > 5) throw new Error('--rate is above 5 sends/s per client (the server allows 10/s per user)');
-  const target = await openTarget({ nodes: p.nodes, clients: p.clients, env: { DATABASE_POOL_MAX: String(p.poolMax) }, keepLogs: flags['keep-logs'] === true, cleanups, log });
+  const { nodeEnv } = targetFlags(flags);
+  const target = await openTarget({ nodes: p.nodes, clients: p.clients, env: { DATABASE_POOL_MAX: String(p.poolMax) }, nodeEnv, keepLogs: flags['keep-logs'] === true, cleanups, log });
   const cluster = target.cluster!;
   const load = await ChatLoad.create(
     target,
@@ -266,6 +267,7 @@ export const stormScenario: Scenario = {
     '--quick                small and short (200 clients on 2 nodes)',
     '--mode <kill|blip|both>   kill: every node SIGKILLed and restarted (default); blip: NGINX drops every connection, nodes stay up; both: kill, then blip',
     '--keep-logs            copy the cluster\'s logs to .bench/logs/',
+    '--node-env K=V,K=V     extra environment for our nodes (A/B of a setting, e.g. LISTEN_BACKLOG=511)',
     ...usageFor(FLAGS),
   ],
   options: optionsFor(FLAGS, { mode: { type: 'string' } }),
