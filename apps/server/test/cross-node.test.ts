@@ -89,6 +89,35 @@ describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', 
     }
   });
 
+  test('a room joined while the user\'s socket is still in its handshake reaches that socket: it is in the room when the handshake ends', async () => {
+    const host = await registerUser(a, 'gatehost');
+    const erin = await registerUser(a, 'erin');
+    const ch = await a.connect(host.accessToken);
+    // Holds erin's handshake after its rooms were read (steps run in registration order; this one is last).
+    let entered!: () => void;
+    const inHandshake = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let gated = true;
+    a.app.socketEvents.onConnecting(async (socket) => {
+      if (!gated || socket.data.userId !== erin.user.id) return;
+      entered();
+      await gate;
+    });
+    const connecting = a.connect(erin.accessToken);
+    await inHandshake;
+    const roomId = await createRoom(a, host);
+    await joinRoom(a, erin, roomId);
+    gated = false;
+    release();
+    const { socket, hello } = await connecting;
+    expect(hello.rooms.map((r) => r.roomId)).not.toContain(roomId);
+    const live = nextEvent(socket, 'message:new', (m) => m.roomId === roomId);
+    expect((await ch.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'to erin' })).ok).toBe(true);
+    expect(await live).toMatchObject({ content: 'to erin' });
+    expect(await socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'from erin' })).toMatchObject({ ok: true });
+  });
+
   test('logout through one node disconnects the session\'s sockets and refuses its access token on the other at once', async () => {
     const frank = await registerUser(a, 'frank');
     const cf = await b.connect(frank.accessToken);

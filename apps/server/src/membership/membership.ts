@@ -234,21 +234,22 @@ export class Membership {
 
   /**
    * Moves the user's sockets on every node in or out of a room channel. This node's sockets first and at
-   * once: the sharded adapter applies a `socketsJoin` locally only after its Redis publish returns, while
-   * the event that follows (`room:joined`) reaches local sockets at once, so a client that sent right
-   * after `room:joined` (or the REST answer) was refused FORBIDDEN. Other nodes get the change before the
-   * event, in publish order on the one Redis connection.
+   * once, through the adapter's own table: the sharded adapter applies a `socketsJoin` locally only after
+   * its Redis publish returns, while the event that follows (`room:joined`) reaches local sockets at once,
+   * so a client that sent right after `room:joined` (or the REST answer) was refused FORBIDDEN. The table
+   * also holds a socket still in its handshake (it joined `user:<id>` in the auth step), which
+   * `socketsJoin` and broadcasts skip: a room created while the client connects is not missed on this node.
+   * Other nodes get the change before the event, in publish order on the one Redis connection.
    */
   private changeChannels(change: 'join' | 'leave', userId: string, channel: string): void {
-    const local = this.io.local.in(userChannel(userId));
-    const everywhere = this.io.in(userChannel(userId));
-    if (change === 'join') {
-      local.socketsJoin(channel);
-      everywhere.socketsJoin(channel);
-    } else {
-      local.socketsLeave(channel);
-      everywhere.socketsLeave(channel);
+    const adapter = this.io.of('/').adapter;
+    for (const sid of adapter.rooms.get(userChannel(userId)) ?? []) {
+      if (change === 'join') void adapter.addAll(sid, new Set([channel]));
+      else void adapter.del(sid, channel);
     }
+    const everywhere = this.io.in(userChannel(userId));
+    if (change === 'join') everywhere.socketsJoin(channel);
+    else everywhere.socketsLeave(channel);
   }
 
   async announceLeave(roomId: string, userId: string): Promise<void> {

@@ -82,7 +82,9 @@ export async function filesFeature(app: FastifyInstance): Promise<void> {
 
   route(app, HTTP_ROUTES.fileLink, async ({ params: { fileId } }, request) => {
     const { userId } = request.user;
-    const file = await storedFile(app.reads.reader(userId), fileId) ?? (await storedFile(primaryReads, fileId));
+    // From the primary: a replica that has not replayed a deletion yet would still hand out a link (the
+    // bytes route checks the primary too, but a deleted message's file must get no new link at once).
+    const file = await storedFile(primaryReads, fileId);
     // Before its message is sent only the uploader may see a file; after it is deleted nobody.
     if (!file || file.deleted || (!file.sent && file.uploader_id !== userId)) throw new ChatError('NOT_FOUND', 'no such file');
     await membership.requireMember(userId, file.room_id);
