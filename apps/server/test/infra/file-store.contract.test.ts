@@ -139,6 +139,17 @@ describe.each(implementations)('FileStore contract: %s', (_name, make) => {
     expect(await store.get('y/cut')).toBeUndefined();
     expect(await subject.leftovers()).toEqual(before);
   });
+  test('a body that fails before its first byte leaves nothing either, however soon it fails', async () => {
+    // A refused upload (a content check failing on the first chunk) errors while the store is still opening
+    // its temporary file; the clean-up must not run before that file exists.
+    const before = await subject.leftovers();
+    for (let i = 0; i < 20; i++) {
+      const refused = new Readable({ read() {} }).on('error', () => undefined); // the store's pipeline sees it too
+      refused.destroy(new Error('not what it says'));
+      await expect(store.put(`w/refused-${i}`, refused, { size: 100, contentType: 'image/png' })).rejects.toThrow('not what it says');
+      expect(await subject.leftovers()).toEqual(before);
+    }
+  });
 });
 
 describe('DiskFileStore', () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { access, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -25,14 +25,12 @@ export class DiskFileStore implements FileStore {
     await mkdir(tmpDir, { recursive: true });
     await mkdir(path.dirname(target), { recursive: true });
     const tmp = path.join(tmpDir, randomBytes(12).toString('hex'));
+    // The file is created here, before any byte flows: a stream that opened it itself could still be opening
+    // when a refused upload's error arrives, and create the file after the clean-up below removed nothing.
+    const handle = await open(tmp, 'wx');
     try {
-      await pipeline(body, new ExactLength(opts.size), createWriteStream(tmp, { flags: 'wx' }));
-      const handle = await open(tmp, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      // `flush`: the stream syncs the file to disk before it closes it, and the pipeline ends only then.
+      await pipeline(body, new ExactLength(opts.size), handle.createWriteStream({ flush: true }));
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });

@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -63,7 +63,10 @@ export class S3FileStore implements FileStore {
     const dir = await mkdtemp(path.join(tmpdir(), 'chat-upload-'));
     const spool = path.join(dir, 'body');
     try {
-      await pipeline(body, new ExactLength(opts.size), createWriteStream(spool));
+      // Opened before any byte flows, as in DiskFileStore: a stream opening the file itself could create it
+      // after the clean-up below removed the directory.
+      const handle = await open(spool, 'wx');
+      await pipeline(body, new ExactLength(opts.size), handle.createWriteStream());
       await this.client.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(spool), ContentLength: opts.size, ContentType: opts.contentType }),
       );
