@@ -2,7 +2,7 @@
  * Sum of every sample named `name` (all label sets) in Prometheus text exposition. Enough to read a
  * histogram's `_sum` and `_count` from a node's /metrics without a client library.
  */
-export function sampleSum(text: string, name: string): number {
+function sampleSum(text: string, name: string): number {
   let total = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;

@@ -1,6 +1,7 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { nginxWorkersFor, startCluster, type Cluster } from '@chat/testkit';
+import { nginxWorkersFor, startCluster, waitUntil, type Cluster } from '@chat/testkit';
 import { benchDir } from '../report';
 import type { Cleanups } from '../cleanups';
 import type { ProcessGroup } from './process-usage';
@@ -22,10 +23,25 @@ export interface LoadTarget {
   close(): Promise<void>;
   /** With --cpu-prof: starts (first call) or writes and stops (second call) every node's CPU profile. */
   toggleProfiles(): void;
+  /**
+   * A full garbage collection in every node, then each node's memory (by node id): memory per socket without
+   * the collector's timing in it. Undefined for a cluster the run did not start (--url).
+   */
+  collectGarbage(): Promise<Record<string, NodeMemory> | undefined>;
+}
+
+/** `process.memoryUsage()` of a node right after a forced full collection (forced-gc/preload.cjs). */
+export interface NodeMemory {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
 }
 
 /** Loaded into every node with --cpu-prof: profiles on SIGUSR2. */
 const PROFILE_PRELOAD = path.join(__dirname, '../cpu-profile/preload.cjs');
+/** Loaded into every node: a full collection and a memory report on SIGWINCH. */
+const GC_PRELOAD = path.join(__dirname, '../forced-gc/preload.cjs');
 
 /** The ceiling's node program, from the repository root. */
 const CEILING_MAIN = 'packages/bench/src/ceiling/ceiling-node.ts';
@@ -66,11 +82,23 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
   if (opts.url) {
     const groups = (opts.nodePids ?? []).map((pid, i) => ({ name: `node-${i + 1}`, pids: () => [pid] }));
     if (opts.kind === 'ceiling') throw new Error('--url runs against our cluster; the ceiling is always started by the run');
-    return { kind: 'chat', url: opts.url.replace(/\/+$/, ''), cluster: undefined, groups, describe: `running cluster at ${opts.url}`, close: async () => {}, toggleProfiles: () => {} };
+    return {
+      kind: 'chat',
+      url: opts.url.replace(/\/+$/, ''),
+      cluster: undefined,
+      groups,
+      describe: `running cluster at ${opts.url}`,
+      close: async () => {},
+      toggleProfiles: () => {},
+      collectGarbage: async () => undefined,
+    };
   }
   const kind = opts.kind ?? 'chat';
+  const gcDir = mkdtempSync(path.join(tmpdir(), 'bench-gc-'));
+  opts.cleanups.add('remove the memory reports', async () => rmSync(gcDir, { recursive: true, force: true }));
   const env = {
     ...LOAD_ENV,
+    CHAT_GC_REPORT_DIR: gcDir,
     ...(kind === 'ceiling' ? { CEILING_ADAPTER: opts.nodes > 1 ? 'sharded' : 'none' } : {}),
     ...(opts.profileDir ? { CHAT_CPU_PROFILE_DIR: path.join(opts.profileDir, `${kind}-${opts.nodes}`) } : {}),
     ...opts.env,
@@ -85,7 +113,7 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     timeoutMs: 120_000,
     nginxWorkers: nginxWorkersFor(opts.clients ?? 1000),
     ...(kind === 'ceiling' ? { nodeMain: CEILING_MAIN } : {}),
-    ...(opts.profileDir ? { nodeArgs: ['--require', PROFILE_PRELOAD] } : {}),
+    nodeArgs: ['--require', GC_PRELOAD, ...(opts.profileDir ? ['--require', PROFILE_PRELOAD] : [])],
   });
   const close = opts.cleanups.add('stop cluster', async () => {
     if (opts.keepLogs) keepLogs(cluster, opts.log);
@@ -104,7 +132,21 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     if (!profiling) return;
     for (const node of cluster.nodes) if (node.pid !== undefined) process.kill(node.pid, 'SIGUSR2');
   };
-  return { kind, url: cluster.entryUrl, cluster, groups, describe, close, toggleProfiles };
+  const collectGarbage = async () => {
+    const out: Record<string, NodeMemory> = {};
+    for (const node of cluster.nodes) {
+      if (node.pid === undefined) continue;
+      const file = path.join(gcDir, `${node.pid}.json`);
+      const read = (): (NodeMemory & { count: number }) | undefined => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined);
+      const before = read()?.count ?? 0;
+      process.kill(node.pid, 'SIGWINCH');
+      await waitUntil(async () => (read()?.count ?? 0) > before, { timeoutMs: 30_000, intervalMs: 50, description: `${node.id}'s memory report after a forced collection` });
+      const { rss, heapUsed, external, arrayBuffers } = read()!;
+      out[node.id] = { rss, heapUsed, external, arrayBuffers };
+    }
+    return out;
+  };
+  return { kind, url: cluster.entryUrl, cluster, groups, describe, close, toggleProfiles, collectGarbage };
 }
 
 function keepLogs(cluster: Cluster, log: (m: string) => void): void {

@@ -1,9 +1,8 @@
 import { ChatLoad, roundPercentiles } from '../load/chat-load';
 import { optionsFor, readNumbers, targetFlags, TARGET_USAGE, usageFor } from '../load/load-flags';
 import { AGAINST_OPTION, AGAINST_USAGE, TARGET_LABEL, targetsOf } from '../load/against';
-import { openTarget, type LoadTarget, type TargetKind } from '../load/load-target';
+import { openTarget, type NodeMemory, type TargetKind } from '../load/load-target';
 import { MACHINE_GROUP, type GroupUsage } from '../load/process-usage';
-import { sampleSum } from '../prometheus-text';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
 import { ratio } from '../stats';
 
@@ -20,19 +19,8 @@ const FLAGS = [
 
 const MiB = 2 ** 20;
 
-/** Heap used by each node's V8, from its /metrics (prom-client's default nodejs_heap_size_used_bytes). */
-async function heapUsed(target: LoadTarget): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const node of target.cluster?.nodes ?? []) {
-    try {
-      const res = await fetch(`${node.url}/metrics`);
-      out[node.id] = sampleSum(await res.text(), 'nodejs_heap_size_used_bytes');
-    } catch {
-      out[node.id] = Number.NaN;
-    }
-  }
-  return out;
-}
+/** A node's live memory after a forced full collection: the V8 heap in use and what V8 holds outside it. */
+const liveBytes = (m: NodeMemory) => m.heapUsed + m.external;
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const nodesRss = (u: Record<string, GroupUsage>) => sum(Object.entries(u).filter(([n]) => n.startsWith('node-')).map(([, g]) => g.rssBytes));
@@ -52,8 +40,9 @@ interface ConnectionsRun {
   serverCpuMs: number;
   before: Record<string, GroupUsage>;
   after: Record<string, GroupUsage>;
-  heapBefore: Record<string, number>;
-  heapAfter: Record<string, number>;
+  /** Each node's memory right after a forced full collection (undefined with --url). */
+  memoryBefore: Record<string, NodeMemory> | undefined;
+  memoryAfter: Record<string, NodeMemory> | undefined;
   stats: { nodes: Record<string, number>; connectErrorCodes: Record<string, number> };
 }
 
@@ -77,8 +66,8 @@ async function measure(kind: TargetKind, p: Record<(typeof FLAGS)[number]['key']
     log,
   );
   // The nodes after start-up and sign-ups, with no socket yet.
+  const memoryBefore = await target.collectGarbage();
   const before = load.sampler.snapshot();
-  const heapBefore = await heapUsed(target);
   const started = Date.now();
   target.toggleProfiles(); // with --cpu-prof: the handshakes are the measured window
   // A few stragglers must not throw away the memory and CPU figures of the rest: they are counted and shown.
@@ -88,8 +77,8 @@ async function measure(kind: TargetKind, p: Record<(typeof FLAGS)[number]['key']
   const connected = load.sampler.snapshot();
   log(`${kind}: ${p.cap} connections open; idle for ${p.idle} s`);
   await new Promise((resolve) => setTimeout(resolve, p.idle * 1000));
+  const memoryAfter = await target.collectGarbage();
   const after = load.sampler.snapshot();
-  const heapAfter = await heapUsed(target);
   await load.close();
   await target.close();
 
@@ -105,14 +94,15 @@ async function measure(kind: TargetKind, p: Record<(typeof FLAGS)[number]['key']
     rejected: stats.connectErrorCodes.RATE_LIMITED ?? 0,
     connected: stats.synced,
     rssPerConnKiB: round1((nodesRss(after) - nodesRss(before)) / stats.synced / 1024),
-    heapPerConnKiB: target.cluster ? round1((sum(Object.values(heapAfter)) - sum(Object.values(heapBefore))) / stats.synced / 1024) : Number.NaN,
+    heapPerConnKiB:
+      memoryBefore && memoryAfter ? round1((sum(Object.values(memoryAfter).map(liveBytes)) - sum(Object.values(memoryBefore).map(liveBytes))) / stats.synced / 1024) : Number.NaN,
     nginxPerConnKiB: after.nginx && before.nginx ? round1((after.nginx.rssBytes - before.nginx.rssBytes) / stats.synced / 1024) : Number.NaN,
     nodeCpuMs: Math.round(cpuMs((n) => n.startsWith('node-')) * 100) / 100,
     serverCpuMs: Math.round(cpuMs((n) => n.startsWith('node-') || n === 'postgres' || n === 'redis' || n === 'nginx') * 100) / 100,
     before,
     after,
-    heapBefore,
-    heapAfter,
+    memoryBefore,
+    memoryAfter,
     stats: { nodes: stats.nodes, connectErrorCodes: stats.connectErrorCodes },
   };
 }
@@ -129,19 +119,22 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     tables: [
       {
         title: `connections: ${p.cap} idle sockets (${p.socketsPerUser} per user) through NGINX at ${p.perSecond}/s, ${p.nodes} node(s)`,
-        columns: ['target', 'connections', 'connected', 'open s', 'connect p50 ms', 'connect p95 ms', 'connect p99 ms', 'refused', 'node RSS KiB/conn', 'node heap KiB/conn', 'NGINX KiB/conn', 'node CPU ms/handshake', 'server CPU ms/handshake'],
+        columns: ['target', 'connections', 'connected', 'open s', 'connect p50 ms', 'connect p95 ms', 'connect p99 ms', 'refused', 'node RSS KiB/conn', 'node heap+external KiB/conn', 'NGINX KiB/conn', 'node CPU ms/handshake', 'server CPU ms/handshake'],
         rows: runs.map((r) => [TARGET_LABEL[r.kind], p.cap, r.connected, r.connectSeconds, r.connect.p50, r.connect.p95, r.connect.p99, r.rejected, r.rssPerConnKiB, r.heapPerConnKiB, r.nginxPerConnKiB, r.nodeCpuMs, r.serverCpuMs]),
       },
       ...runs.map((r) => ({
         title: `memory per process group, before and after: ${r.describe}`,
-        columns: ['process', 'RSS MiB before', 'RSS MiB after', 'heap MiB before', 'heap MiB after'],
-        rows: Object.keys(r.after).filter((name) => name !== MACHINE_GROUP).map((name) => [
-          name,
-          Math.round(r.before[name]!.rssBytes / MiB),
-          Math.round(r.after[name]!.rssBytes / MiB),
-          r.heapBefore[name] === undefined ? '-' : Math.round(r.heapBefore[name] / MiB),
-          r.heapAfter[name] === undefined ? '-' : Math.round(r.heapAfter[name] / MiB),
-        ]),
+        columns: ['process', 'RSS MiB before', 'RSS MiB after', 'heap+external MiB before', 'heap+external MiB after'],
+        rows: Object.keys(r.after).filter((name) => name !== MACHINE_GROUP).map((name) => {
+          const [b, a] = [r.memoryBefore?.[name], r.memoryAfter?.[name]];
+          return [
+            name,
+            Math.round(r.before[name]!.rssBytes / MiB),
+            Math.round(r.after[name]!.rssBytes / MiB),
+            b ? Math.round((liveBytes(b) / MiB) * 10) / 10 : '-',
+            a ? Math.round((liveBytes(a) / MiB) * 10) / 10 : '-',
+          ];
+        }),
       })),
     ],
     ratios: [
@@ -149,20 +142,21 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
         ? [
             { label: 'node CPU ms per handshake (chat)', value: chat.nodeCpuMs, goal: { value: 2, direction: 'max' as const } },
             { label: 'node RSS KiB per idle socket (chat)', value: chat.rssPerConnKiB, goal: { value: 15, direction: 'max' as const } },
+            { label: 'node heap+external KiB per idle socket (chat, forced GC)', value: chat.heapPerConnKiB, goal: { value: 15, direction: 'max' as const } },
           ]
         : []),
       ...(chat && ceiling
         ? [
             { label: 'node CPU per handshake, chat / ceiling', value: ratio(chat.nodeCpuMs, ceiling.nodeCpuMs) },
             { label: 'server CPU per handshake, chat / ceiling', value: ratio(chat.serverCpuMs, ceiling.serverCpuMs) },
-            { label: 'node heap per idle socket, chat / ceiling', value: ratio(chat.heapPerConnKiB, ceiling.heapPerConnKiB) },
+            { label: 'node heap+external per idle socket, chat / ceiling', value: ratio(chat.heapPerConnKiB, ceiling.heapPerConnKiB) },
           ]
         : []),
     ],
     parameters: { ...p, targets: runs.map((r) => r.kind) },
     notes: [
       'connect = client start → connected (the WebSocket through NGINX, admission, token and session check, room joins), including any refusal and backoff.',
-      'per connection = (after − before) / connections, summed over the node processes; RSS includes allocator slack and grows in steps, heap is V8 heap used (after GC timing, not forced).',
+      'per connection = (after − before) / connections, summed over the node processes. Before = after sign-ups, with no socket; after = the idle wait. Each node runs a full garbage collection (inspector, forced-gc/preload.cjs) just before both readings: heap+external is V8 heap used plus memory V8 holds outside it (buffers) right after it; RSS (read after the collection) also holds allocator slack and pages not yet given back.',
       'connected = clients connected and synced within the connect timeout; every per-connection figure divides by it.',
       'CPU ms/handshake = CPU used while the sockets connected ÷ connections (refused attempts and their retries included): nodes alone, and nodes + PostgreSQL + Redis + NGINX.',
       'ceiling = bare Socket.IO nodes (no auth, admission, database or presence; the sharded Redis adapter when N > 1) behind the same NGINX, the same clients.',
