@@ -156,7 +156,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     parameters: { ...p, targets: runs.map((r) => r.kind) },
     notes: [
       'connect = client start → connected (the WebSocket through NGINX, admission, token and session check, room joins), including any refusal and backoff.',
-      'per connection = (after − before) / connections, summed over the node processes. Before = after sign-ups, with no socket; after = the idle wait. Each node runs a full garbage collection (inspector, forced-gc/preload.cjs) just before both readings: heap+external is V8 heap used plus memory V8 holds outside it (buffers) right after it; RSS (read after the collection) also holds allocator slack and pages not yet given back.',
+      'per connection = (after − before) / connections, summed over the node processes. Before = after sign-ups, with no socket; after = the idle wait. Each node runs a full garbage collection (forced-gc/preload.cjs) just before both readings: heap+external is V8 heap used plus memory V8 holds outside it (buffers) right after it; RSS (read after the collection) also holds allocator slack and pages not yet given back.',
       'connected = clients connected and synced within the connect timeout; every per-connection figure divides by it.',
       'CPU ms/handshake = CPU used while the sockets connected ÷ connections (refused attempts and their retries included): nodes alone, and nodes + PostgreSQL + Redis + NGINX.',
       'ceiling = bare Socket.IO nodes (no auth, admission, database or presence; the sharded Redis adapter when N > 1) behind the same NGINX, the same clients.',
