@@ -141,7 +141,7 @@ export function createMetrics(nodeId: string, sources: MetricSources = {}) {
     }),
     sendBatchRoutes: new Counter({
       name: 'chat_send_batches_total',
-      help: "This node's batches of sends by where they were committed: local (this node is the writer, or SEND_WRITER=local), relayed (by the writer node), fallback (the writer did not answer: committed here)",
+      help: "This node's batches of sends by where they were committed: local (this node is the writer, or SEND_WRITER=local), quiet (fewer sends than SEND_RELAY_MIN_RATE: committed here), relayed (by the writer node), fallback (the writer did not answer: committed here)",
       labelNames: ['route'] as const,
       registers: [registry],
     }),

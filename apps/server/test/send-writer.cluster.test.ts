@@ -18,7 +18,8 @@ describe('send writer: one node commits the cluster\'s sends', () => {
   let home: DataHome;
   const nodes: TestNode[] = [];
   const sockets: RawSocket[] = [];
-  const env = { REDIS_URL: testServices().redisUrl, SEND_WRITER: 'relay', SEND_RELAY_TIMEOUT_MS: '300', SEND_WRITER_LEASE_MS: '600' };
+  // Every batch through the writer, however few (the quiet route has its own suite below).
+  const env = { REDIS_URL: testServices().redisUrl, SEND_WRITER: 'relay', SEND_RELAY_MIN_RATE: '0', SEND_RELAY_TIMEOUT_MS: '300', SEND_WRITER_LEASE_MS: '600' };
 
   beforeAll(async () => {
     home = await createDataHome('postgres');
@@ -93,5 +94,53 @@ describe('send writer: one node commits the cluster\'s sends', () => {
     expect(
       (await metric(other, 'chat_send_batches_total{route="fallback"}')) + (await metric(other, 'chat_send_batches_total{route="local"}')),
     ).toBeGreaterThan(0);
+  });
+});
+
+describe('send writer: a quiet node commits its own sends', () => {
+  let home: DataHome;
+  const nodes: TestNode[] = [];
+  const sockets: RawSocket[] = [];
+  const env = { REDIS_URL: testServices().redisUrl, SEND_WRITER: 'relay', SEND_RELAY_MIN_RATE: '20', SEND_WRITER_LEASE_MS: '600', MESSAGES_PER_SECOND: '100' };
+
+  beforeAll(async () => {
+    home = await createDataHome('postgres');
+    nodes.push(await startNode(home, env));
+    nodes.push(await startNode(home, env));
+  }, 180_000);
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    for (const n of nodes) await n.close().catch(() => undefined);
+    await home.dispose();
+  });
+
+  test('a send after a quiet spell is committed where it arrived; a burst over the rate goes to the writer', async () => {
+    const [writer, other] = nodes as [TestNode, TestNode];
+    const dan = await registerUser(other, 'dan');
+    const roomId = await createRoom(other, dan);
+    const cd = await connectRaw(other, dan.accessToken);
+    sockets.push(cd.socket);
+    const batches = async () => ({
+      quiet: await metric(other, 'chat_send_batches_total{route="quiet"}'),
+      relayed: await metric(other, 'chat_send_batches_total{route="relayed"}'),
+      here: await metric(other, 'chat_persist_batch_size_count'),
+      atWriter: await metric(writer, 'chat_persist_batch_size_count'),
+    });
+
+    const before = await batches();
+    const lone = await cd.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'alone' });
+    expect(lone).toMatchObject({ ok: true, message: { seq: 1 } });
+    const afterLone = await batches();
+    expect(afterLone).toEqual({ ...before, quiet: before.quiet + 1, here: before.here + 1 });
+
+    // 30 sends at once: more than 20 a second, so the batches they form go to the writer (the first may
+    // already be on its way when the count passes 20, so at least one is relayed, and all are stored).
+    const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => cd.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: `b${i}` })));
+    expect(burst.every((a) => a.ok)).toBe(true);
+    const afterBurst = await batches();
+    expect(afterBurst.relayed).toBeGreaterThan(afterLone.relayed);
+    expect(afterBurst.atWriter).toBeGreaterThan(afterLone.atWriter);
+    const history = await http<{ messages: Message[] }>(writer.url, 'GET', `/api/rooms/${roomId}/messages?limit=50`, { token: dan.accessToken });
+    expect(history.body.messages.map((m) => m.seq)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
   });
 });

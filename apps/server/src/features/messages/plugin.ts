@@ -38,6 +38,7 @@ async function messages(app: FastifyInstance): Promise<void> {
     mode: app.config.sendWriter.mode,
     groupCommit: app.config.groupCommit,
     relayTimeoutMs: app.config.sendWriter.relayTimeoutMs,
+    relayMinRate: app.config.sendWriter.relayMinRate,
     onBatch: ({ size, seconds }) => {
       metrics.persistBatchSize.observe(size);
       metrics.persistLatency.observe(seconds);

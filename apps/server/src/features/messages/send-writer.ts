@@ -7,14 +7,28 @@ import { MembershipRefusal } from './membership-refusal';
 
 export type SendWriterMode = 'local' | 'relay';
 
+/**
+ * Where a batch was committed: `local` (this node is the writer, or the mode is local), `quiet` (this node
+ * sends too little for the writer to merge anything: committed here), `relayed` (by the writer node),
+ * `fallback` (the writer did not answer: committed here).
+ */
+export type SendRoute = 'local' | 'quiet' | 'relayed' | 'fallback';
+
 export interface SendWriterOptions {
   mode: SendWriterMode;
   groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs?: number; maxQueue?: number };
   /** How long a batch waits for the writer node before this node commits it itself. */
   relayTimeoutMs: number;
+  /**
+   * Sends per second through this node below which it commits its own batches (0: always through the
+   * writer). A quiet node's batches are single sends: the writer would add its two hops and merge nothing.
+   */
+  relayMinRate: number;
+  /** The clock of the send rate (tests). */
+  now?: () => number;
   onBatch: (stats: BatchStats) => void;
   /** Each batch this node sent, by where it was committed. */
-  onRoute?: (route: 'local' | 'relayed' | 'fallback') => void;
+  onRoute?: (route: SendRoute) => void;
 }
 
 /** A send's outcome as it travels between nodes (JSON: dates as ISO strings, errors as their code). */
@@ -37,6 +51,9 @@ type WireAnswer = { outcomes: WireOutcome[] } | { fallback: true } | { relayErro
  *   and the batches are the cluster's, not a quarter of it (a transaction costs PostgreSQL ten times a
  *   message: docs/performance.md).
  *
+ * A node that sends fewer than `relayMinRate` messages a second commits its own batches (`quiet`): they are
+ * single sends, which the writer would merge with nothing and delay by two hops.
+ *
  * The database keeps every guarantee whoever writes (room lock → gapless seq in commit order; unique ids →
  * a retried id is answered, never stored twice), so routing is only an optimisation: a writer that does not
  * answer within `relayTimeoutMs` (dead, draining, cut off) gets no more of this batch, which this node
@@ -46,6 +63,7 @@ type WireAnswer = { outcomes: WireOutcome[] } | { fallback: true } | { relayErro
 export class SendWriter {
   private readonly local: GroupCommitWriter;
   private readonly front: GroupCommitWriter | undefined;
+  private readonly rate: SendRate;
 
   constructor(
     db: Database,
@@ -53,6 +71,7 @@ export class SendWriter {
     private readonly opts: SendWriterOptions,
   ) {
     this.local = new GroupCommitWriter(db, opts.groupCommit, opts.onBatch);
+    this.rate = new SendRate(opts.now ?? Date.now);
     if (opts.mode === 'relay') {
       // The front batches this node's sends only; its batches are counted where they commit (`local`).
       this.front = new GroupCommitWriter((reqs) => this.route(reqs), opts.groupCommit);
@@ -66,7 +85,9 @@ export class SendWriter {
   }
 
   submit(req: SendRequest): Promise<SendResult & { timing: SendTiming }> {
-    return (this.front ?? this.local).submit(req);
+    if (!this.front) return this.local.submit(req);
+    this.rate.count();
+    return this.front.submit(req);
   }
 
   async close(): Promise<void> {
@@ -78,6 +99,10 @@ export class SendWriter {
     const writer = this.relay.writer();
     if (writer === this.relay.nodeId) {
       this.opts.onRoute?.('local');
+      return this.commitHere(reqs);
+    }
+    if (this.rate.perSecond() < this.opts.relayMinRate) {
+      this.opts.onRoute?.('quiet');
       return this.commitHere(reqs);
     }
     let answer: WireAnswer;
@@ -106,6 +131,36 @@ export class SendWriter {
     const { reqs } = payload as { reqs: SendRequest[] };
     const outcomes = await this.commitHere(reqs.map((r) => ({ ...r, replyTo: r.replyTo ?? undefined })));
     return { outcomes: outcomes.map(toWire) };
+  }
+}
+
+/**
+ * Sends counted in fixed one-second windows; the rate is the larger of the last whole window and the one
+ * under way, so a burst counts at once and a quiet second must pass before the node counts as quiet.
+ */
+class SendRate {
+  private window = 0;
+  private current = 0;
+  private previous = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  count(): void {
+    this.roll();
+    this.current++;
+  }
+
+  perSecond(): number {
+    this.roll();
+    return Math.max(this.previous, this.current);
+  }
+
+  private roll(): void {
+    const window = Math.floor(this.now() / 1000);
+    if (window === this.window) return;
+    this.previous = window === this.window + 1 ? this.current : 0;
+    this.current = 0;
+    this.window = window;
   }
 }
 
