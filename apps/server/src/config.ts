@@ -84,10 +84,11 @@ const EnvSchema = z.object({
   /** A batch handed to the writer node and not answered within this is committed by its own node. */
   SEND_RELAY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   /**
-   * With SEND_WRITER=relay: a node sending fewer than this many messages a second commits its own batches
-   * (single sends, which the writer would only delay by two hops); 0 relays every batch.
+   * With SEND_WRITER=relay: a node sending fewer than this many messages a second (half of it, once it
+   * relays) commits its own batches (single sends, which the writer would only delay by two hops); 0 relays
+   * every batch.
    */
-  SEND_RELAY_MIN_RATE: z.coerce.number().min(0).max(1_000_000).default(100),
+  SEND_RELAY_MIN_RATE: z.coerce.number().min(0).max(1_000_000).default(50),
   /** The writer's lease in Redis: a dead writer is replaced within it. */
   SEND_WRITER_LEASE_MS: z.coerce.number().int().min(300).max(60_000).default(3000),
   /** Sends waiting for a batch beyond this are refused with UNAVAILABLE and a retryAfterMs hint. */

@@ -4,6 +4,7 @@ import type { NodeRelay } from '../../infra/relay/node-relay';
 import type { MessageRow } from '../../views/message-view';
 import { GroupCommitWriter, type BatchStats, type Outcome, type SendRequest, type SendResult, type SendTiming } from './group-commit';
 import { MembershipRefusal } from './membership-refusal';
+import { RelayGate } from './relay-gate';
 
 export type SendWriterMode = 'local' | 'relay';
 
@@ -20,12 +21,11 @@ export interface SendWriterOptions {
   /** How long a batch waits for the writer node before this node commits it itself. */
   relayTimeoutMs: number;
   /**
-   * Sends per second through this node below which it commits its own batches (0: always through the
-   * writer). A quiet node's batches are single sends: the writer would add its two hops and merge nothing.
+   * Sends per second through this node from which its batches go to the writer (0: always); once relaying,
+   * it commits its own again below half of it. A quiet node's batches are single sends: the writer would
+   * add its two hops and merge nothing.
    */
   relayMinRate: number;
-  /** The clock of the send rate (tests). */
-  now?: () => number;
   onBatch: (stats: BatchStats) => void;
   /** Each batch this node sent, by where it was committed. */
   onRoute?: (route: SendRoute) => void;
@@ -51,8 +51,8 @@ type WireAnswer = { outcomes: WireOutcome[] } | { fallback: true } | { relayErro
  *   and the batches are the cluster's, not a quarter of it (a transaction costs PostgreSQL ten times a
  *   message: docs/performance.md).
  *
- * A node that sends fewer than `relayMinRate` messages a second commits its own batches (`quiet`): they are
- * single sends, which the writer would merge with nothing and delay by two hops.
+ * A node that sends fewer than `relayMinRate` messages a second (half of it, once relaying) commits its own
+ * batches (`quiet`): they are single sends, which the writer would merge with nothing and delay by two hops.
  *
  * The database keeps every guarantee whoever writes (room lock → gapless seq in commit order; unique ids →
  * a retried id is answered, never stored twice), so routing is only an optimisation: a writer that does not
@@ -63,7 +63,7 @@ type WireAnswer = { outcomes: WireOutcome[] } | { fallback: true } | { relayErro
 export class SendWriter {
   private readonly local: GroupCommitWriter;
   private readonly front: GroupCommitWriter | undefined;
-  private readonly rate: SendRate;
+  private readonly gate: RelayGate;
 
   constructor(
     db: Database,
@@ -71,7 +71,7 @@ export class SendWriter {
     private readonly opts: SendWriterOptions,
   ) {
     this.local = new GroupCommitWriter(db, opts.groupCommit, opts.onBatch);
-    this.rate = new SendRate(opts.now ?? Date.now);
+    this.gate = new RelayGate(opts.relayMinRate, Date.now);
     if (opts.mode === 'relay') {
       // The front batches this node's sends only; its batches are counted where they commit (`local`).
       this.front = new GroupCommitWriter((reqs) => this.route(reqs), opts.groupCommit);
@@ -86,7 +86,7 @@ export class SendWriter {
 
   submit(req: SendRequest): Promise<SendResult & { timing: SendTiming }> {
     if (!this.front) return this.local.submit(req);
-    this.rate.count();
+    this.gate.count();
     return this.front.submit(req);
   }
 
@@ -101,7 +101,7 @@ export class SendWriter {
       this.opts.onRoute?.('local');
       return this.commitHere(reqs);
     }
-    if (this.rate.perSecond() < this.opts.relayMinRate) {
+    if (!this.gate.relay()) {
       this.opts.onRoute?.('quiet');
       return this.commitHere(reqs);
     }
@@ -131,36 +131,6 @@ export class SendWriter {
     const { reqs } = payload as { reqs: SendRequest[] };
     const outcomes = await this.commitHere(reqs.map((r) => ({ ...r, replyTo: r.replyTo ?? undefined })));
     return { outcomes: outcomes.map(toWire) };
-  }
-}
-
-/**
- * Sends counted in fixed one-second windows; the rate is the larger of the last whole window and the one
- * under way, so a burst counts at once and a quiet second must pass before the node counts as quiet.
- */
-class SendRate {
-  private window = 0;
-  private current = 0;
-  private previous = 0;
-
-  constructor(private readonly now: () => number) {}
-
-  count(): void {
-    this.roll();
-    this.current++;
-  }
-
-  perSecond(): number {
-    this.roll();
-    return Math.max(this.previous, this.current);
-  }
-
-  private roll(): void {
-    const window = Math.floor(this.now() / 1000);
-    if (window === this.window) return;
-    this.previous = window === this.window + 1 ? this.current : 0;
-    this.current = 0;
-    this.window = window;
   }
 }
 
