@@ -2,16 +2,20 @@
  * `pnpm bench-profile <file.cpuprofile | dir> [--top N]`: where a V8 CPU profile (node --cpu-prof) spent
  * its time: self time by area (our packages, each dependency, Node internals, GC, idle), the hottest
  * functions by self time, and our own functions by inclusive time (what each step of a request costs with
- * everything it calls). Several files (one per node process) are added up.
+ * everything it calls). Several files (one per node process) are added up. Frames of a bundle with a
+ * source map beside it (the server's `dist/main.js`) are named by their original file, package and function.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber?: number;
 }
 interface ProfileNode {
   id: number;
@@ -38,6 +42,31 @@ export function areaOf(frame: CallFrame): string {
   return url;
 }
 
+/**
+ * Maps a bundle's frames to their original sources through the `.map` file beside the bundle (esbuild
+ * writes one for the server): `file:///…/dist/main.js` line 450 becomes `…/node_modules/.pnpm/ws@…/lib/
+ * sender.js` or `…/apps/server/src/features/messages/plugin.ts`, so areas and functions read as in the
+ * sources. A frame without a map, or at a position the map does not cover, is kept as it is.
+ */
+export class SourceResolver {
+  private readonly maps = new Map<string, { map: SourceMap; dir: string } | null>();
+
+  resolve(frame: CallFrame): CallFrame {
+    if (!frame.url.startsWith('file://')) return frame;
+    const file = fileURLToPath(frame.url);
+    let found = this.maps.get(file);
+    if (found === undefined) {
+      found = existsSync(`${file}.map`) ? { map: new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMapPayload), dir: path.dirname(file) } : null;
+      this.maps.set(file, found);
+    }
+    if (!found) return frame;
+    const entry = found.map.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as Partial<{ originalSource: string; originalLine: number; name: string }>;
+    if (!entry.originalSource) return frame;
+    const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : path.resolve(found.dir, entry.originalSource);
+    return { functionName: entry.name ?? frame.functionName, url: source, lineNumber: entry.originalLine ?? frame.lineNumber };
+  }
+}
+
 function label(frame: CallFrame): string {
   const ours = /\/(apps|packages)\/([^/]+)\/src\/(.*)$/.exec(frame.url);
   const where = ours ? `${ours[2]}/${ours[3]}` : (frame.url.split('node_modules/').pop() ?? frame.url);
@@ -55,8 +84,8 @@ function add(map: Map<string, number>, key: string, ms: number): void {
   map.set(key, (map.get(key) ?? 0) + ms);
 }
 
-function accumulate(profile: CpuProfile, into: Totals): void {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+function accumulate(profile: CpuProfile, into: Totals, sources: SourceResolver): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, { ...n, callFrame: sources.resolve(n.callFrame) }]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   profile.samples.forEach((id, i) => {
@@ -102,7 +131,8 @@ function main(): void {
   }
   const totals: Totals = { totalMs: 0, byArea: new Map(), bySelf: new Map(), ourInclusive: new Map() };
   const all = positionals.flatMap(files);
-  for (const file of all) accumulate(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, totals);
+  const sources = new SourceResolver();
+  for (const file of all) accumulate(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, totals, sources);
   const idle = totals.byArea.get('(idle)') ?? 0;
   const busy = totals.totalMs - idle;
   console.log(`${all.length} profile(s), ${(totals.totalMs / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (not idle)\n`);
