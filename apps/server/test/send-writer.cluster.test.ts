@@ -14,16 +14,16 @@ async function metric(node: TestNode, series: string): Promise<number> {
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
-describe('send writer: one node commits the cluster\'s sends', () => {
+/**
+ * Two nodes on one database and Redis, for the suite that calls it: started one after the other, so the
+ * first takes the writer's lease. `sockets` are closed after the suite.
+ */
+function twoNodes(env: Record<string, string>): { nodes: TestNode[]; sockets: RawSocket[] } {
   let home: DataHome;
   const nodes: TestNode[] = [];
   const sockets: RawSocket[] = [];
-  // Every batch through the writer, however few (the quiet route has its own suite below).
-  const env = { REDIS_URL: testServices().redisUrl, SEND_WRITER: 'relay', SEND_RELAY_MIN_RATE: '0', SEND_RELAY_TIMEOUT_MS: '300', SEND_WRITER_LEASE_MS: '600' };
-
   beforeAll(async () => {
     home = await createDataHome('postgres');
-    // Started one after the other: the first one takes the writer's lease.
     nodes.push(await startNode(home, env));
     nodes.push(await startNode(home, env));
   }, 180_000);
@@ -32,6 +32,12 @@ describe('send writer: one node commits the cluster\'s sends', () => {
     for (const n of nodes) await n.close().catch(() => undefined);
     await home.dispose();
   });
+  return { nodes, sockets };
+}
+
+describe('send writer: one node commits the cluster\'s sends', () => {
+  // Every batch through the writer, however few (the quiet route has its own suite below).
+  const { nodes, sockets } = twoNodes({ REDIS_URL: testServices().redisUrl, SEND_WRITER: 'relay', SEND_RELAY_MIN_RATE: '0', SEND_RELAY_TIMEOUT_MS: '300', SEND_WRITER_LEASE_MS: '600' });
 
   test('sends through the other node are committed by the writer, acknowledged and delivered in order', async () => {
     const [writer, other] = nodes as [TestNode, TestNode];
@@ -98,21 +104,7 @@ describe('send writer: one node commits the cluster\'s sends', () => {
 });
 
 describe('send writer: a quiet node commits its own sends', () => {
-  let home: DataHome;
-  const nodes: TestNode[] = [];
-  const sockets: RawSocket[] = [];
-  const env = { REDIS_URL: testServices().redisUrl, SEND_WRITER: 'relay', SEND_RELAY_MIN_RATE: '20', SEND_WRITER_LEASE_MS: '600', MESSAGES_PER_SECOND: '100' };
-
-  beforeAll(async () => {
-    home = await createDataHome('postgres');
-    nodes.push(await startNode(home, env));
-    nodes.push(await startNode(home, env));
-  }, 180_000);
-  afterAll(async () => {
-    for (const s of sockets) s.close();
-    for (const n of nodes) await n.close().catch(() => undefined);
-    await home.dispose();
-  });
+  const { nodes, sockets } = twoNodes({ REDIS_URL: testServices().redisUrl, SEND_WRITER: 'relay', SEND_RELAY_MIN_RATE: '20', SEND_WRITER_LEASE_MS: '600', MESSAGES_PER_SECOND: '100' });
 
   test('a send after a quiet spell is committed where it arrived; a burst over the rate goes to the writer', async () => {
     const [writer, other] = nodes as [TestNode, TestNode];
