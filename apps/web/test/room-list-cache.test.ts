@@ -1,5 +1,6 @@
-import type { RoomSummary } from '@chat/protocol';
-import { mentionCounts, withLocalReads, withRoomUpdate } from '../src/chat/room-list-cache';
+import type { Message, RoomSummary } from '@chat/protocol';
+import { RecentMessages } from '../src/chat/recent-messages';
+import { mentionCounts, withLiveMessages, withLocalReads, withRoomUpdate } from '../src/chat/room-list-cache';
 
 const room = (id: string, lastSeq: number, readSeq: number, unread: number): RoomSummary =>
   ({ id, name: id, type: 'public', createdAt: '2026-12-01T00:00:00.000Z', lastSeq, readSeq, unread }) as RoomSummary;
@@ -38,5 +39,26 @@ describe('room list cache', () => {
     const list = [{ ...room('a', 7, 4, 3), mentions: 2 }, { ...room('b', 9, 2, 5), mentions: 0 }, { ...room('c', 5, 5, 0), mentions: 1 }];
     expect(mentionCounts(list)).toEqual({ a: 2 });
     expect(mentionCounts(withLocalReads(list, (id) => (id === 'a' ? 7 : 0)))).toEqual({});
+  });
+
+  test('a list the server built before a live message arrived keeps that message: last seq, unread and mention', () => {
+    const msg = (roomId: string, seq: number, senderId: string, content: string): Message =>
+      ({ id: `${roomId}-${seq}`, roomId, seq, senderId, senderName: senderId, content, createdAt: '2026-12-01T00:00:00.000Z' }) as Message;
+    const recent = new RecentMessages();
+    recent.add(msg('a', 7, 'bob', 'already in the list'));
+    recent.add(msg('a', 8, 'bob', '@alice look'));
+    recent.add(msg('a', 9, 'alice', 'my own, @alice'));
+    recent.add(msg('b', 3, 'bob', '@alice but this room is on screen'));
+    const stale = [room('a', 7, 7, 0), room('b', 2, 2, 0), room('c', 5, 5, 0)];
+    const opts = { userId: 'alice', activeRoomId: 'b', username: 'alice' };
+    const next = withLiveMessages(stale, (id, seq) => recent.newerThan(id, seq), opts);
+    expect(next.map((r) => [r.id, r.lastSeq, r.unread, r.mentions ?? 0, r.lastMessage?.seq])).toEqual([
+      ['a', 9, 1, 1, 9],
+      ['b', 3, 0, 0, 3],
+      ['c', 5, 0, 0, undefined],
+    ]);
+    expect(mentionCounts(next)).toEqual({ a: 1 });
+    // A list that already holds them is left as it is.
+    expect(withLiveMessages(next, (id, seq) => recent.newerThan(id, seq), opts)).toBe(next);
   });
 });

@@ -17,7 +17,7 @@ import { queryKeys } from './queries';
 import { ReadMarker } from './read-marker';
 import { withReceipt, type RoomReceipts } from './receipts-cache';
 import { RecentMessages } from './recent-messages';
-import { mentionCounts, withIncomingMessage, withLocalReads, withoutRoom, withRoomRead, withRoomUpdate } from './room-list-cache';
+import { mentionCounts, withIncomingMessage, withLiveMessages, withLocalReads, withoutRoom, withRoomRead, withRoomUpdate } from './room-list-cache';
 import { openRoom } from './room-route';
 import { sendMutationOptions, type SendDraft } from './send-mutation';
 import { TypingNotifier } from './typing-notifier';
@@ -153,7 +153,8 @@ export class LiveSession {
   private reconcileRooms(): void {
     const rooms = this.qc.getQueryData<RoomSummary[]>(queryKeys.rooms);
     if (!rooms) return;
-    const next = withLocalReads(rooms, (roomId) => this.reads.readUpTo(roomId));
+    const live = withLiveMessages(rooms, (roomId, seq) => this.recent.newerThan(roomId, seq), { userId: this.userId, activeRoomId: this.activeRoomId, username: this.username });
+    const next = withLocalReads(live, (roomId) => this.reads.readUpTo(roomId));
     if (next !== rooms) this.qc.setQueryData(queryKeys.rooms, next);
     // The server counts unread mentions too, so the counts survive a reload; live ones are added on top.
     this.qc.setQueryData(queryKeys.mentions, mentionCounts(next));
@@ -239,7 +240,7 @@ export class LiveSession {
       this.alert(m, room?.type === 'direct' ? undefined : room?.name);
     }
     if (rooms) {
-      const next = withIncomingMessage(rooms, m, { userId: this.userId, activeRoomId: this.activeRoomId });
+      const next = withIncomingMessage(rooms, m, { userId: this.userId, activeRoomId: this.activeRoomId, username: this.username });
       if (next) this.qc.setQueryData(queryKeys.rooms, next);
       else void this.qc.invalidateQueries({ queryKey: queryKeys.rooms });
     }

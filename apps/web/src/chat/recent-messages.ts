@@ -14,6 +14,11 @@ export class RecentMessages {
     this.rooms.set(message.roomId, list);
   }
 
+  /** The live messages of a room above `seq`, in seq order. */
+  newerThan(roomId: string, seq: number): Message[] {
+    return (this.rooms.get(roomId) ?? []).filter((m) => m.seq > seq).sort((a, b) => a.seq - b.seq);
+  }
+
   /** `page` plus the recent messages newer than its newest, in seq order. */
   mergeInto(roomId: string, page: Message[]): Message[] {
     const newest = page[page.length - 1]?.seq ?? -1;

@@ -1,23 +1,46 @@
 import type { Message, Room, RoomSummary } from '@chat/protocol';
+import { mentions } from './format';
+
+interface IncomingOptions {
+  userId: string;
+  activeRoomId: string | undefined;
+  /** The viewer's username: a counted message naming them raises the room's mention count too. */
+  username?: string;
+}
 
 /**
  * The room list after a message arrived, or undefined when the room is not in it (the caller refetches).
  * Unread grows only for others' messages above the known `lastSeq`, so messages replayed by a sync after
  * the list was fetched are not counted twice.
  */
-export function withIncomingMessage(rooms: RoomSummary[], message: Message, opts: { userId: string; activeRoomId: string | undefined }): RoomSummary[] | undefined {
+export function withIncomingMessage(rooms: RoomSummary[], message: Message, opts: IncomingOptions): RoomSummary[] | undefined {
   const room = rooms.find((r) => r.id === message.roomId);
   if (!room) return undefined;
   const isNew = message.seq > room.lastSeq;
   const counts = isNew && message.senderId !== opts.userId && message.roomId !== opts.activeRoomId;
+  const mentioned = counts && !message.deleted && opts.username !== undefined && mentions(message.content, opts.username);
   const isLatest = !room.lastMessage || message.seq >= room.lastMessage.seq;
   const next: RoomSummary = {
     ...room,
     lastSeq: Math.max(room.lastSeq, message.seq),
     unread: counts ? room.unread + 1 : room.unread,
+    ...(mentioned ? { mentions: (room.mentions ?? 0) + 1 } : {}),
     ...(isLatest ? { lastMessage: message } : {}),
   };
   return rooms.map((r) => (r === room ? next : r));
+}
+
+/**
+ * A room list fresh from the server, with the live messages it does not know yet: a list the server built
+ * a moment before a message was committed can arrive after the socket delivered that message, and would
+ * otherwise take its unread and mention counts away again.
+ */
+export function withLiveMessages(rooms: RoomSummary[], newer: (roomId: string, afterSeq: number) => readonly Message[], opts: IncomingOptions): RoomSummary[] {
+  let out = rooms;
+  for (const room of rooms) {
+    for (const m of newer(room.id, room.lastSeq)) out = withIncomingMessage(out, m, opts) ?? out;
+  }
+  return out;
 }
 
 export function withRoomRead(rooms: RoomSummary[], roomId: string): RoomSummary[] {
