@@ -75,7 +75,8 @@ const EnvSchema = z.object({
   SOCKET_OUTBOUND_MAX_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
   GROUP_COMMIT_MAX_DELAY_MS: z.coerce.number().min(0).max(100).default(0),
   GROUP_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(256),
-  GROUP_COMMIT_MIN_INTERVAL_MS: z.coerce.number().min(0).max(100).default(0),
+  GROUP_COMMIT_MIN_INTERVAL_MS: z.coerce.number().min(0).max(100).default(10),
+  GROUP_COMMIT_INTERVAL_MIN_RATE: z.coerce.number().int().min(0).max(1_000_000).default(400),
   /**
    * Who commits sends with REDIS_URL: `relay` (one writer node for the cluster, the others hand it their
    * batches) or `local` (every node its own); see features/messages/send-writer.ts. Embedded mode: local.
@@ -161,7 +162,7 @@ export interface Config {
   socketsPerUserMax: number;
   socketsPerAddressMax: number;
   slowReaders: { maxQueuedPackets: number; maxBufferedBytes: number; intervalMs: number };
-  groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; maxQueue: number };
+  groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; minIntervalFromRate: number; maxQueue: number };
   sendWriter: { mode: 'relay' | 'local'; relayTimeoutMs: number; relayMinRate: number; leaseMs: number };
   receiptWindowMs: number;
   searchIndexMergeIntervalMs: number;
@@ -239,7 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socketsPerUserMax: e.SOCKETS_PER_USER_MAX,
     socketsPerAddressMax: e.SOCKETS_PER_ADDRESS_MAX,
     slowReaders: { maxQueuedPackets: e.SOCKET_OUTBOUND_MAX_PACKETS, maxBufferedBytes: e.SOCKET_OUTBOUND_MAX_BYTES, intervalMs: 1000 },
-    groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, maxQueue: e.GROUP_COMMIT_MAX_QUEUE },
+    groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, minIntervalFromRate: e.GROUP_COMMIT_INTERVAL_MIN_RATE, maxQueue: e.GROUP_COMMIT_MAX_QUEUE },
     sendWriter: { mode: e.REDIS_URL ? e.SEND_WRITER : 'local', relayTimeoutMs: e.SEND_RELAY_TIMEOUT_MS, relayMinRate: e.SEND_RELAY_MIN_RATE, leaseMs: e.SEND_WRITER_LEASE_MS },
     receiptWindowMs: e.RECEIPT_WINDOW_MS,
     searchIndexMergeIntervalMs: e.SEARCH_INDEX_MERGE_INTERVAL_MS,

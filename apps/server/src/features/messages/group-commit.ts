@@ -2,6 +2,7 @@ import { sql, type DB, type Database, type Kysely } from '@chat/db';
 import { ChatError } from '@chat/protocol';
 import type { MessageRow } from '../../views/message-view';
 import { MembershipRefusal } from './membership-refusal';
+import { RateGate } from './rate-gate';
 
 export interface SendRequest {
   id: string;
@@ -53,23 +54,39 @@ interface Pending {
  * that lock and then sees the new last_seq, so its block starts right after ours and commits after ours.
  * Every check that could reject a message runs before allocation, so an allocated seq is always used.
  */
+export interface GroupCommitOptions {
+  maxDelayMs: number;
+  maxBatch: number;
+  /** Batches start at least this far apart (ms) while sends arrive at `minIntervalFromRate` a second or more. */
+  minIntervalMs?: number;
+  /** Sends per second from which `minIntervalMs` applies (half of it once applying); 0 or absent: always. */
+  minIntervalFromRate?: number;
+  maxQueue?: number;
+  /** The clock of the rate above (tests). */
+  now?: () => number;
+}
+
 export class GroupCommitWriter {
   private queue: Pending[] = [];
   private cancelTimer: (() => void) | undefined;
   private inFlight: Promise<void> | undefined;
   private closed = false;
-  private lastStart = 0n;
+  /** When the last batch started (hrtime), undefined before the first. */
+  private lastStart: bigint | undefined;
   /** How long the last batch took to commit, in ms (the pace behind a full queue's retry hint). */
   private lastBatchMs = 10;
 
   private readonly store: BatchStore;
+  /** Whether sends arrive fast enough for batches to be spaced by `minIntervalMs`. */
+  private readonly busy: RateGate | undefined;
 
   constructor(
     db: Database | BatchStore,
-    private readonly opts: { maxDelayMs: number; maxBatch: number; minIntervalMs?: number; maxQueue?: number },
+    private readonly opts: GroupCommitOptions,
     private readonly onBatch: (stats: BatchStats) => void = () => {},
   ) {
     this.store = typeof db === 'function' ? db : (reqs) => writeBatch(db.primary, reqs);
+    if ((opts.minIntervalMs ?? 0) > 0) this.busy = new RateGate(opts.minIntervalFromRate ?? 0, opts.now ?? Date.now);
   }
 
   /** True once `close` was called: new sends are refused. */
@@ -91,6 +108,7 @@ export class GroupCommitWriter {
       const retryAfterMs = Math.min(30_000, Math.max(100, batches * this.lastBatchMs));
       return Promise.reject(new ChatError('UNAVAILABLE', 'too many messages waiting to be stored, try again', { retryAfterMs }));
     }
+    this.busy?.count();
     return new Promise((resolve, reject) => {
       this.queue.push({ req, queuedAt: process.hrtime.bigint(), resolve, reject });
       this.schedule();
@@ -114,11 +132,12 @@ export class GroupCommitWriter {
       return;
     }
     if (this.cancelTimer) return;
-    // Batches start at least `minIntervalMs` apart: under load each one then carries what arrived in the
-    // interval (a statement costs the database far more than a row: docs/performance.md), while a send
-    // after a quiet spell still commits at once.
-    const sinceLast = Number(process.hrtime.bigint() - this.lastStart) / 1e6;
-    const wait = Math.max(this.opts.maxDelayMs, (this.opts.minIntervalMs ?? 0) - sinceLast);
+    // Under load (`minIntervalFromRate` sends a second) batches start at least `minIntervalMs` apart, so each
+    // carries what arrived in the interval: a statement costs the database far more than a row
+    // (docs/performance.md). Below that rate, and after a quiet spell, a send commits at once.
+    const interval = this.busy?.open() ? this.opts.minIntervalMs! : 0;
+    const sinceLast = this.lastStart === undefined ? Infinity : Number(process.hrtime.bigint() - this.lastStart) / 1e6;
+    const wait = Math.max(this.opts.maxDelayMs, interval - sinceLast);
     if (wait < 1) {
       // Even with no wait, let the end of this turn of the event loop pass: sends that arrived in the same
       // read from the network share the batch.

@@ -2,9 +2,9 @@ import { ChatError, type ErrorCode } from '@chat/protocol';
 import type { Database } from '@chat/db';
 import type { NodeRelay } from '../../infra/relay/node-relay';
 import type { MessageRow } from '../../views/message-view';
-import { GroupCommitWriter, type BatchStats, type Outcome, type SendRequest, type SendResult, type SendTiming } from './group-commit';
+import { GroupCommitWriter, type BatchStats, type GroupCommitOptions, type Outcome, type SendRequest, type SendResult, type SendTiming } from './group-commit';
 import { MembershipRefusal } from './membership-refusal';
-import { RelayGate } from './relay-gate';
+import { RateGate } from './rate-gate';
 
 export type SendWriterMode = 'local' | 'relay';
 
@@ -17,7 +17,7 @@ export type SendRoute = 'local' | 'quiet' | 'relayed' | 'fallback';
 
 export interface SendWriterOptions {
   mode: SendWriterMode;
-  groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs?: number; maxQueue?: number };
+  groupCommit: GroupCommitOptions;
   /** How long a batch waits for the writer node before this node commits it itself. */
   relayTimeoutMs: number;
   /**
@@ -63,7 +63,7 @@ type WireAnswer = { outcomes: WireOutcome[] } | { fallback: true } | { relayErro
 export class SendWriter {
   private readonly local: GroupCommitWriter;
   private readonly front: GroupCommitWriter | undefined;
-  private readonly gate: RelayGate;
+  private readonly gate: RateGate;
 
   constructor(
     db: Database,
@@ -71,10 +71,11 @@ export class SendWriter {
     private readonly opts: SendWriterOptions,
   ) {
     this.local = new GroupCommitWriter(db, opts.groupCommit, opts.onBatch);
-    this.gate = new RelayGate(opts.relayMinRate, Date.now);
+    this.gate = new RateGate(opts.relayMinRate, Date.now);
     if (opts.mode === 'relay') {
-      // The front batches this node's sends only; its batches are counted where they commit (`local`).
-      this.front = new GroupCommitWriter((reqs) => this.route(reqs), opts.groupCommit);
+      // The front batches this node's sends only; its batches are counted where they commit (`local`). It
+      // does not space its batches: the writer that commits them does (`minIntervalMs`), once for all nodes.
+      this.front = new GroupCommitWriter((reqs) => this.route(reqs), { ...opts.groupCommit, minIntervalMs: 0 });
       relay.serve((payload) => this.serveRelayed(payload));
     }
   }
@@ -101,7 +102,7 @@ export class SendWriter {
       this.opts.onRoute?.('local');
       return this.commitHere(reqs);
     }
-    if (!this.gate.relay()) {
+    if (!this.gate.open()) {
       this.opts.onRoute?.('quiet');
       return this.commitHere(reqs);
     }
