@@ -42,18 +42,6 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/**
- * Group commit: while a batch commits, arriving sends queue (up to `maxBatch`), and the next batch is the
- * whole queue: batches grow with load by themselves, and an idle node commits a lone send at once (after
- * the current turn of the event loop, or `maxDelayMs` if set). A batch is one statement, one round trip
- * and one transaction (`writeBatch`); callers are answered only after it commits.
- *
- * Why seq is gapless and commit-ordered across nodes: the statement locks each room row (in id order, so
- * two batches never deadlock) before reading anything, allocates a contiguous block with
- * `last_seq = last_seq + k`, and holds the lock until COMMIT. A concurrent batch for the same room waits on
- * that lock and then sees the new last_seq, so its block starts right after ours and commits after ours.
- * Every check that could reject a message runs before allocation, so an allocated seq is always used.
- */
 export interface GroupCommitOptions {
   maxDelayMs: number;
   maxBatch: number;
@@ -66,6 +54,19 @@ export interface GroupCommitOptions {
   now?: () => number;
 }
 
+/**
+ * Group commit: while a batch commits, arriving sends queue (up to `maxBatch`), and the next batch is the
+ * whole queue: batches grow with load by themselves, and an idle node commits a lone send at once (after
+ * the current turn of the event loop, or `maxDelayMs` if set); under load (`minIntervalFromRate` sends a
+ * second) batches start at least `minIntervalMs` apart, so each carries more. A batch is one statement, one
+ * round trip and one transaction (`writeBatch`); callers are answered only after it commits.
+ *
+ * Why seq is gapless and commit-ordered across nodes: the statement locks each room row (in id order, so
+ * two batches never deadlock) before reading anything, allocates a contiguous block with
+ * `last_seq = last_seq + k`, and holds the lock until COMMIT. A concurrent batch for the same room waits on
+ * that lock and then sees the new last_seq, so its block starts right after ours and commits after ours.
+ * Every check that could reject a message runs before allocation, so an allocated seq is always used.
+ */
 export class GroupCommitWriter {
   private queue: Pending[] = [];
   private cancelTimer: (() => void) | undefined;
