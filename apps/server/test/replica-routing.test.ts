@@ -7,7 +7,7 @@ import { createDatabase } from '@chat/db';
 import type { HistoryResponse, Message, RoomSummary } from '@chat/protocol';
 import { createTestDatabase, startPostgres, testServices, waitUntil, type PostgresCluster, type TestDatabase } from '@chat/testkit';
 import { buildApp, loadConfig } from '../src/index';
-import { connectRaw, createRoom, http, registerUser, type RawSocket, type TestNode, type TestUser } from './support/harness';
+import { collect, connectRaw, createRoom, http, joinRoom, nextEvent, registerUser, type RawSocket, type TestNode, type TestUser } from './support/harness';
 
 let pg: PostgresCluster;
 let database: TestDatabase;
@@ -44,8 +44,8 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-async function readsByTarget(): Promise<Record<string, number>> {
-  const res = await fetch(`${node.url}/metrics`);
+async function readsByTarget(at: TestNode = node): Promise<Record<string, number>> {
+  const res = await fetch(`${at.url}/metrics`);
   const text = await res.text();
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^chat_db_reads_total\{[^}]*target="([^"]+)"[^}]*\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
@@ -118,6 +118,56 @@ test('with replay paused, a user admitted by someone else on another node sees t
     const members = await http<{ members: { userId: string }[] }>(other.url, 'GET', `/api/rooms/${roomId}/members`, { token: bob.accessToken });
     expect(members.status).toBe(200);
     expect(members.body.members.map((m) => m.userId)).toContain(bob.user.id);
+  } finally {
+    await pg.resumeReplay();
+  }
+  socket.close();
+  bobSocket.close();
+});
+
+test('with replay paused, a member told of an edit, a delete or a reaction on another node reads the history with it', async () => {
+  const { roomId, socket } = await roomWithSocket();
+  const bob = await registerUser(other, 'rr');
+  await joinRoom(other, bob, roomId);
+  const { socket: bobSocket } = await connectRaw(other, bob.accessToken);
+  const edited = await send(socket, roomId, 'first words');
+  const deleted = await send(socket, roomId, 'soon gone');
+  await database.waitForReplicaCatchUp();
+  const history = async (): Promise<Message[]> => {
+    const res = await http<HistoryResponse>(other.url, 'GET', `/api/rooms/${roomId}/messages`, { token: bob.accessToken });
+    expect(res.status).toBe(200);
+    return res.body.messages;
+  };
+  // Bob's history is read from the replica before any change: once it has replayed his join (his own write).
+  await waitUntil(
+    async () => {
+      const before = (await readsByTarget(other))['replica-0'] ?? 0;
+      const messages = await history();
+      return messages.length === 2 && ((await readsByTarget(other))['replica-0'] ?? 0) > before;
+    },
+    { description: "bob's history to be read from the replica" },
+  );
+  await pg.pauseReplay();
+  try {
+    const updates = collect(bobSocket, 'message:updated');
+    const reacted = nextEvent(bobSocket, 'reaction:updated');
+    expect(await socket.emitWithAck('message:edit', { id: edited.id, content: 'second words' })).toMatchObject({ ok: true });
+    expect(await socket.emitWithAck('message:delete', { id: deleted.id })).toMatchObject({ ok: true });
+    expect(await socket.emitWithAck('reaction:add', { messageId: edited.id, emoji: '👍' })).toMatchObject({ ok: true });
+    await reacted;
+    expect(updates.map((m) => m.id)).toEqual([edited.id, deleted.id]);
+    const seen = await history();
+    expect(seen.find((m) => m.id === edited.id)).toMatchObject({ content: 'second words', reactions: [{ emoji: '👍', count: 1 }] });
+    expect(seen.find((m) => m.id === deleted.id)).toMatchObject({ deleted: true });
+
+    // The replica really is behind: read directly, the edit is not there yet.
+    const replica = await createDatabase({ kind: 'postgres', primaryUrl: database.replicaUrl!, poolMax: 1 });
+    try {
+      const row = await replica.primary.selectFrom('messages').select('content').where('id', '=', edited.id).executeTakeFirstOrThrow();
+      expect(row.content).toBe('first words');
+    } finally {
+      await replica.close();
+    }
   } finally {
     await pg.resumeReplay();
   }

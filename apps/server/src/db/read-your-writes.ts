@@ -14,10 +14,16 @@ const PRIMARY_ONLY: Lsn = 1n << 64n;
  * A position taken after the write is at or past the write's commit, so it is a safe bound.
  * Marks expire after `ttlMs`: a replica further behind than the router's lag bound is skipped anyway.
  *
+ * A change to a message that other members are told about (an edit, a delete, a reaction) fences its room
+ * instead (`fenceRoom`): reads of that room's history, on every node, then need a replica at or past the
+ * primary's position taken after the change, so a member who hears `message:updated` and loads the history
+ * never sees the message as it was before.
+ *
  * Hand-written because it joins our own pieces (the router's probes, the user identity); no library does it.
  */
 export class ReadYourWrites {
   private readonly marks = new Map<string, { lsn: Lsn | undefined; at: number; order: number }>();
+  private readonly roomFences = new Map<string, { lsn: Lsn; at: number }>();
   /** Increases with every mark, so a fetch knows which marks were made before it was sent. */
   private order = 0;
   private pending = new Set<string>();
@@ -32,6 +38,8 @@ export class ReadYourWrites {
       onError?: (err: unknown) => void;
       /** Tells the other nodes about a fence (see `fence`). */
       share?: (userIds: readonly string[], lsn: Lsn) => void;
+      /** Tells the other nodes about a room's fence (see `fenceRoom`). */
+      shareRoom?: (roomId: string, lsn: Lsn) => void;
     } = {},
   ) {
     this.sweeper = setInterval(() => this.sweep(), this.ttl).unref();
@@ -80,18 +88,53 @@ export class ReadYourWrites {
     }
   }
 
-  /** Where `userId`'s next read goes. */
-  reader(userId: string): ReadonlyKysely<DB> {
+  /**
+   * For a change to a message in `roomId` that its members will be told about: fetches the primary's
+   * position now and fences the room here and — through `shareRoom` — on every other node, before the
+   * caller announces the change (the bus delivers the fence first, as for `fence`). Until the position is
+   * known the room's history is read from the primary.
+   */
+  async fenceRoom(roomId: string): Promise<void> {
+    if (this.db.kind === 'pglite' || this.db.reads.health().length === 0) return;
+    this.roomFences.set(roomId, { lsn: PRIMARY_ONLY, at: Date.now() });
+    let lsn: Lsn | undefined;
+    try {
+      lsn = await this.db.reads.primaryLsn();
+    } catch (err) {
+      this.options.onError?.(err);
+      return; // the room stays on the primary until the fence expires
+    }
+    if (lsn === undefined) return;
+    // Another change's fence may still be fetching; its own announcement waits for it, so this one may
+    // replace its "primary" with this position.
+    const current = this.roomFences.get(roomId);
+    if (!current || current.lsn === PRIMARY_ONLY || current.lsn < lsn) this.roomFences.set(roomId, { lsn, at: Date.now() });
+    this.options.shareRoom?.(roomId, lsn);
+  }
+
+  /** A room fence from another node: this room's history is read from nothing older than `lsn` for a while. */
+  applyRoomFence(roomId: string, lsn: Lsn): void {
+    const current = this.roomFences.get(roomId);
+    const live = current && Date.now() - current.at <= this.ttl;
+    this.roomFences.set(roomId, { lsn: live && current.lsn > lsn ? current.lsn : lsn, at: Date.now() });
+  }
+
+  /** Where `userId`'s next read goes; given the room it reads, that room's fence applies too. */
+  reader(userId: string, roomId?: string): ReadonlyKysely<DB> {
+    const now = Date.now();
     const mark = this.marks.get(userId);
-    let target: RoutedTarget<ReadonlyKysely<DB>>;
-    if (!mark || Date.now() - mark.at > this.ttl) target = this.db.reads.pick();
-    else {
+    // The oldest WAL position the read may see; undefined: any replica the router accepts.
+    let floor: Lsn | undefined;
+    if (mark && now - mark.at <= this.ttl) {
       if (mark.lsn === undefined) {
         this.pending.add(userId);
         this.fetch();
       }
-      target = this.db.reads.pick(mark.lsn ?? PRIMARY_ONLY);
+      floor = mark.lsn ?? PRIMARY_ONLY;
     }
+    const room = roomId === undefined ? undefined : this.roomFences.get(roomId);
+    if (room && now - room.at <= this.ttl && (floor === undefined || room.lsn > floor)) floor = room.lsn;
+    const target = floor === undefined ? this.db.reads.pick() : this.db.reads.pick(floor);
     this.options.onRead?.(target);
     return target.db;
   }
@@ -128,5 +171,6 @@ export class ReadYourWrites {
   private sweep(): void {
     const now = Date.now();
     for (const [user, mark] of this.marks) if (now - mark.at > this.ttl) this.marks.delete(user);
+    for (const [room, fence] of this.roomFences) if (now - fence.at > this.ttl) this.roomFences.delete(room);
   }
 }

@@ -129,6 +129,7 @@ async function messages(app: FastifyInstance): Promise<void> {
     await app.moderation.assertCanSend(row.room_id, socket.data.userId);
     if (row.deleted_at) throw new ChatError('CONFLICT', 'message was deleted');
     const message = await editMessage(db.primary, row, content);
+    await app.reads.fenceRoom(row.room_id);
     io.to(roomChannel(row.room_id)).emit('message:updated', message);
     return { message };
   });
@@ -140,7 +141,9 @@ async function messages(app: FastifyInstance): Promise<void> {
       throw new ChatError('FORBIDDEN', 'only the sender or a room admin can delete a message');
     }
     const deletedAt = new Date();
-    if (await deleteMessage(db.primary, id, deletedAt)) io.to(roomChannel(row.room_id)).emit('message:updated', toMessage({ ...row, deleted_at: deletedAt }));
+    if (!(await deleteMessage(db.primary, id, deletedAt))) return;
+    await app.reads.fenceRoom(row.room_id);
+    io.to(roomChannel(row.room_id)).emit('message:updated', toMessage({ ...row, deleted_at: deletedAt }));
   });
 
   async function react(socket: ChatSocket, messageId: string, emoji: string, add: boolean): Promise<void> {
@@ -148,7 +151,9 @@ async function messages(app: FastifyInstance): Promise<void> {
     if (row.deleted_at) throw new ChatError('CONFLICT', 'message was deleted');
     await app.moderation.assertCanSend(row.room_id, socket.data.userId);
     const reactions = await setReaction(db.primary, { messageId, userId: socket.data.userId, emoji, add });
-    if (reactions) io.to(roomChannel(row.room_id)).emit('reaction:updated', { roomId: row.room_id, messageId, reactions });
+    if (!reactions) return;
+    await app.reads.fenceRoom(row.room_id);
+    io.to(roomChannel(row.room_id)).emit('reaction:updated', { roomId: row.room_id, messageId, reactions });
   }
 
   app.socketEvents.on('reaction:add', (socket, { messageId, emoji }) => react(socket, messageId, emoji, true));
@@ -181,11 +186,12 @@ async function messages(app: FastifyInstance): Promise<void> {
 
   /**
    * Read-your-writes for history: the user's own acknowledged writes (by WAL position, ReadYourWrites), and
-   * every message this node has acknowledged in the room (by seq), must be visible; a replica that is
-   * behind either is passed over for the primary.
+   * every message this node has acknowledged in the room (by seq), and every edit, delete or reaction its
+   * members were told about (the room's fence), must be visible; a replica that is behind any of them is
+   * passed over.
    */
   async function historyReader(userId: string, roomId: string): Promise<ReadonlyKysely<DB>> {
-    const routed = app.reads.reader(userId);
+    const routed = app.reads.reader(userId, roomId);
     const known = seqs.peek(roomId);
     if (known > 0 && routed !== primaryReads && (await roomLastSeq(routed, roomId)) < known) return primaryReads;
     return routed;
@@ -198,7 +204,7 @@ async function messages(app: FastifyInstance): Promise<void> {
 
   route(app, HTTP_ROUTES.search, async ({ query: { q, roomId } }, { user }) => {
     if (roomId !== undefined) await membership.requireMember(user.userId, roomId);
-    return { results: await searchMessages(app.reads.reader(user.userId), user.userId, q, roomId) };
+    return { results: await searchMessages(app.reads.reader(user.userId, roomId), user.userId, q, roomId) };
   });
 }
 
