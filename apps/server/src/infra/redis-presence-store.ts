@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { PresenceState, PresenceStore } from './presence-store';
 
@@ -15,6 +16,13 @@ import type { PresenceState, PresenceStore } from './presence-store';
  * takes its users offline when its liveness key expires (3 beats, 30 s by default), even before anyone
  * sweeps; `sweep()` (run by every node each beat) then removes the dead node's entries — one node wins
  * each dead node (SREM answers 1 once) — and reports which users that took offline.
+ *
+ * Entries are keyed by the node's *life*, `<nodeId>~<random>`, not by its id: a node SIGKILLed and started
+ * again under the same id (compose restarts a container with its hostname; the test kit keeps NODE_ID)
+ * would otherwise keep its previous life's sockets alive with its new heartbeat — users who never came
+ * back shown online for good, and counted against the cap on sockets per user. Now the previous life is
+ * a dead node like any other: its key expires, a sweep takes its users who did not come back offline, and
+ * users who reconnected within the expiry never flicker offline for their rooms.
  *
  * If Redis loses everything (restart without persistence), the next heartbeat finds the node's liveness
  * key missing and writes all of this node's sockets again, so presence heals by itself.
@@ -109,6 +117,8 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly timer: NodeJS.Timeout;
   private readonly ttlMs: number;
   private readonly p: string;
+  /** This process's life of the node (see above). */
+  private readonly life: string;
 
   constructor(
     private readonly redis: Redis,
@@ -116,20 +126,21 @@ export class RedisPresenceStore implements PresenceStore {
   ) {
     this.ttlMs = options.heartbeatMs * 3;
     this.p = options.prefix ?? 'presence:';
+    this.life = `${options.nodeId}~${randomBytes(6).toString('base64url')}`;
     this.timer = setInterval(() => void this.heartbeat().catch((err: unknown) => options.onError?.(err)), options.heartbeatMs);
     this.timer.unref();
   }
 
   /** Writes the liveness key now (and this node's sockets, if Redis lost them). */
   async heartbeat(): Promise<void> {
-    const existed = await this.redis.set(this.nodeKey(this.options.nodeId), '1', 'PX', this.ttlMs, 'GET');
+    const existed = await this.redis.set(this.nodeKey(this.life), '1', 'PX', this.ttlMs, 'GET');
     if (existed !== null || this.local.size === 0) return;
     const pipeline = this.redis.pipeline();
     for (const [socketId, userId] of this.local) {
-      pipeline.hset(`${this.p}user:${userId}`, `${this.options.nodeId}|${socketId}`, '1');
-      pipeline.sadd(`${this.p}nodeusers:${this.options.nodeId}`, userId);
+      pipeline.hset(`${this.p}user:${userId}`, `${this.life}|${socketId}`, '1');
+      pipeline.sadd(`${this.p}nodeusers:${this.life}`, userId);
     }
-    pipeline.sadd(`${this.p}nodes`, this.options.nodeId);
+    pipeline.sadd(`${this.p}nodes`, this.life);
     await pipeline.exec();
   }
 
@@ -139,9 +150,9 @@ export class RedisPresenceStore implements PresenceStore {
       ADD,
       3,
       `${this.p}user:${userId}`,
-      `${this.p}nodeusers:${this.options.nodeId}`,
+      `${this.p}nodeusers:${this.life}`,
       `${this.p}nodes`,
-      this.options.nodeId,
+      this.life,
       socketId,
       userId,
       `${this.p}node:`,
@@ -156,9 +167,9 @@ export class RedisPresenceStore implements PresenceStore {
       REMOVE,
       3,
       `${this.p}user:${userId}`,
-      `${this.p}nodeusers:${this.options.nodeId}`,
+      `${this.p}nodeusers:${this.life}`,
       `${this.p}lastseen:${userId}`,
-      this.options.nodeId,
+      this.life,
       socketId,
       userId,
       `${this.p}node:`,
@@ -191,7 +202,7 @@ export class RedisPresenceStore implements PresenceStore {
     const nodes = await this.redis.smembers(`${this.p}nodes`);
     const offline: string[] = [];
     for (const node of nodes) {
-      if (node === this.options.nodeId) continue;
+      if (node === this.life) continue;
       const users = (await this.redis.eval(
         SWEEP_NODE,
         2,
@@ -215,7 +226,7 @@ export class RedisPresenceStore implements PresenceStore {
     this.local.clear();
     try {
       for (const [socketId, userId] of sockets) await this.remove(userId, socketId);
-      await this.redis.del(this.nodeKey(this.options.nodeId));
+      await this.redis.del(this.nodeKey(this.life));
     } catch (err) {
       // Redis down at shutdown: the liveness key expires by itself and a sweep cleans up after it.
       this.options.onError?.(err);

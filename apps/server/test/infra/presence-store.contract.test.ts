@@ -106,8 +106,25 @@ describe('RedisPresenceStore across nodes', () => {
     const left = await redis.keys(`${prefix}*`);
     expect(left.filter((k) => k.includes('node-dead'))).toEqual([]);
     expect(await redis.hkeys(`${prefix}user:u1`)).toEqual([]);
-    expect(await redis.hkeys(`${prefix}user:u2`)).toEqual(['node-a|s3']);
+    expect(await redis.hkeys(`${prefix}user:u2`)).toEqual([expect.stringMatching(/^node-a~[^|]+\|s3$/)]);
     await survivor.close();
+  });
+
+  test('a node killed and started again under the same id: sockets of its previous life neither count nor keep users online', async () => {
+    const before = new RedisPresenceStore(redis, { nodeId: 'node-r', heartbeatMs: 100, prefix });
+    await before.heartbeat();
+    await before.add('u1', 's1');
+    await before.add('u2', 's2');
+    (before as unknown as { timer: NodeJS.Timeout }).timer.close(); // SIGKILL: nothing removed
+    const after = await redisStore('node-r', prefix, 100);
+    // u2 comes back within the previous life's expiry: no flicker (still online), then only the new socket.
+    expect(await after.add('u2', 's3')).toBe(false);
+    await waitUntil(async () => (await after.get(['u1'])).get('u1')?.online === false, { description: 'u1, who did not come back, to go offline', timeoutMs: 5_000 });
+    expect(await after.sweep()).toEqual(['u1']);
+    expect((await after.get(['u2'])).get('u2')).toEqual({ online: true });
+    expect(await after.socketCount('u2')).toBe(1);
+    expect(await redis.hlen(`${prefix}user:u2`)).toBe(1);
+    await after.close();
   });
 
   test('after Redis loses its data, the next heartbeat writes the node\'s sockets back', async () => {
