@@ -92,7 +92,16 @@ interface Phase {
  * One outage: mark every client, break their connections (`kill`: every node SIGKILLed and restarted;
  * `blip`: NGINX's workers SIGKILLed), then wait until every client is connected and synced again.
  */
-async function stormPhase(mode: Mode, load: ChatLoad, cluster: Cluster, poller: DbConnectionPoller | undefined, clients: number, timeoutS: number, log: (m: string) => void): Promise<Phase> {
+async function stormPhase(
+  mode: Mode,
+  load: ChatLoad,
+  cluster: Cluster,
+  poller: DbConnectionPoller | undefined,
+  clients: number,
+  timeoutS: number,
+  toggleProfiles: () => void,
+  log: (m: string) => void,
+): Promise<Phase> {
   const pool = load.pool;
   poller?.reset();
   const usageBefore = load.sampler.snapshot();
@@ -100,6 +109,8 @@ async function stormPhase(mode: Mode, load: ChatLoad, cluster: Cluster, poller: 
   const markAt = Date.now();
   await pool.markRecovery(markAt);
   const { killedAt, upAt } = mode === 'kill' ? await killAndRestart(cluster, log) : await blipNginx(cluster, log);
+  // With --cpu-prof: every node profiles the recovery, from the nodes being back to the last client synced.
+  toggleProfiles();
 
   const deadline = killedAt + timeoutS * 1000;
   let stats = await pool.stats();
@@ -113,6 +124,7 @@ async function stormPhase(mode: Mode, load: ChatLoad, cluster: Cluster, poller: 
     }
   }
   const recoveredAt = Date.now();
+  toggleProfiles();
   const recovery = roundPercentiles(stats.histograms.recovery.summary());
   const allRecovered = stats.recovered >= clients;
   log(allRecovered ? `${mode}: all ${clients} clients reconnected and synced; slowest ${(recovery.max / 1000).toFixed(1)} s after the outage began` : `${mode}: only ${stats.recovered}/${clients} recovered by the deadline`);
@@ -138,8 +150,17 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const modes: Mode[] = modeFlag === 'both' ? ['kill', 'blip'] : [modeFlag];
   const p = readNumbers(flags, FLAGS);
   if (p.rate / p.clients > 5) throw new Error('--rate is above 5 sends/s per client (the server allows 10/s per user)');
-  const { nodeEnv } = targetFlags(flags);
-  const target = await openTarget({ nodes: p.nodes, clients: p.clients, env: { DATABASE_POOL_MAX: String(p.poolMax) }, nodeEnv, keepLogs: flags['keep-logs'] === true, cleanups, log });
+  const { nodeEnv, profileDir } = targetFlags(flags);
+  const target = await openTarget({
+    nodes: p.nodes,
+    clients: p.clients,
+    env: { DATABASE_POOL_MAX: String(p.poolMax) },
+    nodeEnv,
+    profileDir,
+    keepLogs: flags['keep-logs'] === true,
+    cleanups,
+    log,
+  });
   const cluster = target.cluster!;
   const load = await ChatLoad.create(
     target,
@@ -178,7 +199,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
     const phases: Phase[] = [];
     for (const mode of modes) {
       await sleep(p.before * 1000);
-      phases.push(await stormPhase(mode, load, cluster, poller, p.clients, p.recoveryTimeout, log));
+      phases.push(await stormPhase(mode, load, cluster, poller, p.clients, p.recoveryTimeout, () => target.toggleProfiles(), log));
     }
     await sleep(p.after * 1000);
     await pool.stopSending();
