@@ -1,5 +1,7 @@
 import type { DB, Kysely, ReadonlyKysely } from '@chat/db';
 import type { Member } from '@chat/protocol';
+import { expressionBuilder, type Expression } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { avatarUrl } from '../views/user-view';
 
 type Reader = ReadonlyKysely<DB> | Kysely<DB>;
@@ -25,6 +27,22 @@ function toMember(row: MemberRow, online: boolean): Member {
   if (row.until) member.timedOutUntil = row.until.toISOString();
   if (row.avatar_id) member.avatarUrl = avatarUrl(row.avatar_id);
   return member;
+}
+
+/**
+ * The rooms `userId` belongs to now, each with its last seq, as one JSON array column: a socket joins their
+ * channels at connect and `hello` lists them. A subquery, so the handshake's session check carries it in
+ * the same round trip (features/auth, `Accounts.sessionAtConnect`).
+ */
+export function currentRoomsOf(userId: Expression<string>) {
+  return jsonArrayFrom(
+    expressionBuilder<DB, never>()
+      .selectFrom('room_members as m')
+      .innerJoin('rooms as r', 'r.id', 'm.room_id')
+      .select(['m.room_id as roomId', 'r.last_seq as lastSeq'])
+      .where('m.user_id', '=', userId)
+      .where('m.left_at', 'is', null),
+  );
 }
 
 /** One member as the wire shows them (their row, current or past). */

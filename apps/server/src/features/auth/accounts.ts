@@ -3,6 +3,7 @@ import type { Database } from '@chat/db';
 import { ChatError, type AuthResponse, type TokensResponse } from '@chat/protocol';
 import type { PasswordHasher } from './passwords';
 import { Tokens } from './tokens';
+import { currentRoomsOf } from '../../membership/member-queries';
 import { toUser } from '../../views/user-view';
 
 const UNIQUE_VIOLATION = '23505';
@@ -175,17 +176,19 @@ export class Accounts {
   }
 
   /**
-   * The user's display name as it is now when the session is live (not revoked, not expired), else
-   * undefined. A socket takes its name from here, not from the access token, which may predate a rename.
+   * At a socket's handshake: when the session is live (not revoked, not expired), the user's display name as
+   * it is now — a socket takes its name from here, not from the access token, which may predate a rename —
+   * and the rooms they belong to; else undefined. One query for both (the handshake's only database read).
    */
-  async activeSessionName(sessionId: string): Promise<string | undefined> {
+  async sessionAtConnect(sessionId: string): Promise<{ displayName: string; rooms: { roomId: string; lastSeq: number }[] } | undefined> {
     const row = await this.db.primary
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(['sessions.revoked_at', 'sessions.expires_at', 'users.display_name'])
+      .select((eb) => ['sessions.revoked_at', 'sessions.expires_at', 'users.display_name', currentRoomsOf(eb.ref('sessions.user_id')).as('rooms')])
       .where('sessions.id', '=', sessionId)
       .executeTakeFirst();
-    return row && row.revoked_at === null && row.expires_at.getTime() > Date.now() ? row.display_name : undefined;
+    if (!row || row.revoked_at !== null || row.expires_at.getTime() <= Date.now()) return undefined;
+    return { displayName: row.display_name, rooms: row.rooms };
   }
 
   private async openSession(userId: string, username: string, displayName: string): Promise<TokensResponse> {

@@ -166,12 +166,15 @@ async function auth(app: FastifyInstance): Promise<void> {
   app.socketEvents.onConnecting(async (socket) => {
     const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
     const claims = tokens.verifyAccess(typeof token === 'string' ? token : undefined);
-    const displayName = revoked.has(claims.sessionId) ? undefined : await accounts.activeSessionName(claims.sessionId);
-    if (displayName === undefined) throw new ChatError('UNAUTHORIZED', 'session revoked');
+    // The session check also brings the user's rooms (one database read per handshake); the rooms feature
+    // joins their channels and lists them in `hello`. A failed read refuses the connection (UNAVAILABLE).
+    const session = revoked.has(claims.sessionId) ? undefined : await accounts.sessionAtConnect(claims.sessionId);
+    if (session === undefined) throw new ChatError('UNAUTHORIZED', 'session revoked');
     socket.data.userId = claims.userId;
     socket.data.sessionId = claims.sessionId;
     socket.data.username = claims.username;
-    socket.data.displayName = displayName;
+    socket.data.displayName = session.displayName;
+    socket.data.rooms = session.rooms;
     socket.join([userChannel(claims.userId), sessionChannel(claims.sessionId)]);
     recheck.admitted(socket);
   });

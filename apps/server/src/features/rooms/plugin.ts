@@ -1,10 +1,10 @@
-import { ChatError, HTTP_ROUTES, PROTOCOL_VERSION, roomChannel, type Room } from '@chat/protocol';
+import { HTTP_ROUTES, PROTOCOL_VERSION, roomChannel, type Room } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { route } from '../../http/route';
 import { currentMembers } from '../../membership/member-queries';
 import { RoomChanges } from './room-changes';
-import { discoverRooms, listRoomSummaries, roomsOfUser } from './room-queries';
+import { discoverRooms, listRoomSummaries } from './room-queries';
 
 async function rooms(app: FastifyInstance): Promise<void> {
   const { db, membership } = app;
@@ -13,18 +13,9 @@ async function rooms(app: FastifyInstance): Promise<void> {
     membership.announceJoin(room, await membership.memberView(room.id, userId, online));
   const isOnline = async (userId: string) => (await app.presenceOf([userId])).get(userId) ?? false;
 
-  // At connect: join every room the user belongs to. A failure here refuses the connection (UNAVAILABLE)
-  // rather than leaving a socket connected but deaf to its rooms.
+  // At connect: join every room the user belongs to (read with the session check, `socket.data.rooms`).
   app.socketEvents.onConnecting(async (socket) => {
-    let rows: { roomId: string; lastSeq: number }[];
-    try {
-      rows = await roomsOfUser(db.primary, socket.data.userId);
-    } catch (err) {
-      app.log.error({ err, userId: socket.data.userId }, 'loading memberships at connect failed');
-      throw new ChatError('UNAVAILABLE', 'cannot load rooms, try again');
-    }
-    socket.join(rows.map((r) => roomChannel(r.roomId)));
-    socket.data.rooms = rows;
+    socket.join(socket.data.rooms.map((r) => roomChannel(r.roomId)));
   });
 
   app.socketEvents.onConnected((socket) => {

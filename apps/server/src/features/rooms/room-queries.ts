@@ -53,17 +53,6 @@ export async function discoverRooms(db: Reader, query: string): Promise<Room[]> 
   return rows.map(toRoom);
 }
 
-/** The rooms a user belongs to and their last seq: what a socket joins at connect and `hello` lists. */
-export async function roomsOfUser(db: Reader, userId: string): Promise<{ roomId: string; lastSeq: number }[]> {
-  const rows = await db
-    .selectFrom('room_members as m')
-    .innerJoin('rooms as r', 'r.id', 'm.room_id')
-    .select(['m.room_id', 'r.last_seq'])
-    .where('m.user_id', '=', userId)
-    .where('m.left_at', 'is', null)
-    .execute();
-  return rows.map((r) => ({ roomId: r.room_id, lastSeq: r.last_seq }));
-}
 
 /**
  * Every room the user belongs to, with cursors, unread count and last message, in one query.
