@@ -35,7 +35,11 @@ export function formatReport(report: Report): string {
     ...(rows.length > 0 ? [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''] : []),
     ...(report.result.tables ?? []).flatMap((t) => [...formatTable(t), '']),
     ...report.result.ratios.map(
-      (r) => `${r.label}: ${fmt(r.value, 2)}×${r.goal === undefined ? '' : ` (goal ${r.goal.direction === 'max' ? '≤' : '≥'} ${r.goal.value}×: ${meets(r.value, r.goal) ? 'met' : 'NOT met'})`}`,
+      (r) => {
+        const unit = r.unit === undefined ? '×' : ` ${r.unit}`;
+        const goal = r.goal === undefined ? '' : ` (goal ${r.goal.direction === 'max' ? '≤' : '≥'} ${r.goal.value}${unit}: ${meets(r.value, r.goal) ? 'met' : 'NOT met'})`;
+        return `${r.label}: ${fmt(r.value, 2)}${unit}${goal}`;
+      },
     ),
     ...(report.result.notes.length > 0 ? ['', ...report.result.notes.map((n) => `note: ${n}`)] : []),
     ...report.result.failures.map((f) => `FAILED: ${f}`),

@@ -23,6 +23,8 @@ export interface Ratio {
    * `value` (`min`, the default) or at most (`max`).
    */
   goal?: { value: number; direction?: 'min' | 'max' };
+  /** For an absolute figure checked against a goal (ms, KiB): printed after the value instead of "×". */
+  unit?: string;
 }
 
 /** A free-form table for scenarios whose results do not fit the message-rate rows (load scenarios). */

@@ -140,9 +140,9 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     ratios: [
       ...(chat
         ? [
-            { label: 'node CPU ms per handshake (chat)', value: chat.nodeCpuMs, goal: { value: 2, direction: 'max' as const } },
-            { label: 'node RSS KiB per idle socket (chat)', value: chat.rssPerConnKiB, goal: { value: 15, direction: 'max' as const } },
-            { label: 'node heap+external KiB per idle socket (chat, forced GC)', value: chat.heapPerConnKiB, goal: { value: 15, direction: 'max' as const } },
+            { label: 'node CPU per handshake (chat)', value: chat.nodeCpuMs, unit: 'ms', goal: { value: 2, direction: 'max' as const } },
+            { label: 'node RSS per idle socket (chat)', value: chat.rssPerConnKiB, unit: 'KiB', goal: { value: 15, direction: 'max' as const } },
+            { label: 'node heap+external per idle socket (chat, forced GC)', value: chat.heapPerConnKiB, unit: 'KiB', goal: { value: 15, direction: 'max' as const } },
           ]
         : []),
       ...(chat && ceiling
