@@ -175,6 +175,45 @@ test('with replay paused, a member told of an edit, a delete or a reaction on an
   bobSocket.close();
 });
 
+test('with replay paused, a member told on another node that someone joined or changed role sees it in the member list', async () => {
+  const { owner, roomId, socket } = await roomWithSocket();
+  const bob = await registerUser(other, 'rr');
+  const carol = await registerUser(node, 'rr');
+  await joinRoom(other, bob, roomId);
+  const { socket: bobSocket } = await connectRaw(other, bob.accessToken);
+  const members = async (): Promise<{ userId: string; role: string }[]> => {
+    const res = await http<{ members: { userId: string; role: string }[] }>(other.url, 'GET', `/api/rooms/${roomId}/members`, { token: bob.accessToken });
+    expect(res.status).toBe(200);
+    return res.body.members;
+  };
+  // Bob's member list is read from the replica before any change: once it has replayed his join.
+  await waitUntil(
+    async () => {
+      const before = (await readsByTarget(other))['replica-0'] ?? 0;
+      const list = await members();
+      return list.length === 2 && ((await readsByTarget(other))['replica-0'] ?? 0) > before;
+    },
+    { description: "bob's member list to be read from the replica" },
+  );
+  await pg.pauseReplay();
+  try {
+    const joined = nextEvent(bobSocket, 'member:joined');
+    await joinRoom(node, carol, roomId);
+    expect((await joined).member.userId).toBe(carol.user.id);
+    expect((await members()).map((m) => m.userId)).toContain(carol.user.id);
+
+    const updated = nextEvent(bobSocket, 'member:updated');
+    const promoted = await http(node.url, 'PATCH', `/api/rooms/${roomId}/members/${carol.user.id}`, { token: owner.accessToken, body: { role: 'admin' } });
+    expect(promoted.status).toBe(200);
+    expect((await updated).member).toMatchObject({ userId: carol.user.id, role: 'admin' });
+    expect((await members()).find((m) => m.userId === carol.user.id)?.role).toBe('admin');
+  } finally {
+    await pg.resumeReplay();
+  }
+  socket.close();
+  bobSocket.close();
+});
+
 test('a stopped replica does not fail reads, and reads return to it once it is back', async () => {
   const { owner, roomId, socket } = await roomWithSocket();
   await send(socket, roomId, 'before the replica stops');

@@ -14,10 +14,11 @@ const PRIMARY_ONLY: Lsn = 1n << 64n;
  * A position taken after the write is at or past the write's commit, so it is a safe bound.
  * Marks expire after `ttlMs`: a replica further behind than the router's lag bound is skipped anyway.
  *
- * A change to a message that other members are told about (an edit, a delete, a reaction) fences its room
- * instead (`fenceRoom`): reads of that room's history, on every node, then need a replica at or past the
- * primary's position taken after the change, so a member who hears `message:updated` and loads the history
- * never sees the message as it was before.
+ * A change in a room that all its members are told about (a message edited, deleted or reacted to; a member
+ * joined, left or changed) fences the room instead (`fenceRooms`): reads of that room (its history, its
+ * members, search in it), on every node, then need a replica at or past the primary's position taken after
+ * the change, so a member who hears `message:updated` and loads the history never sees the message as it
+ * was before.
  *
  * Hand-written because it joins our own pieces (the router's probes, the user identity); no library does it.
  */
@@ -38,8 +39,8 @@ export class ReadYourWrites {
       onError?: (err: unknown) => void;
       /** Tells the other nodes about a fence (see `fence`). */
       share?: (userIds: readonly string[], lsn: Lsn) => void;
-      /** Tells the other nodes about a room's fence (see `fenceRoom`). */
-      shareRoom?: (roomId: string, lsn: Lsn) => void;
+      /** Tells the other nodes about a fence of rooms (see `fenceRooms`). */
+      shareRooms?: (roomIds: readonly string[], lsn: Lsn) => void;
     } = {},
   ) {
     this.sweeper = setInterval(() => this.sweep(), this.ttl).unref();
@@ -89,34 +90,41 @@ export class ReadYourWrites {
   }
 
   /**
-   * For a change to a message in `roomId` that its members will be told about: fetches the primary's
-   * position now and fences the room here and — through `shareRoom` — on every other node, before the
-   * caller announces the change (the bus delivers the fence first, as for `fence`). Until the position is
-   * known the room's history is read from the primary.
+   * For a change in `roomIds` that their members will be told about (a message edited, deleted or reacted
+   * to; a member joined, left or changed): fetches the primary's position now and fences those rooms here
+   * and — through `shareRooms` — on every other node, before the caller announces the change (the bus
+   * delivers the fence first, as for `fence`). Until the position is known the rooms are read from the
+   * primary.
    */
-  async fenceRoom(roomId: string): Promise<void> {
-    if (this.db.kind === 'pglite' || this.db.reads.health().length === 0) return;
-    this.roomFences.set(roomId, { lsn: PRIMARY_ONLY, at: Date.now() });
+  async fenceRooms(roomIds: readonly string[]): Promise<void> {
+    if (this.db.kind === 'pglite' || this.db.reads.health().length === 0 || roomIds.length === 0) return;
+    const at = Date.now();
+    for (const roomId of roomIds) this.roomFences.set(roomId, { lsn: PRIMARY_ONLY, at });
     let lsn: Lsn | undefined;
     try {
       lsn = await this.db.reads.primaryLsn();
     } catch (err) {
       this.options.onError?.(err);
-      return; // the room stays on the primary until the fence expires
+      return; // the rooms stay on the primary until the fence expires
     }
     if (lsn === undefined) return;
-    // Another change's fence may still be fetching; its own announcement waits for it, so this one may
-    // replace its "primary" with this position.
-    const current = this.roomFences.get(roomId);
-    if (!current || current.lsn === PRIMARY_ONLY || current.lsn < lsn) this.roomFences.set(roomId, { lsn, at: Date.now() });
-    this.options.shareRoom?.(roomId, lsn);
+    for (const roomId of roomIds) {
+      // Another change's fence may still be fetching; its own announcement waits for it, so this one may
+      // replace its "primary" with this position.
+      const current = this.roomFences.get(roomId);
+      if (!current || current.lsn === PRIMARY_ONLY || current.lsn < lsn) this.roomFences.set(roomId, { lsn, at: Date.now() });
+    }
+    this.options.shareRooms?.(roomIds, lsn);
   }
 
-  /** A room fence from another node: this room's history is read from nothing older than `lsn` for a while. */
-  applyRoomFence(roomId: string, lsn: Lsn): void {
-    const current = this.roomFences.get(roomId);
-    const live = current && Date.now() - current.at <= this.ttl;
-    this.roomFences.set(roomId, { lsn: live && current.lsn > lsn ? current.lsn : lsn, at: Date.now() });
+  /** A room fence from another node: these rooms are read from nothing older than `lsn` for a while. */
+  applyRoomFence(roomIds: readonly string[], lsn: Lsn): void {
+    const now = Date.now();
+    for (const roomId of roomIds) {
+      const current = this.roomFences.get(roomId);
+      const live = current && now - current.at <= this.ttl;
+      this.roomFences.set(roomId, { lsn: live && current.lsn > lsn ? current.lsn : lsn, at: now });
+    }
   }
 
   /** Where `userId`'s next read goes; given the room it reads, that room's fence applies too. */

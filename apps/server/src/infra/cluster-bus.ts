@@ -9,8 +9,8 @@ export interface ClusterEvents {
   'session:revoked': (sessionId: string) => void;
   /** Read-your-writes fence: these users must read nothing older than this primary WAL position. */
   'reads:fence': (userIds: string[], lsn: string) => void;
-  /** Read fence for a room's history: a message in it changed, read nothing older than this position. */
-  'reads:room-fence': (roomId: string, lsn: string) => void;
+  /** Read fence for rooms: something their members were told about changed; read nothing older than this position. */
+  'reads:room-fence': (roomIds: string[], lsn: string) => void;
   /** A timeout was set in a room: drop the cached timeouts of that room so sends see it at once. */
   'moderation:timeouts': (roomId: string) => void;
   /** Delivered/read cursors a node wrote in its last receipt window, for the other nodes' sockets. */

@@ -85,10 +85,10 @@ async function infrastructure(app: FastifyInstance, { config, database, socketOp
     onRead: (target) => metrics.dbReads.inc({ target: target.name }),
     onError: (err) => app.log.warn({ err }, 'could not read the primary WAL position'),
     share: (userIds, lsn) => crossNode.bus.publish('reads:fence', [...userIds], lsn.toString()),
-    shareRoom: (roomId, lsn) => crossNode.bus.publish('reads:room-fence', roomId, lsn.toString()),
+    shareRooms: (roomIds, lsn) => crossNode.bus.publish('reads:room-fence', [...roomIds], lsn.toString()),
   });
   crossNode.bus.subscribe('reads:fence', (userIds, lsn) => reads.applyFence(userIds, BigInt(lsn)));
-  crossNode.bus.subscribe('reads:room-fence', (roomId, lsn) => reads.applyRoomFence(roomId, BigInt(lsn)));
+  crossNode.bus.subscribe('reads:room-fence', (roomIds, lsn) => reads.applyRoomFence(roomIds, BigInt(lsn)));
   const validateStage = metrics.sendStages.labels('validate');
   const budgets = new EventBudgets(crossNode.rateLimiters);
   const socketEvents = new SocketEvents(app.log, (event, outcome, socket, validateSeconds) => {

@@ -25,6 +25,8 @@ export class Membership {
     private readonly io: ChatServer,
     /** Read-your-writes for the user a change is about, on every node, before they are told (ReadYourWrites.fence). */
     private readonly fence: (userIds: readonly string[]) => Promise<void>,
+    /** Read-your-writes for everyone told about a change in these rooms (ReadYourWrites.fenceRooms): the member list. */
+    private readonly fenceRooms: (roomIds: readonly string[]) => Promise<void>,
   ) {}
 
   // --- Who may do what. Reads the primary: authorization must not lag.
@@ -226,7 +228,7 @@ export class Membership {
 
   /** Joins the user's live sockets (all nodes) to the room and tells them and the room. */
   async announceJoin(room: Room, member: Member): Promise<void> {
-    await this.fence([member.userId]);
+    await Promise.all([this.fence([member.userId]), this.fenceRooms([room.id])]);
     this.changeChannels('join', member.userId, roomChannel(room.id));
     this.io.to(userChannel(member.userId)).emit('room:joined', { room });
     this.io.to(roomChannel(room.id)).except(userChannel(member.userId)).emit('member:joined', { roomId: room.id, member });
@@ -253,13 +255,15 @@ export class Membership {
   }
 
   async announceLeave(roomId: string, userId: string): Promise<void> {
-    await this.fence([userId]);
+    await Promise.all([this.fence([userId]), this.fenceRooms([roomId])]);
     this.changeChannels('leave', userId, roomChannel(roomId));
     this.io.to(userChannel(userId)).emit('room:left', { roomId });
     this.io.to(roomChannel(roomId)).emit('member:left', { roomId, userId });
   }
 
-  announceUpdate(roomId: string, member: Member): void {
-    this.io.to(roomChannel(roomId)).emit('member:updated', { roomId, member });
+  /** Tells each room how one of its members is now (a role, a timeout, a name or picture). */
+  async announceUpdate(updates: readonly { roomId: string; member: Member }[]): Promise<void> {
+    await this.fenceRooms(updates.map((u) => u.roomId));
+    for (const { roomId, member } of updates) this.io.to(roomChannel(roomId)).emit('member:updated', { roomId, member });
   }
 }

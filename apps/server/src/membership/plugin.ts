@@ -11,7 +11,12 @@ declare module 'fastify' {
 
 /** Shared by rooms, moderation, messages and typing, so it lives outside any feature. */
 async function membership(app: FastifyInstance): Promise<void> {
-  const membership = new Membership(app.db, app.io, (userIds) => app.reads.fence(userIds));
+  const membership = new Membership(
+    app.db,
+    app.io,
+    (userIds) => app.reads.fence(userIds),
+    (roomIds) => app.reads.fenceRooms(roomIds),
+  );
   app.decorate('membership', membership);
   // Joins and leaves travel to other nodes' sockets through the adapter: after the bus was cut, re-read them.
   app.bus.onResume(() => {

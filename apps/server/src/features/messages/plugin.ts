@@ -129,7 +129,7 @@ async function messages(app: FastifyInstance): Promise<void> {
     await app.moderation.assertCanSend(row.room_id, socket.data.userId);
     if (row.deleted_at) throw new ChatError('CONFLICT', 'message was deleted');
     const message = await editMessage(db.primary, row, content);
-    await app.reads.fenceRoom(row.room_id);
+    await app.reads.fenceRooms([row.room_id]);
     io.to(roomChannel(row.room_id)).emit('message:updated', message);
     return { message };
   });
@@ -142,7 +142,7 @@ async function messages(app: FastifyInstance): Promise<void> {
     }
     const deletedAt = new Date();
     if (!(await deleteMessage(db.primary, id, deletedAt))) return;
-    await app.reads.fenceRoom(row.room_id);
+    await app.reads.fenceRooms([row.room_id]);
     io.to(roomChannel(row.room_id)).emit('message:updated', toMessage({ ...row, deleted_at: deletedAt }));
   });
 
@@ -152,7 +152,7 @@ async function messages(app: FastifyInstance): Promise<void> {
     await app.moderation.assertCanSend(row.room_id, socket.data.userId);
     const reactions = await setReaction(db.primary, { messageId, userId: socket.data.userId, emoji, add });
     if (!reactions) return;
-    await app.reads.fenceRoom(row.room_id);
+    await app.reads.fenceRooms([row.room_id]);
     io.to(roomChannel(row.room_id)).emit('reaction:updated', { roomId: row.room_id, messageId, reactions });
   }
 

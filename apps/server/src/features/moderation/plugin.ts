@@ -84,9 +84,11 @@ async function moderation(app: FastifyInstance): Promise<void> {
     if ((await requireModerator(membership, user.userId, roomId)) !== 'owner') throw new ChatError('FORBIDDEN', 'only the room owner can change roles');
     const changed = await changes.setRole(user.userId, roomId, userId, role);
     const answer = await memberNow(roomId, userId);
-    if (changed) membership.announceUpdate(roomId, answer.member);
-    // A handover changed the caller's role too.
-    if (changed && role === 'owner') membership.announceUpdate(roomId, (await memberNow(roomId, user.userId)).member);
+    if (changed) {
+      // A handover changed the caller's role too.
+      const caller = role === 'owner' ? [{ roomId, member: (await memberNow(roomId, user.userId)).member }] : [];
+      await membership.announceUpdate([{ roomId, member: answer.member }, ...caller]);
+    }
     return answer;
   });
 
@@ -115,7 +117,7 @@ async function moderation(app: FastifyInstance): Promise<void> {
     timeouts.set(roomId, userId, until.getTime());
     app.bus.publish('moderation:timeouts', roomId);
     // Every open client (the member's other tabs included) shows the timeout at once.
-    membership.announceUpdate(roomId, (await memberNow(roomId, userId)).member);
+    await membership.announceUpdate([{ roomId, member: (await memberNow(roomId, userId)).member }]);
   });
 
   route(app, HTTP_ROUTES.auditLog, async ({ params: { roomId }, query: page }, { user }) => {

@@ -46,7 +46,9 @@ async function profile(app: FastifyInstance): Promise<void> {
   async function announceToRooms(userId: string): Promise<void> {
     const rooms = await db.primary.selectFrom('room_members').select('room_id').where('user_id', '=', userId).where('left_at', 'is', null).execute();
     const online = (await app.presenceOf([userId])).get(userId) ?? false;
-    for (const { room_id: roomId } of rooms) membership.announceUpdate(roomId, await membership.memberView(roomId, userId, online));
+    const updates = [];
+    for (const { room_id: roomId } of rooms) updates.push({ roomId, member: await membership.memberView(roomId, userId, online) });
+    await membership.announceUpdate(updates);
   }
 
   /** Makes `avatarId` (or none) the user's picture, deletes the bytes of the one it replaces, and tells their rooms. */

@@ -56,7 +56,7 @@ async function rooms(app: FastifyInstance): Promise<void> {
 
   route(app, HTTP_ROUTES.members, async ({ params: { roomId } }, { user }) => {
     await membership.requireMember(user.userId, roomId);
-    return { members: await currentMembers(app.reads.reader(user.userId), roomId, (userIds) => app.presenceOf(userIds)) };
+    return { members: await currentMembers(app.reads.reader(user.userId, roomId), roomId, (userIds) => app.presenceOf(userIds)) };
   });
 }
 
