@@ -52,6 +52,18 @@ async function readsByTarget(at: TestNode = node): Promise<Record<string, number
   return out;
 }
 
+/** Waits until `read` (a request to `at`) is answered by the replica and finds what it expects. */
+async function untilReadFromReplica(at: TestNode, read: () => Promise<boolean>, what: string): Promise<void> {
+  await waitUntil(
+    async () => {
+      const before = (await readsByTarget(at))['replica-0'] ?? 0;
+      const found = await read();
+      return found && ((await readsByTarget(at))['replica-0'] ?? 0) > before;
+    },
+    { description: `${what} to be read from the replica` },
+  );
+}
+
 async function metricValue(name: string, replica: string): Promise<number | undefined> {
   const text = await (await fetch(`${node.url}/metrics`)).text();
   const m = new RegExp(`^${name}\\{[^}]*replica="${replica}"[^}]*\\} (\\S+)`, 'm').exec(text);
@@ -139,14 +151,7 @@ test('with replay paused, a member told of an edit, a delete or a reaction on an
     return res.body.messages;
   };
   // Bob's history is read from the replica before any change: once it has replayed his join (his own write).
-  await waitUntil(
-    async () => {
-      const before = (await readsByTarget(other))['replica-0'] ?? 0;
-      const messages = await history();
-      return messages.length === 2 && ((await readsByTarget(other))['replica-0'] ?? 0) > before;
-    },
-    { description: "bob's history to be read from the replica" },
-  );
+  await untilReadFromReplica(other, async () => (await history()).length === 2, "bob's history");
   await pg.pauseReplay();
   try {
     const updates = collect(bobSocket, 'message:updated');
@@ -187,14 +192,7 @@ test('with replay paused, a member told on another node that someone joined or c
     return res.body.members;
   };
   // Bob's member list is read from the replica before any change: once it has replayed his join.
-  await waitUntil(
-    async () => {
-      const before = (await readsByTarget(other))['replica-0'] ?? 0;
-      const list = await members();
-      return list.length === 2 && ((await readsByTarget(other))['replica-0'] ?? 0) > before;
-    },
-    { description: "bob's member list to be read from the replica" },
-  );
+  await untilReadFromReplica(other, async () => (await members()).length === 2, "bob's member list");
   await pg.pauseReplay();
   try {
     const joined = nextEvent(bobSocket, 'member:joined');
