@@ -97,7 +97,7 @@ export interface PoolStats {
   connectErrorCodes: Record<string, number>;
   unsyncedStates: Record<string, number>;
   ackErrors: Record<string, number>;
-  rejectionsPerSecond: Record<string, number>;
+  perSecond: DriverStats['perSecond'];
   histograms: Record<keyof DriverStats['histograms'], LogHistogram>;
   /** The busiest driver's event-loop utilisation since the window opened. */
   maxDriverUtilization: number;
@@ -193,7 +193,7 @@ export class DriverPool {
       connectErrorCodes: {},
       unsyncedStates: {},
       ackErrors: {},
-      rejectionsPerSecond: {},
+      perSecond: { refused: {}, transport: {}, connected: {}, recovered: {} },
       histograms: {
         ack: new LogHistogram(),
         delivery: new LogHistogram(),
@@ -217,7 +217,7 @@ export class DriverPool {
       addCounts(merged.connectErrorCodes, s.connectErrorCodes);
       addCounts(merged.unsyncedStates, s.unsyncedStates);
       addCounts(merged.ackErrors, s.ackErrors);
-      addCounts(merged.rejectionsPerSecond, s.rejectionsPerSecond);
+      for (const event of Object.keys(merged.perSecond) as (keyof DriverStats['perSecond'])[]) addCounts(merged.perSecond[event], s.perSecond[event]);
       for (const key of Object.keys(merged.histograms) as (keyof DriverStats['histograms'])[]) merged.histograms[key].merge(s.histograms[key]);
       merged.maxDriverUtilization = Math.max(merged.maxDriverUtilization, s.eventLoopUtilization);
     }

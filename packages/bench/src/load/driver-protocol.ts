@@ -63,6 +63,9 @@ export interface DriverCounters {
   connectErrors: number;
 }
 
+/** What the storm's timeline counts per second. */
+export type TimelineEvent = 'refused' | 'transport' | 'connected' | 'recovered';
+
 export interface DriverStats {
   pid: number;
   clients: number;
@@ -80,8 +83,8 @@ export interface DriverStats {
   connectErrorCodes: Record<string, number>;
   /** Clients not connected and not synced, by their SDK connection state (`offline`: the SDK gave up). */
   unsyncedStates: Record<string, number>;
-  /** RATE_LIMITED refusals per epoch second. */
-  rejectionsPerSecond: Record<string, number>;
+  /** Per epoch second: RATE_LIMITED refusals, transport failures, connections made, recoveries completed. */
+  perSecond: Record<TimelineEvent, Record<string, number>>;
   ackErrors: Record<string, number>;
   histograms: {
     ack: HistogramJson;

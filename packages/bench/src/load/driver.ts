@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Message } from '@chat/protocol';
-import type { DriverCommand, DriverCounters, DriverMessage, DriverStats, Envelope, VerifyResult } from './driver-protocol';
+import type { DriverCommand, DriverCounters, DriverMessage, DriverStats, Envelope, TimelineEvent, VerifyResult } from './driver-protocol';
 import { LoadClient, type LoadClientSink, type ResendKind } from './load-client';
 import type { LoadUser } from './population';
 import { LogHistogram } from './log-histogram';
@@ -49,6 +49,10 @@ function parseContent(text: string): { sentAt: number; node: string; client: num
   return { sentAt, node, client: Number(client) };
 }
 
+function emptyTimeline(): Record<TimelineEvent, Record<string, number>> {
+  return { refused: {}, transport: {}, connected: {}, recovered: {} };
+}
+
 class Driver implements LoadClientSink {
   private url = '';
   private ack = { timeoutMs: 10_000, retries: 5 };
@@ -61,7 +65,7 @@ class Driver implements LoadClientSink {
   private histograms = this.emptyHistograms();
   private connectErrorCodes: Record<string, number> = {};
   private ackErrors: Record<string, number> = {};
-  private readonly rejectionsPerSecond = new Map<number, number>();
+  private perSecond: Record<TimelineEvent, Record<string, number>> = emptyTimeline();
   private readonly ackedByRoom = new Map<string, number[]>();
   private recoveredCount = 0;
   private disconnectedCount = 0;
@@ -117,20 +121,28 @@ class Driver implements LoadClientSink {
   connectError(_client: LoadClient, code: string): void {
     this.counters.connectErrors++;
     this.connectErrorCodes[code] = (this.connectErrorCodes[code] ?? 0) + 1;
-    if (code === 'RATE_LIMITED') {
-      const second = Math.floor(Date.now() / 1000);
-      this.rejectionsPerSecond.set(second, (this.rejectionsPerSecond.get(second) ?? 0) + 1);
-    }
+    if (code === 'RATE_LIMITED') this.tick('refused');
+    else if (code.startsWith('TRANSPORT')) this.tick('transport');
   }
   connected(client: LoadClient): void {
     this.histograms.connect.record(client.connectedAt! - client.startedAt);
   }
+  connectionUp(): void {
+    this.tick('connected');
+  }
   recovered(client: LoadClient): void {
+    this.tick('recovered');
     this.recoveredCount++;
     this.histograms.recovery.record(client.recoveredAt! - this.recoverySince);
   }
   disconnected(): void {
     this.disconnectedCount++;
+  }
+
+  private tick(event: TimelineEvent): void {
+    const second = String(Math.floor(Date.now() / 1000));
+    const counts = this.perSecond[event];
+    counts[second] = (counts[second] ?? 0) + 1;
   }
 
   // Commands
@@ -174,6 +186,7 @@ class Driver implements LoadClientSink {
     this.recoveredCount = 0;
     this.disconnectedCount = 0;
     this.histograms.recovery = new LogHistogram();
+    this.perSecond = emptyTimeline();
     for (const c of this.clients) c.markRecovery(since);
   }
 
@@ -265,7 +278,7 @@ class Driver implements LoadClientSink {
       counters: { ...this.counters },
       connectErrorCodes: { ...this.connectErrorCodes },
       unsyncedStates: countBy(this.clients.filter((c) => !c.firstSynced).map((c) => c.chat.connectionState)),
-      rejectionsPerSecond: Object.fromEntries(this.rejectionsPerSecond),
+      perSecond: this.perSecond,
       ackErrors: { ...this.ackErrors },
       histograms: {
         ack: this.histograms.ack.toJSON(),

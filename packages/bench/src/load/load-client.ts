@@ -39,6 +39,8 @@ export interface LoadClientSink {
   duplicateReleased(client: LoadClient): void;
   connectError(client: LoadClient, code: string): void;
   connected(client: LoadClient): void;
+  /** Every connection made, the first and each reconnection. */
+  connectionUp(client: LoadClient): void;
   recovered(client: LoadClient): void;
   disconnected(client: LoadClient): void;
 }
@@ -130,6 +132,7 @@ export class LoadClient {
     });
     this.chat.on('connection', (state) => {
       if (state === 'connected') {
+        sink.connectionUp(this);
         if (this.connectedAt === undefined) {
           this.connectedAt = now();
           sink.connected(this);

@@ -5,6 +5,7 @@ import type { ConnectionPeaks, DbConnectionPoller } from '../load/db-connections
 import { optionsFor, readNumbers, targetFlags, usageFor } from '../load/load-flags';
 import { openTarget } from '../load/load-target';
 import { usageRows } from '../load/measurement-table';
+import type { TimelineEvent } from '../load/driver-protocol';
 import { usageBetween } from '../load/process-usage';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
 
@@ -37,12 +38,10 @@ function readyz(url: string): Promise<number> {
   });
 }
 
-/** Rejections per second since the kill, as a list of counts (second 0 = the kill). */
-function spread(perEpochSecond: Record<string, number>, killAt: number): number[] {
-  const base = Math.floor(killAt / 1000);
-  const seconds = Object.keys(perEpochSecond).map(Number).filter((s) => s >= base);
-  const last = seconds.length > 0 ? Math.max(...seconds) : base;
-  return Array.from({ length: last - base + 1 }, (_, i) => perEpochSecond[String(base + i)] ?? 0);
+/** Counts per second from `since` on, `seconds` of them (second 0 holds `since`). */
+function spread(perEpochSecond: Record<string, number>, since: number, seconds: number): number[] {
+  const base = Math.floor(since / 1000);
+  return Array.from({ length: seconds }, (_, i) => perEpochSecond[String(base + i)] ?? 0);
 }
 
 async function killAndRestart(cluster: Cluster, log: (m: string) => void): Promise<{ killedAt: number; upAt: number }> {
@@ -84,6 +83,8 @@ interface Phase {
   recovery: ReturnType<typeof roundPercentiles>;
   /** RATE_LIMITED refusals per second from markAt to full recovery. */
   rejections: number[];
+  /** Per second from markAt to full recovery: refusals, transport failures, connections made, recoveries. */
+  timeline: Record<TimelineEvent, number[]>;
   peaks: ConnectionPeaks | undefined;
   usage: ReturnType<typeof usageBetween>;
 }
@@ -128,7 +129,10 @@ async function stormPhase(
   const recovery = roundPercentiles(stats.histograms.recovery.summary());
   const allRecovered = stats.recovered >= clients;
   log(allRecovered ? `${mode}: all ${clients} clients reconnected and synced; slowest ${(recovery.max / 1000).toFixed(1)} s after the outage began` : `${mode}: only ${stats.recovered}/${clients} recovered by the deadline`);
-  const rejections = spread(stats.rejectionsPerSecond, markAt).slice(0, Math.ceil((recoveredAt - Math.floor(markAt / 1000) * 1000) / 1000));
+  const seconds = Math.ceil((recoveredAt - Math.floor(markAt / 1000) * 1000) / 1000);
+  const series = (event: TimelineEvent) => spread(stats.perSecond[event], markAt, seconds);
+  const timeline = { refused: series('refused'), transport: series('transport'), connected: series('connected'), recovered: series('recovered') };
+  const rejections = timeline.refused;
   return {
     mode,
     markAt,
@@ -138,6 +142,7 @@ async function stormPhase(
     recovered: stats.recovered,
     recovery,
     rejections,
+    timeline,
     peaks: poller?.current,
     usage: usageBetween(usageBefore, load.sampler.snapshot(), (recoveredAt - markAt) / 1000),
   };
@@ -265,7 +270,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
       ratios: [],
       parameters: { ...p, mode: modeFlag },
       notes: [
-        ...phases.map((ph) => `${ph.mode}: ${outage(ph.mode)}; back after ${((ph.upAt - ph.killedAt) / 1000).toFixed(1)} s; RATE_LIMITED refusals per second from the outage on: [${ph.rejections.join(' ')}]`),
+        ...phases.map((ph) => `${ph.mode}: ${outage(ph.mode)}; back after ${((ph.upAt - ph.killedAt) / 1000).toFixed(1)} s; per second from the outage on (second 0 holds it): RATE_LIMITED refusals [${ph.timeline.refused.join(' ')}]; transport failures [${ph.timeline.transport.join(' ')}]; connections made [${ph.timeline.connected.join(' ')}]; clients recovered (reconnected and synced) [${ph.timeline.recovered.join(' ')}]`),
         `initial connect: ${p.clients} clients in ${initialSeconds.toFixed(1)} s, all at once (admission: 100/s per node, 20/s per address), connect errors ${JSON.stringify(initial.connectErrorCodes)}.`,
         `design target: 10,000 clients in ~25 s at 100 connections/s per node (${p.nodes} nodes admit ${p.nodes * 100}/s: ${p.clients} clients need ≥ ${(p.clients / (p.nodes * 100)).toFixed(1)} s once the nodes are back).`,
         `connect errors over the run: ${JSON.stringify(final.connectErrorCodes)} (TRANSPORT: no answer from NGINX/the node, or the 20 s connect timeout).`,
