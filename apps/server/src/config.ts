@@ -23,6 +23,12 @@ const EnvSchema = z.object({
    * made NGINX's 2 s upstream connect time out (504), and every client waited out a back-off for nothing.
    */
   LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65535).default(4096),
+  /**
+   * A Socket.IO handshake that waited longer than this in front of the node (NGINX's X-Request-Start
+   * stamp) is refused before the upgrade: its client is about to give up, and answering it would keep the
+   * clients behind it waiting too (socket/handshake-queue.ts). 0 = never refuse.
+   */
+  HANDSHAKE_QUEUE_MAX_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   NODE_ID: z.string().min(1).max(64).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('.data'),
@@ -125,6 +131,7 @@ export interface Config {
   host: string;
   port: number;
   listenBacklog: number;
+  handshakeQueueMaxMs: number;
   nodeId: string;
   /** The host node's id: equal to nodeId, except in a worker (nodeId `<host>-w<i>`); per-node budgets use it. */
   hostNodeId: string;
@@ -203,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     listenBacklog: e.LISTEN_BACKLOG,
+    handshakeQueueMaxMs: e.HANDSHAKE_QUEUE_MAX_MS,
     nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
     hostNodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
     logLevel: e.LOG_LEVEL,

@@ -103,6 +103,12 @@ export function createMetrics(nodeId: string, sources: MetricSources = {}) {
       buckets: latencyBuckets,
       registers: [registry],
     }),
+    handshakeQueue: new Histogram({
+      name: 'chat_handshake_queue_seconds',
+      help: 'How long Socket.IO handshakes waited between NGINX forwarding them and this node reading them (X-Request-Start)',
+      buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+      registers: [registry],
+    }),
     socketsConnected: new Gauge({ name: 'chat_sockets_connected', help: 'Connected sockets on this node', registers: [registry] }),
     slowReadersCut: new Counter({
       name: 'chat_slow_readers_cut_total',

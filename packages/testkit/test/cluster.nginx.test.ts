@@ -74,10 +74,10 @@ describe('startCluster: 3 nodes behind NGINX', () => {
   };
 
   /** A Socket.IO client from `source` (polling, then the WebSocket upgrade, both through NGINX). */
-  const connect = (source: string) => {
+  const connect = (source: string, extra: Record<string, unknown> = {}) => {
     const hellos: Hello[] = [];
     const waiters: { match: (h: Hello) => boolean; resolve: (h: Hello) => void }[] = [];
-    const socket = io(cluster.entryUrl, { auth: { token: accessToken }, agent: agentFor(source), reconnectionDelayMax: 2000 });
+    const socket = io(cluster.entryUrl, { auth: { token: accessToken }, agent: agentFor(source), reconnectionDelayMax: 2000, ...extra });
     sockets.push(socket);
     socket.on('hello', (payload) => {
       const hello = payload as Hello;
@@ -196,6 +196,26 @@ describe('startCluster: 3 nodes behind NGINX', () => {
         const hello = await client.helloWhere(() => true);
         expect([source, hello.node]).toEqual([source, homeNode.get(source)]);
       }
+    });
+  });
+
+  it('NGINX stamps every handshake with when it forwarded it (X-Request-Start), replacing a stamp the client sent', async () => {
+    await failWithLogs(async () => {
+      const source = SOURCES[0]!;
+      const home = await nodeFor(source);
+      const node = cluster.nodes.find((n) => n.id === home)!;
+      /** A series of the node's own metrics (scraped from the node: NGINX does not serve /metrics). */
+      const series = async (prefix: string) => {
+        const text = await (await fetch(`${node.url}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith(prefix));
+        return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+      };
+      const measured = await series('chat_handshake_queue_seconds_count');
+      // A stamp from 2001: were it passed through, the node would refuse the handshake as queued too long.
+      const client = connect(source, { transports: ['websocket'], extraHeaders: { 'x-request-start': 't=1000000000.000' } });
+      expect((await client.helloWhere(() => true)).node).toBe(node.id);
+      expect(await series('chat_handshake_queue_seconds_count')).toBe(measured + 1);
+      expect(await series('chat_connections_total{outcome="QUEUED_TOO_LONG"')).toBe(0);
     });
   });
 

@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import { ReadYourWrites } from '../db/read-your-writes';
 import { clientAddressResolver, type ClientAddressResolver } from '../http/client-address';
 import { createMetrics, type Metrics, type PoolState } from '../metrics';
+import { handshakeQueueGuard } from '../socket/handshake-queue';
 import { SocketEvents } from '../socket/socket-events';
 import { EventBudgets } from '../socket/event-budgets';
 import type { ChatServer } from '../socket/types';
@@ -78,7 +79,7 @@ async function infrastructure(app: FastifyInstance, { config, database, socketOp
     if (ownsDatabase) await db.close();
     throw err;
   });
-  const io: ChatServer = new Server(app.server, socketOptions);
+  const io: ChatServer = new Server(app.server, withQueueGuard(socketOptions, config, metrics));
   const crossNode = await chooseCrossNode(config, io, app.log);
   redisConnections = crossNode.redisConnections;
   const reads = new ReadYourWrites(db, {
@@ -157,3 +158,21 @@ function openDatabase(config: Config, app: FastifyInstance): Promise<Database> {
 }
 
 export const infrastructurePlugin = fp(infrastructure, { name: 'infrastructure' });
+
+/** Handshakes that queued too long in front of the node are refused first (socket/handshake-queue.ts). */
+function withQueueGuard(options: Partial<ServerOptions>, config: Config, metrics: Metrics): Partial<ServerOptions> {
+  const fresh = handshakeQueueGuard({
+    maxMs: config.handshakeQueueMaxMs,
+    observe: (seconds) => metrics.handshakeQueue.observe(seconds),
+    refused: () => metrics.connections.inc({ outcome: 'QUEUED_TOO_LONG' }),
+  });
+  const next = options.allowRequest;
+  return {
+    ...options,
+    allowRequest: (req, callback) => {
+      if (!fresh(req)) callback('handshake queued too long', false);
+      else if (next) next(req, callback);
+      else callback(null, true);
+    },
+  };
+}
