@@ -25,10 +25,13 @@ const EnvSchema = z.object({
   LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65535).default(4096),
   /**
    * A Socket.IO handshake that waited longer than this in front of the node (NGINX's X-Request-Start
-   * stamp) is refused before the upgrade: its client is about to give up, and answering it would keep the
-   * clients behind it waiting too (socket/handshake-queue.ts). 0 = never refuse.
+   * stamp) is refused before the upgrade: its client is about to give up (socket.io-client's connect
+   * timeout is 20 s), and answering it would keep the clients behind it waiting too
+   * (socket/handshake-queue.ts). Not lower: a refused client only comes back sooner, and in a storm the
+   * retries cost more than the queue (5 s: 55.7 s to recover against 43.6 s without; docs/performance.md).
+   * 0 = never refuse.
    */
-  HANDSHAKE_QUEUE_MAX_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+  HANDSHAKE_QUEUE_MAX_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
   NODE_ID: z.string().min(1).max(64).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('.data'),
