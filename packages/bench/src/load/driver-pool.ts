@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from '@chat/testkit';
-import type { DriverCommand, DriverMessage, DriverStats, VerifyResult } from './driver-protocol';
+import { emptyTimeline, type DriverCommand, type DriverMessage, type DriverStats, type VerifyResult } from './driver-protocol';
 import { LogHistogram } from './log-histogram';
 import type { LoadUser } from './population';
 
@@ -193,7 +193,7 @@ export class DriverPool {
       connectErrorCodes: {},
       unsyncedStates: {},
       ackErrors: {},
-      perSecond: { refused: {}, transport: {}, connected: {}, recovered: {} },
+      perSecond: emptyTimeline(),
       histograms: {
         ack: new LogHistogram(),
         delivery: new LogHistogram(),

@@ -66,6 +66,11 @@ export interface DriverCounters {
 /** What the storm's timeline counts per second. */
 export type TimelineEvent = 'refused' | 'transport' | 'connected' | 'recovered';
 
+/** Counts per epoch second, for each timeline event: none yet. */
+export function emptyTimeline(): Record<TimelineEvent, Record<string, number>> {
+  return { refused: {}, transport: {}, connected: {}, recovered: {} };
+}
+
 export interface DriverStats {
   pid: number;
   clients: number;

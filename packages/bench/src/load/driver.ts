@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Message } from '@chat/protocol';
-import type { DriverCommand, DriverCounters, DriverMessage, DriverStats, Envelope, TimelineEvent, VerifyResult } from './driver-protocol';
+import { emptyTimeline, type DriverCommand, type DriverCounters, type DriverMessage, type DriverStats, type Envelope, type TimelineEvent, type VerifyResult } from './driver-protocol';
 import { LoadClient, type LoadClientSink, type ResendKind } from './load-client';
 import type { LoadUser } from './population';
 import { LogHistogram } from './log-histogram';
@@ -47,10 +47,6 @@ function parseContent(text: string): { sentAt: number; node: string; client: num
   const sentAt = Number(t);
   if (!Number.isFinite(sentAt) || node === undefined || client === undefined) return undefined;
   return { sentAt, node, client: Number(client) };
-}
-
-function emptyTimeline(): Record<TimelineEvent, Record<string, number>> {
-  return { refused: {}, transport: {}, connected: {}, recovered: {} };
 }
 
 class Driver implements LoadClientSink {
