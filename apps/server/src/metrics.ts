@@ -145,9 +145,9 @@ export function createMetrics(nodeId: string, sources: MetricSources = {}) {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
       registers: [registry],
     }),
-    sendBatchRoutes: new Counter({
-      name: 'chat_send_batches_total',
-      help: "This node's batches of sends by where they were committed: local (this node is the writer, or SEND_WRITER=local), quiet (fewer sends than SEND_RELAY_MIN_RATE: committed here), relayed (by the writer node), fallback (the writer did not answer: committed here)",
+    sendRoutes: new Counter({
+      name: 'chat_send_routes_total',
+      help: "This node's sends by where they were committed: local (this node is the writer, or SEND_WRITER=local), quiet (fewer sends than SEND_RELAY_MIN_RATE: committed here), relayed (by the writer node), fallback (the writer did not answer: committed here)",
       labelNames: ['route'] as const,
       registers: [registry],
     }),

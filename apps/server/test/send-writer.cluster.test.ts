@@ -49,7 +49,7 @@ describe('send writer: one node commits the cluster\'s sends', () => {
     const cb = await connectRaw(other, bob.accessToken);
     sockets.push(ca.socket, cb.socket);
 
-    const relayedBefore = await metric(other, 'chat_send_batches_total{route="relayed"}');
+    const relayedBefore = await metric(other, 'chat_send_routes_total{route="relayed"}');
     const otherBatchesBefore = await metric(other, 'chat_persist_batch_size_count');
     const writerBatchesBefore = await metric(writer, 'chat_persist_batch_size_count');
 
@@ -62,7 +62,7 @@ describe('send writer: one node commits the cluster\'s sends', () => {
     expect(seqs).toEqual([1, 2, 3, 4, 5]);
 
     // Committed by the writer, not by the node the sends came through.
-    expect(await metric(other, 'chat_send_batches_total{route="relayed"}')).toBeGreaterThan(relayedBefore);
+    expect(await metric(other, 'chat_send_routes_total{route="relayed"}')).toBeGreaterThan(relayedBefore);
     expect(await metric(other, 'chat_persist_batch_size_count')).toBe(otherBatchesBefore);
     expect(await metric(writer, 'chat_persist_batch_size_count')).toBeGreaterThan(writerBatchesBefore);
 
@@ -98,7 +98,7 @@ describe('send writer: one node commits the cluster\'s sends', () => {
     const history = await http<{ messages: Message[] }>(other.url, 'GET', `/api/rooms/${roomId}/messages`, { token: carol.accessToken });
     expect(history.body.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
     expect(
-      (await metric(other, 'chat_send_batches_total{route="fallback"}')) + (await metric(other, 'chat_send_batches_total{route="local"}')),
+      (await metric(other, 'chat_send_routes_total{route="fallback"}')) + (await metric(other, 'chat_send_routes_total{route="local"}')),
     ).toBeGreaterThan(0);
   });
 });
@@ -113,8 +113,8 @@ describe('send writer: a quiet node commits its own sends', () => {
     const cd = await connectRaw(other, dan.accessToken);
     sockets.push(cd.socket);
     const batches = async () => ({
-      quiet: await metric(other, 'chat_send_batches_total{route="quiet"}'),
-      relayed: await metric(other, 'chat_send_batches_total{route="relayed"}'),
+      quiet: await metric(other, 'chat_send_routes_total{route="quiet"}'),
+      relayed: await metric(other, 'chat_send_routes_total{route="relayed"}'),
       here: await metric(other, 'chat_persist_batch_size_count'),
       atWriter: await metric(writer, 'chat_persist_batch_size_count'),
     });

@@ -44,7 +44,7 @@ async function messages(app: FastifyInstance): Promise<void> {
       metrics.persistLatency.observe(seconds);
       searchIndex.stored();
     },
-    onRoute: (route) => metrics.sendBatchRoutes.inc({ route }),
+    onRoute: (route, count) => metrics.sendRoutes.inc({ route }, count),
   });
   metrics.watchSendQueue({ depth: () => writer.depth, limit: app.config.groupCommit.maxQueue });
   const receipts = new ReceiptFanout({

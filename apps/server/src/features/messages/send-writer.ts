@@ -2,7 +2,7 @@ import { ChatError, type ErrorCode } from '@chat/protocol';
 import type { Database } from '@chat/db';
 import type { NodeRelay } from '../../infra/relay/node-relay';
 import type { MessageRow } from '../../views/message-view';
-import { GroupCommitWriter, type BatchStats, type GroupCommitOptions, type Outcome, type SendRequest, type SendResult, type SendTiming } from './group-commit';
+import { GroupCommitWriter, type BatchStats, type BatchStore, type GroupCommitOptions, type Outcome, type SendRequest, type SendResult, type SendTiming } from './group-commit';
 import { MembershipRefusal } from './membership-refusal';
 import { RateGate } from './rate-gate';
 
@@ -27,8 +27,8 @@ export interface SendWriterOptions {
    */
   relayMinRate: number;
   onBatch: (stats: BatchStats) => void;
-  /** Each batch this node sent, by where it was committed. */
-  onRoute?: (route: SendRoute) => void;
+  /** This node's sends (`count` of them at once), by where they were committed. */
+  onRoute?: (route: SendRoute, count: number) => void;
 }
 
 /** A send's outcome as it travels between nodes (JSON: dates as ISO strings, errors as their code). */
@@ -44,7 +44,7 @@ type WireAnswer = { outcomes: WireOutcome[] } | { fallback: true } | { relayErro
  *
  * - `local`: every node group-commits its own sends (`GroupCommitWriter` on the database).
  * - `relay` (cluster default): one node, the holder of the relay's writer lease, commits the sends of the
- *   whole cluster. Every node still batches its own sends (the `front` writer), then hands each batch to
+ *   whole cluster. Every other node batches its own sends (the `front` writer), then hands each batch to
  *   the writer node in one relay request; the writer puts them in its own group commit (`local`), where
  *   they share batches with everyone else's, and answers each send's outcome. Rooms are then locked by one
  *   transaction at a time instead of four nodes' transactions queueing behind each other's WAL flushes,
@@ -66,15 +66,15 @@ export class SendWriter {
   private readonly gate: RateGate;
 
   constructor(
-    db: Database,
+    db: Database | BatchStore,
     private readonly relay: NodeRelay,
     private readonly opts: SendWriterOptions,
   ) {
     this.local = new GroupCommitWriter(db, opts.groupCommit, opts.onBatch);
     this.gate = new RateGate(opts.relayMinRate, Date.now);
     if (opts.mode === 'relay') {
-      // The front batches this node's sends only; its batches are counted where they commit (`local`). It
-      // does not space its batches: the writer that commits them does (`minIntervalMs`), once for all nodes.
+      // The front batches this node's sends bound for the writer. It does not space its batches: the writer
+      // that commits them does (`minIntervalMs`), once for all nodes.
       this.front = new GroupCommitWriter((reqs) => this.route(reqs), { ...opts.groupCommit, minIntervalMs: 0 });
       relay.serve((payload) => this.serveRelayed(payload));
     }
@@ -88,6 +88,15 @@ export class SendWriter {
   submit(req: SendRequest): Promise<SendResult & { timing: SendTiming }> {
     if (!this.front) return this.local.submit(req);
     this.gate.count();
+    // A send this node commits itself goes straight to its own group commit. The front only gathers batches
+    // for the writer node; as a second serial stage in front of this node's group commit it held each send
+    // for a whole batch of the writer's (a node that is the writer: 1 node, or the lease holder of a
+    // cluster), which doubled a send's wait under load (docs/performance.md, "The writer's own sends").
+    const here = this.hereRoute();
+    if (here) {
+      this.opts.onRoute?.(here, 1);
+      return this.local.submit(req);
+    }
     return this.front.submit(req);
   }
 
@@ -96,16 +105,21 @@ export class SendWriter {
     await this.local.close();
   }
 
+  /** `local` when this node is the writer, `quiet` when it sends too little to relay; undefined: relay. */
+  private hereRoute(): 'local' | 'quiet' | undefined {
+    if (this.relay.writer() === this.relay.nodeId) return 'local';
+    if (!this.gate.open()) return 'quiet';
+    return undefined;
+  }
+
+  /** A batch of the front: relayed to the writer node, or committed here if the route changed since. */
   private async route(reqs: SendRequest[]): Promise<Outcome[]> {
+    const here = this.hereRoute();
+    if (here) {
+      this.opts.onRoute?.(here, reqs.length);
+      return this.commitHere(reqs);
+    }
     const writer = this.relay.writer();
-    if (writer === this.relay.nodeId) {
-      this.opts.onRoute?.('local');
-      return this.commitHere(reqs);
-    }
-    if (!this.gate.open()) {
-      this.opts.onRoute?.('quiet');
-      return this.commitHere(reqs);
-    }
     let answer: WireAnswer;
     try {
       answer = (await this.relay.request(writer, { reqs }, this.opts.relayTimeoutMs)) as WireAnswer;
@@ -114,11 +128,11 @@ export class SendWriter {
       answer = { fallback: true };
     }
     if ('outcomes' in answer && answer.outcomes.length === reqs.length) {
-      this.opts.onRoute?.('relayed');
+      this.opts.onRoute?.('relayed', reqs.length);
       return answer.outcomes.map(fromWire);
     }
     // No answer, a writer that is shutting down, or one that failed as a whole: commit here.
-    this.opts.onRoute?.('fallback');
+    this.opts.onRoute?.('fallback', reqs.length);
     return this.commitHere(reqs);
   }
 
