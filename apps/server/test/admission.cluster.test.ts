@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { testServices } from '@chat/testkit';
+import { Redis } from 'ioredis';
 import { attempt, closeAll, freshLoopbackAddress, type Attempt } from './support/admission-client';
 import { createDataHome, registerUser, startNode, type DataHome, type TestNode, type TestUser } from './support/harness';
 
 // Budgets across nodes through one Redis: an address's budget is cluster-wide; a node's budget is its
-// own, shared by every worker of that node (processes with the same NODE_ID) and by nobody else.
+// own, shared through Redis by every worker of that node (WORKERS > 1: processes with the same NODE_ID) and
+// by nobody else, and counted in memory by a node of one process.
 
 describe('handshake admission across nodes (Redis)', () => {
   let home: DataHome;
@@ -13,6 +15,8 @@ describe('handshake admission across nodes (Redis)', () => {
   let aWorker: TestNode;
   let b: TestNode;
   const sockets: Attempt[] = [];
+  const nodeA = `node-a-${randomBytes(3).toString('hex')}`;
+  const nodeB = `node-b-${randomBytes(3).toString('hex')}`;
 
   beforeAll(async () => {
     home = await createDataHome('postgres');
@@ -23,12 +27,9 @@ describe('handshake admission across nodes (Redis)', () => {
       ADMISSION_NODE_PER_SECOND: String(4 / 30),
       ADMISSION_IP_PER_SECOND: String(3 / 30),
     };
-    const nodeA = `node-a-${randomBytes(3).toString('hex')}`;
-    [a, aWorker, b] = await Promise.all([
-      startNode(home, { ...env, NODE_ID: nodeA }),
-      startNode(home, { ...env, NODE_ID: nodeA }),
-      startNode(home, { ...env, NODE_ID: `node-b-${randomBytes(3).toString('hex')}` }),
-    ]);
+    // Node a's two workers, as main.ts starts them (WORKERS=2: host id NODE_ID, worker ids NODE_ID-w<i>).
+    const worker = (i: number) => startNode(home, { ...env, NODE_ID: nodeA, WORKERS: '2' }, (c) => ({ ...c, nodeId: `${nodeA}-w${i}` }));
+    [a, aWorker, b] = await Promise.all([worker(0), worker(1), startNode(home, { ...env, NODE_ID: nodeB })]);
     user = await registerUser(a);
   });
 
@@ -63,5 +64,15 @@ describe('handshake admission across nodes (Redis)', () => {
       'ok',
     ]);
     expect(await go(b, freshLoopbackAddress())).toBe('too many new connections to this node');
+
+    // Only the node of two workers keeps its budget in Redis; node b (one process) never wrote one there.
+    const redis = new Redis(testServices().redisUrl);
+    try {
+      const keys = await redis.keys('rl:admission:node:*');
+      expect(keys.some((k) => k.endsWith(nodeA))).toBe(true);
+      expect(keys.some((k) => k.endsWith(nodeB))).toBe(false);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -6,8 +6,13 @@ export type Admission = { admitted: true } | { admitted: false; reason: RejectRe
 export interface ConnectionLimiterOptions {
   /** The node's limiter factory: cluster-wide counters in cluster mode, this process's own in embedded mode. */
   limiters: RateLimiterFactory;
-  /** The node whose budget this is: every worker of the node shares it through Redis. */
+  /** The node whose budget this is. */
   nodeId: string;
+  /**
+   * Where the node's budget is counted: `node` (this process's memory) for a node of one process, `cluster`
+   * (the factory's store: Redis in cluster mode) when several workers of one node must share it.
+   */
+  nodeScope: 'node' | 'cluster';
   nodePerSecond: number;
   ipPerSecond: number;
   /** Budgets are counted in fixed windows of this length (whole seconds: Redis expiries are in seconds). */
@@ -45,7 +50,7 @@ export class ConnectionLimiter {
     this.ipPoints = Math.max(1, Math.round(options.ipPerSecond * options.windowSeconds));
     this.windowMs = options.windowSeconds * 1000;
     this.random = options.random ?? Math.random;
-    this.node = options.limiters({ keyPrefix: 'admission:node', points: this.nodePoints, durationSec: options.windowSeconds });
+    this.node = options.limiters({ keyPrefix: 'admission:node', points: this.nodePoints, durationSec: options.windowSeconds, scope: options.nodeScope });
     this.ip = options.limiters({ keyPrefix: 'admission:ip', points: this.ipPoints, durationSec: options.windowSeconds });
   }
 

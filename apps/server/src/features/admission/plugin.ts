@@ -24,6 +24,10 @@ async function admission(app: FastifyInstance): Promise<void> {
   const limiter = new ConnectionLimiter({
     limiters: app.rateLimiters,
     nodeId: config.hostNodeId,
+    // A one-process node counts its own budget in memory: two of the four Redis commands an admitted
+    // handshake cost, and two of a refused one's (docs/performance.md, "Admission without Redis for the
+    // node's budget"). The workers of one node (WORKERS > 1) share theirs through Redis.
+    nodeScope: config.workers > 1 ? 'cluster' : 'node',
     nodePerSecond: config.admission.nodePerSecond,
     ipPerSecond: config.admission.ipPerSecond,
     windowSeconds: config.admission.windowSeconds,
