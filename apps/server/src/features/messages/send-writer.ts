@@ -9,11 +9,12 @@ import { RateGate } from './rate-gate';
 export type SendWriterMode = 'local' | 'relay';
 
 /**
- * Where a batch was committed: `local` (this node is the writer, or the mode is local), `quiet` (this node
+ * Where a send was committed: `local` (this node is the writer, or the mode is local), `quiet` (this node
  * sends too little for the writer to merge anything: committed here), `relayed` (by the writer node),
  * `fallback` (the writer did not answer: committed here).
  */
-export type SendRoute = 'local' | 'quiet' | 'relayed' | 'fallback';
+export const SEND_ROUTES = ['local', 'quiet', 'relayed', 'fallback'] as const;
+export type SendRoute = (typeof SEND_ROUTES)[number];
 
 export interface SendWriterOptions {
   mode: SendWriterMode;
