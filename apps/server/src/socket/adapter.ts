@@ -1,6 +1,7 @@
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Namespace } from 'socket.io';
 import type { ChatServer } from './types';
 
 export type AdapterKind = 'classic' | 'sharded';
@@ -25,9 +26,14 @@ export function attachRedisAdapter(
   kind: AdapterKind,
   log: FastifyBaseLogger,
   onResume: () => void,
+  /** Redis channel names start with it (the adapter's default; tests sharing one Redis give their own). */
+  channelPrefix = 'socket.io',
 ): { detach: () => Promise<void>; connections: { role: string; client: Redis }[] } {
-  // Without auto-pipelining, every command of these two connections goes through sendCommand (below).
-  const pub = redis.duplicate({ enableAutoPipelining: false });
+  // The publisher pipelines: the broadcasts of one group commit leave in the same tick, and auto-pipelining
+  // writes them to Redis in one socket write instead of one each (docs/performance.md, "The adapter's
+  // writes"). A pipeline's commands still pass through sendCommand (below), one by one. The subscriber's
+  // commands (SSUBSCRIBE, SUNSUBSCRIBE) cannot be pipelined.
+  const pub = redis.duplicate({ enableAutoPipelining: true });
   const sub = redis.duplicate({ enableAutoPipelining: false });
   for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
     client.on('error', (err: Error) => log.warn({ err: err.message, role }, 'redis adapter connection error'));
@@ -48,7 +54,7 @@ export function attachRedisAdapter(
   sub.on('close', () => {
     if (wasReady) lost = true;
   });
-  io.adapter(kind === 'sharded' ? createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' }) : createAdapter(pub, sub));
+  io.adapter(kind === 'sharded' ? withoutOwnEcho(createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic', channelPrefix })) : createAdapter(pub, sub, { key: channelPrefix }));
   return {
     // Gently: the adapter fires SUNSUBSCRIBE for every room its departing sockets leave and never awaits it,
     // so a hard disconnect here would reject those in flight as unhandled "Connection is closed" errors.
@@ -59,6 +65,37 @@ export function attachRedisAdapter(
       { role: 'adapter-pub', client: pub },
       { role: 'adapter-sub', client: sub },
     ],
+  };
+}
+
+/** What `withoutOwnEcho` touches of the sharded adapter (its raw message handler is private in the types). */
+interface ShardedAdapterInternals {
+  uid: string;
+  onRawMessage(raw: Buffer, channel: Buffer): void;
+}
+
+/**
+ * The sharded adapter subscribes a node to the channel of every room its sockets are in, so every broadcast a
+ * node publishes comes back to it (the sender is in the room), and the adapter decodes each one in full only
+ * to drop it by its `uid`: on one node that is every broadcast, on four nodes a quarter of the decoding. A
+ * broadcast without binary data is JSON whose last two keys are the publisher's `uid` and `nsp`
+ * (`ClusterAdapter.publishAndReturnOffset` sets them after the body), so this node's own is recognised by
+ * its last bytes and dropped before decoding. Anything else (binary, another key order after an upgrade)
+ * does not match and takes the adapter's own path, which drops it as before; the test is
+ * `adapter.own-echo.test.ts`.
+ */
+function withoutOwnEcho<A extends object>(create: (nsp: Namespace) => A): (nsp: Namespace) => A {
+  // A function, not an arrow: Socket.IO calls the factory with `new` (an object returned by a constructor wins).
+  return function adapterWithoutOwnEcho(nsp) {
+    const created = create(nsp);
+    const adapter = created as unknown as ShardedAdapterInternals;
+    const ownTail = Buffer.from(`,"uid":${JSON.stringify(adapter.uid)},"nsp":${JSON.stringify(nsp.name)}}`);
+    const decode = adapter.onRawMessage.bind(adapter);
+    adapter.onRawMessage = (raw, channel) => {
+      if (raw.length > ownTail.length && raw[0] === 0x7b && ownTail.equals(raw.subarray(raw.length - ownTail.length))) return;
+      decode(raw, channel);
+    };
+    return created;
   };
 }
 
