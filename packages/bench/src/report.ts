@@ -37,8 +37,9 @@ export function formatReport(report: Report): string {
     ...report.result.ratios.map(
       (r) => {
         const unit = r.unit === undefined ? '×' : ` ${r.unit}`;
-        const goal = r.goal === undefined ? '' : ` (goal ${r.goal.direction === 'max' ? '≤' : '≥'} ${r.goal.value}${unit}: ${meets(r.value, r.goal) ? 'met' : 'NOT met'})`;
-        return `${r.label}: ${fmt(r.value, 2)}${unit}${goal}`;
+        const goal = r.goal === undefined ? '' : ` (goal ${r.goal.direction === 'max' ? '≤' : '≥'} ${r.goal.value}${unit}: ${verdictOf(r.value, r.goal, r.bound)})`;
+        const bound = r.bound === 'upper' ? 'at most ' : r.bound === 'lower' ? 'at least ' : '';
+        return `${r.label}: ${bound}${fmt(r.value, 2)}${unit}${goal}`;
       },
     ),
     ...(report.result.notes.length > 0 ? ['', ...report.result.notes.map((n) => `note: ${n}`)] : []),
@@ -48,6 +49,17 @@ export function formatReport(report: Report): string {
 
 function meets(value: number, goal: { value: number; direction?: 'min' | 'max' }): boolean {
   return goal.direction === 'max' ? value <= goal.value : value >= goal.value;
+}
+
+/** Met / NOT met, or "not shown" for a bound that leaves the true value on either side of the goal. */
+export function verdictOf(value: number, goal: { value: number; direction?: 'min' | 'max' }, bound?: 'upper' | 'lower'): string {
+  const met = meets(value, goal);
+  // The true value is at most (upper) or at least (lower) this one: only the bound's own side is conclusive.
+  const lowIsGood = goal.direction === 'max';
+  if (bound === undefined) return met ? 'met' : 'NOT met';
+  const conclusive = (bound === 'upper') === lowIsGood ? met : !met;
+  if (!conclusive) return `not shown (${bound === 'upper' ? 'an upper' : 'a lower'} bound)`;
+  return met ? 'met' : 'NOT met';
 }
 
 /** A titled table: first column left-aligned, the rest right-aligned. */

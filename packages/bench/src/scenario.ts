@@ -25,6 +25,11 @@ export interface Ratio {
   goal?: { value: number; direction?: 'min' | 'max' };
   /** For an absolute figure checked against a goal (ms, KiB): printed after the value instead of "×". */
   unit?: string;
+  /**
+   * The value is only a bound (a ramp that met its top step knows its rate only from below): `upper`, the true
+   * ratio is at most this; `lower`, at least. A bound on the goal's far side cannot show it met (nor missed).
+   */
+  bound?: 'upper' | 'lower';
 }
 
 /** A free-form table for scenarios whose results do not fit the message-rate rows (load scenarios). */
