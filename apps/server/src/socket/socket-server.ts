@@ -1,6 +1,7 @@
 import { ChatError } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { corkFlushes } from './flush-corking';
 import { connectError } from './socket-events';
 import { watchSlowReaders } from './slow-readers';
 
@@ -34,7 +35,11 @@ async function socketServer(app: FastifyInstance): Promise<void> {
     metrics.slowReadersCut.inc();
     app.log.warn({ packets, bytes }, 'socket cut: its outbound queue is over the limit (a client that does not read)');
   });
-  app.addHook('onClose', async () => stopWatching());
+  const stopCorking = corkFlushes(io.engine as unknown as Parameters<typeof corkFlushes>[0]);
+  app.addHook('onClose', async () => {
+    stopWatching();
+    stopCorking();
+  });
 }
 
 export const socketServerPlugin = fp(socketServer, { name: 'socket-server', dependencies: ['infrastructure'] });

@@ -1,0 +1,102 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import { Server, type Socket } from 'socket.io';
+import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
+import { corkFlushes } from '../src/socket/flush-corking';
+
+/**
+ * A burst of packets to one socket in one turn (a group commit's broadcasts) leaves in two writes to the
+ * TCP socket, not one per packet: engine.io writes the first at once and flushes the rest together, which
+ * `corkFlushes` turns into one `writev`. Real Socket.IO server and client; the writes are counted where the
+ * TCP socket hands data to the kernel (`_write`/`_writev`).
+ */
+interface Rig {
+  http: HttpServer;
+  io: Server;
+  client: ClientSocket;
+  server: Socket;
+  stop: () => void;
+}
+
+async function rig(cork: boolean): Promise<Rig> {
+  const http = createServer();
+  const io = new Server(http);
+  const stop = cork ? corkFlushes(io.engine as unknown as Parameters<typeof corkFlushes>[0]) : () => {};
+  const connected = new Promise<Socket>((resolve) => io.on('connection', resolve));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'], forceNew: true });
+  return { http, io, client, server: await connected, stop };
+}
+
+function countWrites(socket: Socket): () => number {
+  const raw = (socket.conn as unknown as { transport: { socket: { _socket: NetSocket } } }).transport.socket._socket as NetSocket & {
+    _write: (...args: unknown[]) => void;
+    _writev: (...args: unknown[]) => void;
+  };
+  let writes = 0;
+  const write = raw._write.bind(raw);
+  const writev = raw._writev.bind(raw);
+  raw._write = (...args) => {
+    writes++;
+    write(...args);
+  };
+  raw._writev = (...args) => {
+    writes++;
+    writev(...args);
+  };
+  return () => writes;
+}
+
+async function burst(r: Rig, packets: number): Promise<{ writes: number; received: number[] }> {
+  const received: number[] = [];
+  const all = new Promise<void>((resolve) =>
+    r.client.on('n', (n: number) => {
+      received.push(n);
+      if (received.length === packets) resolve();
+    }),
+  );
+  const writes = countWrites(r.server);
+  for (let n = 0; n < packets; n++) r.server.emit('n', n);
+  await all;
+  return { writes: writes(), received };
+}
+
+async function close(r: Rig): Promise<void> {
+  r.stop();
+  r.client.close();
+  await new Promise<void>((resolve) => r.io.close(() => resolve()));
+}
+
+describe('corked flushes', () => {
+  test('a burst of 6 packets in one turn: 2 writes, every packet delivered in order', async () => {
+    const r = await rig(true);
+    try {
+      const { writes, received } = await burst(r, 6);
+      expect(received).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(writes).toBe(2);
+    } finally {
+      await close(r);
+    }
+  });
+
+  test('without it, one write per packet (what the corking saves)', async () => {
+    const r = await rig(false);
+    try {
+      const { writes, received } = await burst(r, 6);
+      expect(received).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(writes).toBe(6);
+    } finally {
+      await close(r);
+    }
+  });
+
+  test('stopped: flushes are no longer corked', async () => {
+    const r = await rig(true);
+    r.stop();
+    try {
+      expect((await burst(r, 3)).writes).toBe(3);
+    } finally {
+      await close(r);
+    }
+  });
+});
