@@ -155,6 +155,9 @@ describe('web app in Chromium against one node', () => {
       await e.reload();
       await roomHeading(e, room).waitFor();
       for (const text of ['queued one', 'queued two', 'queued three']) await waitForStatus(e, text, 'sending');
+      // The outbox renders from localStorage at once; the stored message comes with the history page, which
+      // can land a moment later on a loaded machine.
+      await bubble(e, 'before the cut').first().waitFor();
       expect(await e.locator('p[data-message-id]').evaluateAll((els) => els.map((x) => x.getAttribute('data-message-id')))).toEqual(idsBefore);
 
       // The network is back; "Retry now" cuts the jittered wait short (unless the scheduled attempt won the race).
