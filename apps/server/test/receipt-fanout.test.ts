@@ -53,4 +53,31 @@ describe('ReceiptFanout', () => {
     expect(emitted).toHaveLength(2);
     f.close();
   });
+
+  test('a write that moves many rooms goes out in slices, one turn of the event loop each, one event per room', () => {
+    const { f, emitted } = fanout();
+    const rooms = Array.from({ length: 40 }, (_, i) => ({ roomId: `r${i}`, receipts: [{ userId: 'a', deliveredSeq: i + 1, readSeq: 0 }] }));
+    f.wrote(rooms);
+    expect(emitted.map((e) => e.roomId)).toEqual(rooms.slice(0, 16).map((r) => r.roomId));
+    // Moved again before its slice: still one event for that room, with the newest cursor.
+    f.heard([{ roomId: 'r30', receipts: [{ userId: 'a', deliveredSeq: 99, readSeq: 5 }] }]);
+    jest.advanceTimersToNextTimer();
+    expect(emitted).toHaveLength(32);
+    jest.advanceTimersToNextTimer();
+    expect(emitted.map((e) => e.roomId)).toEqual(rooms.map((r) => r.roomId));
+    expect(emitted.find((e) => e.roomId === 'r30')!.receipts).toEqual([{ userId: 'a', deliveredSeq: 99, readSeq: 5 }]);
+    // Nothing else was pending: the heard() window passes with no second event.
+    jest.advanceTimersByTime(5000);
+    expect(emitted).toHaveLength(40);
+    f.close();
+  });
+
+  test('close stops a flush under way', () => {
+    const { f, emitted } = fanout();
+    f.wrote(Array.from({ length: 20 }, (_, i) => ({ roomId: `r${i}`, receipts: [{ userId: 'a', deliveredSeq: 1, readSeq: 0 }] })));
+    expect(emitted).toHaveLength(16);
+    f.close();
+    jest.runAllTimers();
+    expect(emitted).toHaveLength(16);
+  });
 });

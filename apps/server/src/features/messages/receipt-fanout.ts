@@ -11,6 +11,8 @@ interface ReceiptFanoutOptions {
   emitLocal: (roomId: string, receipts: RoomReceipt[]) => void;
   /** This node's moved cursors, once per write, to every other node (the cluster bus). */
   share: (moved: MovedReceipts[]) => void;
+  /** Rooms whose events are sent in one turn of the event loop (default 16). */
+  roomsPerTurn?: number;
 }
 
 /**
@@ -21,10 +23,17 @@ interface ReceiptFanoutOptions {
  * node shares what it wrote with the others in one bus message per write, merges what it hears (the highest
  * cursors per member and room win), and gives its own sockets one `receipts` event per room: when its own
  * write lands, and otherwise at most one window after a share from another node arrives.
+ *
+ * A write moves the cursors of most rooms at once (every member reports once a window), so its events go
+ * out `roomsPerTurn` rooms per turn of the event loop: sends and their acknowledgements are handled between
+ * the slices instead of waiting behind one burst of every room's socket writes (docs/performance.md,
+ * "Receipts in slices").
  */
 export class ReceiptFanout {
-  private pending = new Map<string, Map<string, RoomReceipt>>();
+  private readonly pending = new Map<string, Map<string, RoomReceipt>>();
   private timer: NodeJS.Timeout | undefined;
+  /** The next slice of a flush, while one is under way. */
+  private next: NodeJS.Immediate | undefined;
 
   constructor(private readonly opts: ReceiptFanoutOptions) {}
 
@@ -44,7 +53,9 @@ export class ReceiptFanout {
 
   close(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.next) clearImmediate(this.next);
     this.timer = undefined;
+    this.next = undefined;
     this.pending.clear();
   }
 
@@ -65,8 +76,21 @@ export class ReceiptFanout {
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const rooms = this.pending;
-    this.pending = new Map();
-    for (const [roomId, receipts] of rooms) this.opts.emitLocal(roomId, [...receipts.values()]);
+    // A flush under way takes what was merged since with its next slices.
+    if (!this.next) this.slice();
   }
+
+  /** Sends the events of the first `roomsPerTurn` pending rooms; the rest in the next turn. */
+  private readonly slice = (): void => {
+    this.next = undefined;
+    let left = this.opts.roomsPerTurn ?? 16;
+    for (const [roomId, receipts] of this.pending) {
+      if (left-- === 0) {
+        this.next = setImmediate(this.slice);
+        return;
+      }
+      this.pending.delete(roomId);
+      this.opts.emitLocal(roomId, [...receipts.values()]);
+    }
+  };
 }
