@@ -10,6 +10,7 @@ import {
   NGINX_DEFAULT_LIMITS,
   REPO_ROOT,
   renderNginxConfig,
+  SERVER_NODE_FLAGS,
   removeDir,
   renderTemplate,
   templatePlaceholders,
@@ -280,9 +281,11 @@ describe('deploy/Dockerfile', () => {
     }
   });
 
-  it('starts the compiled node with plain node, one process, on the entry `pnpm --filter @chat/server start` runs', () => {
-    expect(stages.get('backend')!.body).toMatch(/^CMD \["node", "apps\/server\/dist\/main\.js"\]$/m);
-    expect(JSON.parse(read('apps/server/package.json')).scripts.start).toMatch(/(^|&& )NODE_ENV=production node dist\/main\.js$/);
+  it('starts the compiled node with plain node, one process, with the flags and on the entry `pnpm --filter @chat/server start` runs', () => {
+    const cmd = JSON.stringify(['node', ...SERVER_NODE_FLAGS, 'apps/server/dist/main.js']).replaceAll(',', ', ');
+    expect(stages.get('backend')!.body.split('\n')).toContain(`CMD ${cmd}`);
+    expect(JSON.parse(read('apps/server/package.json')).scripts.start).toMatch(/(^|&& )NODE_ENV=production node (--\S+ )*dist\/main\.js$/);
+    expect(JSON.parse(read('apps/server/package.json')).scripts.start).toContain(`node ${SERVER_NODE_FLAGS.join(' ')} dist/main.js`);
   });
 
   it('ships the compiled server and its production dependencies only, in the repository layout', () => {

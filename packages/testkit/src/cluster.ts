@@ -7,7 +7,7 @@ import { withDatabase, withPgClient } from './pg-client';
 import { startPostgres, type PostgresCluster } from './postgres';
 import { tailFile } from './process';
 import { startRedis, type RedisServer } from './redis';
-import { ensureServerBuild, SERVER_ENTRY } from './server-build';
+import { ensureServerBuild, SERVER_ENTRY, SERVER_NODE_FLAGS } from './server-build';
 import { makeTempDir, removeDir } from './temp-dir';
 
 export interface StartClusterOptions {
@@ -122,7 +122,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     };
     for (let i = 1; i <= options.nodes; i++) {
       const id = `node-${i}`;
-      const argv = [...(options.nodeArgs ?? []), ...(options.nodeMain ? ['--import', 'tsx', options.nodeMain] : [SERVER_ENTRY])];
+      const argv = [...SERVER_NODE_FLAGS, ...(options.nodeArgs ?? []), ...(options.nodeMain ? ['--import', 'tsx', options.nodeMain] : [SERVER_ENTRY])];
       nodes.push(new NodeChild(id, join(dir, `${id}.log`), { ...env, NODE_ID: id }, timeoutMs, argv));
     }
     const started = await Promise.allSettled(nodes.map((node) => onFreePort((port) => node.start(port))));

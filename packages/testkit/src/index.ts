@@ -45,5 +45,5 @@ export type {
 export { spawnNode } from './node-process';
 export type { NodeProcess, StandaloneNode, SpawnNodeOptions } from './node-process';
 export { startCluster, describeClusterLogs } from './cluster';
-export { ensureServerBuild, SERVER_ENTRY } from './server-build';
+export { ensureServerBuild, SERVER_ENTRY, SERVER_NODE_FLAGS } from './server-build';
 export type { Cluster, ClusterNode, ClusterPostgres, StartClusterOptions } from './cluster';

@@ -11,7 +11,7 @@ import {
   type ExitStatus,
   type ServiceProcess,
 } from './process';
-import { ensureServerBuild, SERVER_ENTRY } from './server-build';
+import { ensureServerBuild, SERVER_ENTRY, SERVER_NODE_FLAGS } from './server-build';
 import { TEST_ENV } from './test-services';
 import { makeTempDir, removeDir } from './temp-dir';
 
@@ -80,8 +80,8 @@ export class NodeChild implements NodeProcess {
     readonly logFile: string,
     private readonly env: NodeJS.ProcessEnv,
     private readonly timeoutMs: number,
-    /** Node.js arguments: the compiled server by default. */
-    private readonly argv: readonly string[] = [SERVER_ENTRY],
+    /** Node.js arguments: the compiled server with its flags by default. */
+    private readonly argv: readonly string[] = [...SERVER_NODE_FLAGS, SERVER_ENTRY],
   ) {}
 
   get port(): number {
