@@ -27,7 +27,7 @@ interface ReceiptFanoutOptions {
  * A write moves the cursors of most rooms at once (every member reports once a window), so its events go
  * out `roomsPerTurn` rooms per turn of the event loop: sends and their acknowledgements are handled between
  * the slices instead of waiting behind one burst of every room's socket writes (docs/performance.md,
- * "Receipts in slices").
+ * "A larger young generation, receipts in slices, …").
  */
 export class ReceiptFanout {
   private readonly pending = new Map<string, Map<string, RoomReceipt>>();
