@@ -47,6 +47,8 @@ async function messages(app: FastifyInstance): Promise<void> {
       searchIndex.stored();
     },
     onRoute: (route, count) => routeCounters[route].inc(count),
+    // History on this node then passes over a replica behind what it committed for other nodes too.
+    onRelayedStored: (row) => seqs.observe(row.room_id, row.seq),
   });
   metrics.watchSendQueue({ depth: () => writer.depth, limit: app.config.groupCommit.maxQueue });
   const receipts = new ReceiptFanout({

@@ -28,6 +28,12 @@ export interface SendWriterOptions {
    */
   relayMinRate: number;
   onBatch: (stats: BatchStats) => void;
+  /**
+   * A message this node stored for another node's sender (the writer serving a relayed batch). This node's
+   * own sends are answered through `submit`; these are not, so the caller learns of them here (the room's
+   * seq for history reads on this node).
+   */
+  onRelayedStored?: (row: MessageRow) => void;
   /** This node's sends (`count` of them at once), by where they were committed. */
   onRoute?: (route: SendRoute, count: number) => void;
 }
@@ -146,6 +152,7 @@ export class SendWriter {
     if (this.local.closing) return { fallback: true };
     const { reqs } = payload as { reqs: SendRequest[] };
     const outcomes = await this.commitHere(reqs.map((r) => ({ ...r, replyTo: r.replyTo ?? undefined })));
+    if (this.opts.onRelayedStored) for (const o of outcomes) if (!(o instanceof Error) && o.created) this.opts.onRelayedStored(o.row);
     return { outcomes: outcomes.map(toWire) };
   }
 }
