@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrate';
 import { PGliteDialect } from './pglite-dialect';
+import { withPreparedStatements } from './prepared-statements';
 import { asReadonly } from './readonly-kysely';
 import type { ReadonlyKysely } from './readonly-kysely';
 import { createReplicaRouter, parseLsn } from './replica-router';
@@ -116,7 +117,7 @@ function createPostgresDatabase(config: PostgresDatabaseConfig): Database {
     createPool(config, url, `replica-${index}`, logger),
   );
 
-  const primary = new Kysely<DB>({ dialect: new PostgresDialect({ pool: primaryPool }) });
+  const primary = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withPreparedStatements(primaryPool) }) });
   // A replica that refuses connections (stopped, restarting) must not fail reads: its checkout falls back
   // to a primary connection, and the router stops sending it reads until a probe finds it well.
   let markDown: (name: string) => void = () => {};

@@ -7,13 +7,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, waitUntil } from '@chat/testkit';
 import type { TestDatabase } from '@chat/testkit';
-import { createDatabase, defaultMigrationsDir, migrateToLatest, sql } from '../src/index';
+import { createDatabase, defaultMigrationsDir, migrateToLatest, preparedStatementName, sql } from '../src/index';
 import type { Database, DatabaseConfig } from '../src/index';
 
 interface Target {
   name: string;
   /** PGlite is one session: concurrent transactions must run one after the other. */
   singleSession: boolean;
+  /** Statements marked `/* prepared: name *\/` become named prepared statements (PostgreSQL; on PGlite the mark is a comment). */
+  preparesMarkedStatements: boolean;
   open(): Promise<{ config: DatabaseConfig; cleanup(): Promise<void>; catchUp(): Promise<void> }>;
 }
 
@@ -21,11 +23,13 @@ const targets: Target[] = [
   {
     name: 'pglite (in memory)',
     singleSession: true,
+    preparesMarkedStatements: false,
     open: async () => ({ config: { kind: 'pglite' }, cleanup: async () => {}, catchUp: async () => {} }),
   },
   {
     name: 'postgres (primary + replica)',
     singleSession: false,
+    preparesMarkedStatements: true,
     open: async () => {
       const testDb: TestDatabase = await createTestDatabase();
       return {
@@ -251,6 +255,22 @@ describe.each(targets)('Database contract: $name', (target) => {
       return sql<{ 'QUERY PLAN': string }>`explain select id from messages where to_tsvector('simple', content) @@ plainto_tsquery('simple', ${'fox'})`.execute(trx);
     });
     expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toContain('messages_content_fts_idx');
+  });
+
+  it('runs a statement marked `prepared` with its parameters, named on each PostgreSQL connection', async () => {
+    const roomId = await newRoom();
+    const marked = (seq: number) =>
+      sql<{ last_seq: number }>`/* prepared: contract_room_seq */ update rooms set last_seq = ${seq} where id = ${roomId} returning last_seq`;
+    // Both in one transaction: one connection, whose prepared statements the view lists.
+    const prepared = await db.primary.transaction().execute(async (trx) => {
+      expect((await marked(3).execute(trx)).rows).toEqual([{ last_seq: 3 }]);
+      expect((await marked(4).execute(trx)).rows).toEqual([{ last_seq: 4 }]);
+      const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements where name = 'contract_room_seq'`.execute(trx);
+      return rows.map((r) => r.name);
+    });
+    expect(prepared).toEqual(target.preparesMarkedStatements ? ['contract_room_seq'] : []);
+    expect(preparedStatementName('/* prepared: chat_send_messages */ select 1')).toBe('chat_send_messages');
+    expect(preparedStatementName('select 1 /* prepared: late */')).toBeUndefined();
   });
 
   // Last: it closes the shared instance (afterAll's close() is then a no-op).

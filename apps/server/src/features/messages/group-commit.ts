@@ -215,7 +215,8 @@ interface SendRow {
  * transaction of that one statement. It locks no member row (the senders' cursors move by their receipts).
  */
 async function writeBatch(db: Kysely<DB>, reqs: SendRequest[]): Promise<Outcome[]> {
-  const { rows } = await sql<SendRow>`select * from chat_send_messages(
+  // Prepared once per connection (packages/db prepared-statements.ts): most batches under light load are one send.
+  const { rows } = await sql<SendRow>`/* prepared: chat_send_messages */ select * from chat_send_messages(
       ${reqs.map((r) => r.id)}::uuid[],
       ${reqs.map((r) => r.roomId)}::text[],
       ${reqs.map((r) => r.senderId)}::text[],
