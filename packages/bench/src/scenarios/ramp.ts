@@ -27,13 +27,13 @@ const FLAGS = [
   { key: 'p99Ms', flag: 'p99-ms', full: 100, quick: 100, help: 'the delivery p99 a rate must stay under' },
 ] as const;
 
-interface Step {
+export interface Step {
   m: Measurement;
   ok: boolean;
   why: string;
 }
 
-interface RampRun {
+export interface RampRun {
   kind: TargetKind;
   nodes: number;
   describe: string;
@@ -124,12 +124,11 @@ async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof read
   return { kind, nodes, describe: target.describe, steps, best, stoppedBy, unbounded: firstMissed === undefined };
 }
 
-async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
-  const p = readNumbers(ctx.flags, FLAGS);
-  const nodeCounts = parseNodes(ctx.flags.nodes, ctx.flags.quick === true);
-  const runs: RampRun[] = [];
-  for (const nodes of nodeCounts) for (const kind of targetsOf(ctx.flags)) runs.push(await rampOn(kind, nodes, p, ctx));
-
+/**
+ * The ratios a ramp reports: per node count, our highest rate against the ceiling's; N nodes against 1; and
+ * server CPU per message at the highest rate both met, ours and (as a reference) the ceiling's.
+ */
+export function rampRatios(runs: readonly RampRun[], nodeCounts: readonly number[]): Ratio[] {
   const find = (kind: TargetKind, nodes: number) => runs.find((r) => r.kind === kind && r.nodes === nodes);
   const bestRate = (r: RampRun | undefined) => r?.best?.m.rate ?? Number.NaN;
   // A run that met every step is shown as "≥ rate".
@@ -160,8 +159,29 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
         value: ratio(cpuMsPerMessage(shared.m), cpuMsPerMessage(at.m)),
         goal: { value: 1.3, direction: 'max' },
       });
+      // The same comparison for bare Socket.IO at the same rate, where both ceiling runs met it: what N
+      // processes cost against one on this machine without any of our work (no goal, a reference).
+      const ceilingAt = (n: number) => find('ceiling', n)?.steps.find((t) => t.ok && t.m.rate === shared.m.rate);
+      const [ceilingMulti, ceilingSingle] = [ceilingAt(nodes), ceilingAt(1)];
+      if (ceilingMulti && ceilingSingle) {
+        ratios.push({
+          label: `ceiling: server CPU per message at ${shared.m.rate}/s, ${nodes} processes / 1 process (${cpuMsPerMessage(ceilingMulti.m)} / ${cpuMsPerMessage(ceilingSingle.m)} ms)`,
+          value: ratio(cpuMsPerMessage(ceilingMulti.m), cpuMsPerMessage(ceilingSingle.m)),
+        });
+      }
     }
   }
+
+  return ratios;
+}
+
+async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const p = readNumbers(ctx.flags, FLAGS);
+  const nodeCounts = parseNodes(ctx.flags.nodes, ctx.flags.quick === true);
+  const runs: RampRun[] = [];
+  for (const nodes of nodeCounts) for (const kind of targetsOf(ctx.flags)) runs.push(await rampOn(kind, nodes, p, ctx));
+
+  const ratios = rampRatios(runs, nodeCounts);
 
   return {
     rows: [],
