@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Ack, AuditEntry, Ban, HttpErrorBody, JoinRequest, Member, PendingJoinRequest, Message, RoomSummary, SyncRoomResult } from '@chat/protocol';
 import { ChatError } from '@chat/protocol';
 import { waitUntil } from '@chat/testkit';
+import { activeTimeouts } from '../src/features/moderation/moderation-queries';
 import { TimeoutCache, type RoomTimeouts } from '../src/features/moderation/timeout-cache';
 import { createRoom, http, joinRoom, nextEvent, registerUser, type RawSocket, type TestUser } from './support/harness';
 import { describeOnEachBackend } from './support/node-fixture';
@@ -346,6 +347,28 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
     expect(code).toBe('FORBIDDEN');
   });
 
+  test('active timeouts of several rooms come back in one query, by room; ended ones and other rooms are left out', async () => {
+    const a = await cast();
+    const b = await cast();
+    const c = await cast();
+    const soon = new Date(Date.now() + 60_000);
+    await node.app.db.primary
+      .insertInto('timeouts')
+      .values([
+        { room_id: a.roomId, user_id: a.member.user.id, until: soon, created_by: a.owner.user.id },
+        { room_id: a.roomId, user_id: a.admin.user.id, until: new Date(Date.now() - 1_000), created_by: a.owner.user.id },
+        { room_id: b.roomId, user_id: b.member.user.id, until: soon, created_by: b.owner.user.id },
+        { room_id: b.roomId, user_id: b.admin.user.id, until: soon, created_by: b.owner.user.id },
+        { room_id: c.roomId, user_id: c.member.user.id, until: soon, created_by: c.owner.user.id },
+      ])
+      .execute();
+    const byRoom = await activeTimeouts(node.app.db.primary, [a.roomId, b.roomId, 'no-such-room']);
+    expect([...byRoom.keys()].sort()).toEqual([a.roomId, b.roomId].sort());
+    expect(byRoom.get(a.roomId)).toEqual(new Map([[a.member.user.id, soon.getTime()]]));
+    expect(byRoom.get(b.roomId)).toEqual(new Map([[b.member.user.id, soon.getTime()], [b.admin.user.id, soon.getTime()]]));
+    expect(await activeTimeouts(node.app.db.primary, [])).toEqual(new Map());
+  });
+
   test('audit log: every action, newest first, paged by id; moderators only', async () => {
     const { owner, admin, member, stranger, roomId } = await cast();
     const target = await registerUser(node, 'tgt');
@@ -409,17 +432,30 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
 });
 
 describe('TimeoutCache', () => {
+  interface Load {
+    roomIds: string[];
+    resolve: (byRoom: Map<string, RoomTimeouts>) => void;
+  }
+
   function harness(initial: RoomTimeouts = new Map()) {
     let clock = 1_000_000;
-    let loadCount = 0;
     let auto = true;
-    const loads: { roomId: string; resolve: (m: RoomTimeouts) => void }[] = [];
+    const loads: Load[] = [];
+    let waiting: ((load: Load) => void) | undefined;
     const cache = new TimeoutCache(
-      (roomId) => {
-        loadCount++;
-        return auto ? Promise.resolve(new Map(initial)) : new Promise<RoomTimeouts>((resolve) => loads.push({ roomId, resolve }));
+      (roomIds) => {
+        if (auto) {
+          loads.push({ roomIds, resolve: () => {} });
+          return Promise.resolve(new Map(roomIds.map((id) => [id, new Map(initial)])));
+        }
+        return new Promise<Map<string, RoomTimeouts>>((resolve) => {
+          const load = { roomIds, resolve };
+          loads.push(load);
+          waiting?.(load);
+          waiting = undefined;
+        });
       },
-      { ttlMs: 5_000, now: () => clock },
+      { ttlMs: 5_000, refreshWindowMs: 50, now: () => clock },
     );
     return {
       cache,
@@ -427,7 +463,8 @@ describe('TimeoutCache', () => {
       advance: (ms: number) => (clock += ms),
       now: () => clock,
       manual: () => (auto = false),
-      loadCount: () => loadCount,
+      /** The next query the cache sends (manual mode). */
+      nextLoad: () => new Promise<Load>((resolve) => (waiting = resolve)),
     };
   }
 
@@ -439,6 +476,7 @@ describe('TimeoutCache', () => {
     }
     return 'allowed';
   };
+  const turn = () => new Promise((r) => setImmediate(r));
 
   test('loads a room once, then answers synchronously; a timed-out user is FORBIDDEN until the end', async () => {
     const h = harness(new Map([['u1', 1_000_000 + 2_000]]));
@@ -447,20 +485,35 @@ describe('TimeoutCache', () => {
     expect(forbidden(() => h.cache.assertCanSend('r', 'u1'))).toBe('FORBIDDEN');
     h.advance(2_000);
     expect(forbidden(() => h.cache.assertCanSend('r', 'u1'))).toBe('allowed');
-    expect(h.loadCount()).toBe(1);
+    expect(h.loads).toHaveLength(1);
   });
 
-  test('a stale room is answered from memory while one background reload runs', async () => {
+  test('first sends of several rooms in one turn share one query', async () => {
+    const h = harness(new Map([['u1', 1_000_000 + 60_000]]));
+    const checks = ['r1', 'r2', 'r3', 'r1'].map((roomId) => Promise.resolve(h.cache.assertCanSend(roomId, 'u2')));
+    await Promise.all(checks);
+    expect(h.loads.map((l) => l.roomIds)).toEqual([['r1', 'r2', 'r3']]);
+    for (const roomId of ['r1', 'r2', 'r3']) expect(forbidden(() => h.cache.assertCanSend(roomId, 'u1'))).toBe('FORBIDDEN');
+  });
+
+  test('a stale room is answered from memory while one background reload runs; rooms stale together share it', async () => {
     const h = harness();
-    await h.cache.assertCanSend('r', 'u1');
+    await Promise.all(['r1', 'r2'].map((roomId) => h.cache.assertCanSend(roomId, 'u1')));
     h.manual();
     h.advance(5_000);
-    expect(h.cache.assertCanSend('r', 'u1')).toBeUndefined();
-    expect(h.cache.assertCanSend('r', 'u1')).toBeUndefined();
-    expect(h.loads).toHaveLength(1);
-    h.loads[0]!.resolve(new Map([['u1', h.now() + 60_000]]));
-    await new Promise((r) => setImmediate(r));
-    expect(forbidden(() => h.cache.assertCanSend('r', 'u1'))).toBe('FORBIDDEN');
+    const reload = h.nextLoad();
+    expect(h.cache.assertCanSend('r1', 'u1')).toBeUndefined();
+    expect(h.cache.assertCanSend('r1', 'u1')).toBeUndefined();
+    expect(h.cache.assertCanSend('r2', 'u1')).toBeUndefined();
+    const load = await reload;
+    expect(load.roomIds).toEqual(['r1', 'r2']);
+    expect(h.loads).toHaveLength(2);
+    // A room without timeouts is left out of the answer: it has none.
+    load.resolve(new Map([['r1', new Map([['u1', h.now() + 60_000]])]]));
+    await turn();
+    expect(forbidden(() => h.cache.assertCanSend('r1', 'u1'))).toBe('FORBIDDEN');
+    expect(forbidden(() => h.cache.assertCanSend('r2', 'u1'))).toBe('allowed');
+    expect(h.loads).toHaveLength(2);
   });
 
   test('a local set applies at once and survives a reload that started before it', async () => {
@@ -471,12 +524,50 @@ describe('TimeoutCache', () => {
 
     h.manual();
     h.cache.invalidate('r');
+    const loaded = h.nextLoad();
     const pending = h.cache.assertCanSend('r', 'u2');
     h.cache.set('r', 'u2', h.now() + 10_000);
-    h.loads[0]!.resolve(new Map());
+    (await loaded).resolve(new Map());
     await expect(pending).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(forbidden(() => h.cache.assertCanSend('r', 'u2'))).toBe('FORBIDDEN');
     // The snapshot replaced u1's local entry: the reload is the truth for what was committed before it.
     expect(forbidden(() => h.cache.assertCanSend('r', 'u1'))).toBe('allowed');
+  });
+
+  test('a room invalidated while its load waits: the waiting send is answered, the next send loads it again', async () => {
+    const h = harness();
+    h.manual();
+    const first = h.nextLoad();
+    const waiting = h.cache.assertCanSend('r', 'u1');
+    h.cache.invalidate('r');
+    const again = h.cache.assertCanSend('r', 'u1');
+    const load = await first;
+    expect(load.roomIds).toEqual(['r']);
+    load.resolve(new Map([['r', new Map([['u1', h.now() + 60_000]])]]));
+    await expect(waiting).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(again).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // Both loads were in the same query; the room is cached once, from it.
+    expect(h.loads).toHaveLength(1);
+    expect(forbidden(() => h.cache.assertCanSend('r', 'u1'))).toBe('FORBIDDEN');
+  });
+
+  test('a failed query fails the sends waiting on it; the next send tries again', async () => {
+    let calls = 0;
+    const cache = new TimeoutCache(async (roomIds) => {
+      calls++;
+      if (calls === 1) throw new ChatError('UNAVAILABLE', 'cannot check timeouts, try again');
+      return new Map(roomIds.map((id) => [id, new Map()]));
+    });
+    await expect(Promise.all([cache.assertCanSend('a', 'u'), cache.assertCanSend('b', 'u')])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(cache.assertCanSend('a', 'u')).resolves.toBeUndefined();
+    expect(calls).toBe(2);
+  });
+
+  test('close refuses the loads still queued', async () => {
+    const h = harness();
+    const waiting = h.cache.assertCanSend('r', 'u1');
+    h.cache.close();
+    await expect(waiting).rejects.toThrow('closed');
+    expect(h.loads).toHaveLength(0);
   });
 });

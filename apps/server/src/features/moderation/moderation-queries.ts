@@ -51,10 +51,22 @@ export async function roomBans(db: ReadonlyKysely<DB>, roomId: string): Promise<
   }));
 }
 
-/** The room's timeouts that have not ended. */
-export async function activeTimeouts(db: Kysely<DB>, roomId: string): Promise<RoomTimeouts> {
-  const rows = await db.selectFrom('timeouts').select(['user_id', 'until']).where('room_id', '=', roomId).where('until', '>', new Date()).execute();
-  return new Map(rows.map((r) => [r.user_id, r.until.getTime()]));
+/** The timeouts that have not ended in each of these rooms, in one statement (a room without any: absent). */
+export async function activeTimeouts(db: Kysely<DB>, roomIds: readonly string[]): Promise<Map<string, RoomTimeouts>> {
+  const byRoom = new Map<string, RoomTimeouts>();
+  if (roomIds.length === 0) return byRoom;
+  const rows = await db
+    .selectFrom('timeouts')
+    .select(['room_id', 'user_id', 'until'])
+    .where('room_id', 'in', roomIds)
+    .where('until', '>', new Date())
+    .execute();
+  for (const r of rows) {
+    let room = byRoom.get(r.room_id);
+    if (!room) byRoom.set(r.room_id, (room = new Map()));
+    room.set(r.user_id, r.until.getTime());
+  }
+  return byRoom;
 }
 
 /** A new timeout replaces the previous one, shorter or longer: that is also how one is lifted early. */

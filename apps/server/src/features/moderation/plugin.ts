@@ -28,12 +28,13 @@ async function moderation(app: FastifyInstance): Promise<void> {
   // Moderation is rare and its readers just acted: read the primary, so an action is listed at once.
   const reads = asReadonly(db.primary);
   const changes = new ModerationChanges(membership);
-  const timeouts = new TimeoutCache((roomId) =>
-    activeTimeouts(db.primary, roomId).catch((err: unknown) => {
-      app.log.warn({ err, roomId }, 'loading room timeouts failed');
+  const timeouts = new TimeoutCache((roomIds) =>
+    activeTimeouts(db.primary, roomIds).catch((err: unknown) => {
+      app.log.warn({ err, rooms: roomIds.length }, 'loading room timeouts failed');
       throw new ChatError('UNAVAILABLE', 'cannot check timeouts, try again');
     }),
   );
+  app.addHook('onClose', async () => timeouts.close());
   // Other nodes tell us when they set a timeout, so their cached view is not up to 5 s stale.
   app.bus.subscribe('moderation:timeouts', (roomId) => timeouts.invalidate(roomId));
   app.bus.onResume(() => timeouts.invalidateAll());
