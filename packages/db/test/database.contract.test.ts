@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, waitUntil } from '@chat/testkit';
 import type { TestDatabase } from '@chat/testkit';
-import { createDatabase, defaultMigrationsDir, migrateToLatest, preparedStatementName, sql } from '../src/index';
+import { createDatabase, defaultMigrationsDir, migrateToLatest, prepared as markPrepared, preparedStatementName, sql } from '../src/index';
 import type { Database, DatabaseConfig } from '../src/index';
 
 interface Target {
@@ -49,12 +49,14 @@ describe.each(targets)('Database contract: $name', (target) => {
   let db: Database;
   let cleanup: () => Promise<void>;
   let catchUp: () => Promise<void>;
+  let config: DatabaseConfig;
   const userId = randomUUID();
 
   beforeAll(async () => {
     const opened = await target.open();
     cleanup = opened.cleanup;
     catchUp = opened.catchUp;
+    config = opened.config;
     db = await createDatabase(opened.config);
     await db.migrate();
     await db.primary
@@ -270,7 +272,60 @@ describe.each(targets)('Database contract: $name', (target) => {
     });
     expect(prepared).toEqual(target.preparesMarkedStatements ? ['contract_room_seq'] : []);
     expect(preparedStatementName('/* prepared: chat_send_messages */ select 1')).toBe('chat_send_messages');
+    expect(preparedStatementName('select /* prepared: chat_session */ "id" from "sessions"')).toBe('chat_session');
     expect(preparedStatementName('select 1 /* prepared: late */')).toBeUndefined();
+    expect(preparedStatementName('update /* prepared: other */ rooms set last_seq = 1')).toBeUndefined();
+  });
+
+  it('runs a query builder select marked with `prepared(name)` as one named statement for arrays of any length', async () => {
+    const roomIds = [await newRoom(), await newRoom(), await newRoom()];
+    const seqsOf = (q: Database['primary'], ids: string[]) =>
+      q
+        .selectFrom('rooms')
+        .modifyFront(markPrepared('contract_room_seqs'))
+        .select(['id', 'last_seq'])
+        .where(sql<boolean>`id = any(${ids}::text[])`)
+        .orderBy('id')
+        .execute();
+    const names = await db.primary.transaction().execute(async (trx) => {
+      // Past PostgreSQL's five custom plans (after which it may settle on a generic one), with arrays of
+      // different lengths: the text stays the same whatever their length, so one name serves them all.
+      for (let i = 0; i < 8; i++) {
+        const ids = roomIds.slice(0, 1 + (i % 3));
+        const rows = await seqsOf(trx, ids);
+        expect(rows.map((r) => r.id)).toEqual([...ids].sort());
+      }
+      const { rows } = await sql<{ name: string; plans: string | number }>`
+        select name, generic_plans + custom_plans as plans from pg_prepared_statements where name = 'contract_room_seqs'`.execute(trx);
+      return rows.map((r) => ({ name: r.name, plans: Number(r.plans) }));
+    });
+    expect(names).toEqual(target.preparesMarkedStatements ? [{ name: 'contract_room_seqs', plans: 8 }] : []);
+    expect((await seqsOf(db.primary, roomIds)).map((r) => r.last_seq)).toEqual([0, 0, 0]);
+    expect(() => markPrepared('Not A Name')).toThrow('not a prepared statement name');
+  });
+
+  it('keeps answering a marked statement after a migration changed its result type, on a fresh connection', async () => {
+    // One connection on PostgreSQL, so the second call meets the statement the first one prepared.
+    const single = config.kind === 'postgres' ? await createDatabase({ ...config, replicaUrls: [], poolMax: 1 }) : db;
+    const table = `contract_shape_${randomUUID().slice(0, 8)}`;
+    try {
+      await sql`create table ${sql.table(table)} (id int primary key, v int not null)`.execute(single.primary);
+      await sql`insert into ${sql.table(table)} values (1, 7)`.execute(single.primary);
+      const read = async () => (await sql<{ v: number | string }>`/* prepared: contract_shape */ select v from ${sql.table(table)}`.execute(single.primary)).rows;
+      const backend = async () => (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(single.primary)).rows[0]!.pid;
+      expect(await read()).toEqual([{ v: 7 }]);
+      const before = await backend();
+      // What a migration run by another node does: the column's type, so the statement's result type, changes.
+      await sql`alter table ${sql.table(table)} alter column v type text using v::text || '!'`.execute(single.primary);
+      expect(await read()).toEqual([{ v: '7!' }]);
+      // The connection that held the old shape was dropped; its successor prepares the new one (PGlite is one
+      // session that prepares nothing).
+      expect((await backend()) !== before).toBe(target.preparesMarkedStatements);
+      expect(await read()).toEqual([{ v: '7!' }]);
+    } finally {
+      await sql`drop table if exists ${sql.table(table)}`.execute(single.primary);
+      if (single !== db) await single.close();
+    }
   });
 
   // Last: it closes the shared instance (afterAll's close() is then a no-op).

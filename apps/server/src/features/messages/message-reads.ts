@@ -1,5 +1,5 @@
 import type { DB, Kysely, ReadonlyKysely } from '@chat/db';
-import { asReadonly, sql } from '@chat/db';
+import { asReadonly, prepared, sql } from '@chat/db';
 import type { Message, ReactionSummary, SyncRoomResult } from '@chat/protocol';
 import { SingleFlight } from '../../infra/single-flight';
 import { toMessage, type MessageRow } from '../../views/message-view';
@@ -139,12 +139,14 @@ export async function syncRooms(
   maxBytes: number = SYNC_ANSWER_MAX_BYTES,
 ): Promise<SyncRoomResult[]> {
   const roomIds = [...new Set(requested.map((r) => r.roomId))];
+  // Named, one text for any number of rooms (`= any`, not `in (…)`): every reconnection runs it.
   const state = await db
     .selectFrom('room_members as m')
     .innerJoin('rooms as r', 'r.id', 'm.room_id')
+    .modifyFront(prepared('chat_sync_cursors'))
     .select(['m.room_id', 'm.delivered_seq', 'r.last_seq'])
     .where('m.user_id', '=', userId)
-    .where('m.room_id', 'in', roomIds)
+    .where(sql<boolean>`m.room_id = any(${roomIds}::text[])`)
     .where('m.left_at', 'is', null)
     .execute();
   const byRoom = new Map(state.map((s) => [s.room_id, s]));
@@ -197,10 +199,11 @@ function estimatedBytes(m: Message): number {
 
 async function readSyncPages(db: Kysely<DB>, cursors: readonly SyncCursor[], limit: number): Promise<SyncPage[]> {
   if (cursors.length === 0) return [];
-  const result = await sql<MessageRow & { q: number }>`
-    select q.i as q, m.id, m.room_id, m.seq, m.sender_id, u.display_name as sender_name, m.content, m.reply_to,
+  // Named, one text for any number of cursors (arrays, not a VALUES list): reconnections run it.
+  const result = await sql<MessageRow & { q: number }>`/* prepared: chat_sync_pages */
+    select (q.i - 1)::int as q, m.id, m.room_id, m.seq, m.sender_id, u.display_name as sender_name, m.content, m.reply_to,
            m.created_at, m.edited_at, m.deleted_at
-    from (values ${sql.join(cursors.map((c, i) => sql`(${i}::int, ${c.roomId}, ${c.afterSeq}::bigint)`))}) as q(i, room_id, after_seq)
+    from unnest(${cursors.map((c) => c.roomId)}::text[], ${cursors.map((c) => c.afterSeq)}::bigint[]) with ordinality as q(room_id, after_seq, i)
     cross join lateral (
       select * from messages x where x.room_id = q.room_id and x.seq > q.after_seq order by x.seq limit ${limit + 1}
     ) m
