@@ -9,10 +9,12 @@ import type pg from 'pg';
  * just a comment) runs as Kysely sends it, an unnamed statement parsed and planned on every call.
  *
  * Why by hand: Kysely has no way to name a statement, and node-postgres prepares only what is named. Only
- * a statement a node runs many times a second is worth a mark (today the batch send): on a one-message
- * transaction the parse and plan of the unnamed call were about a fifth of PostgreSQL's CPU for it
- * (docs/performance.md, "The send as a named statement"). Marking everything would not do: a name stays
- * prepared on every connection for the connection's life, so only a fixed, small set of statements may carry one.
+ * a statement a node runs many times a second is worth a mark (the batch send, and the reads every
+ * reconnection makes): on a one-message transaction the parse and plan of the unnamed call were about a fifth
+ * of PostgreSQL's CPU for it, and planning was two thirds of the handshake's session read (docs/performance.md,
+ * "The send as a named statement", "Reconnection's reads as named statements"). Marking everything would not
+ * do: a name stays prepared on every connection for the connection's life, so only a fixed, small set of
+ * statements may carry one.
  */
 const MARK = /^(?:select )?\/\* prepared: ([a-z][a-z0-9_]*) \*\//;
 const NAME = /^[a-z][a-z0-9_]*$/;
