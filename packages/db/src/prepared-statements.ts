@@ -60,16 +60,14 @@ export function withPreparedStatements(pool: Pick<pg.Pool, 'connect' | 'end' | '
       return {
         // Kysely calls query(sql, parameters); the cursor overload is used only with a `cursor` in the dialect's
         // config, which this project does not set.
-        query: (async (text: string, values: readonly unknown[]) => {
+        query: ((text: string, values: readonly unknown[]) => {
           const name = preparedStatementName(text);
           if (name === undefined) return client.query(text, values as unknown[]);
-          try {
-            return await client.query({ name, text, values: values as unknown[] });
-          } catch (err) {
+          return client.query({ name, text, values: values as unknown[] }).catch((err: unknown) => {
             if (!isStalePlan(err)) throw err;
             stale = true;
             return client.query(text, values as unknown[]);
-          }
+          });
         }) as unknown as PostgresPoolClient['query'],
         release: (destroy?: boolean) => client.release(destroy === true || stale),
       };
