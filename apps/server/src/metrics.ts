@@ -163,6 +163,12 @@ export function createMetrics(nodeId: string, sources: MetricSources = {}) {
       buckets: latencyBuckets,
       registers: [registry],
     }),
+    timeoutRoomsLoaded: new Counter({
+      name: 'chat_moderation_timeout_rooms_loaded_total',
+      help: "Rooms whose active timeouts this node read from the database: for a send that waited (send), or in the background (background: a connected socket's rooms, a stale room's reload)",
+      labelNames: ['why'] as const,
+      registers: [registry],
+    }),
     searchIndexMergedPages: new Counter({
       name: 'chat_search_index_merged_pages_total',
       help: "Pending-list pages of the search index merged by this node",

@@ -54,6 +54,27 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
     return { owner: owner!, admin: admin!, member: member!, stranger: stranger!, roomId };
   }
 
+  /** `chat_moderation_timeout_rooms_loaded_total{why}` on the node (0 before the first). */
+  async function roomsLoaded(why: 'send' | 'background'): Promise<number> {
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('chat_moderation_timeout_rooms_loaded_total{') && l.includes(`why="${why}"`));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+  }
+
+  test("a connected socket's rooms load in the background: the room's first send on this node waits for no query", async () => {
+    const { member, roomId } = await cast();
+    const [sendBefore, backgroundBefore] = [await roomsLoaded('send'), await roomsLoaded('background')];
+    const m = await connect(member);
+    await waitUntil(async () => (await roomsLoaded('background')) > backgroundBefore, { description: "the member's room loaded in the background" });
+    expect((await send(m, roomId, 'first words here')).ok).toBe(true);
+    expect(await roomsLoaded('send')).toBe(sendBefore);
+    // A room never seen on this node still loads for the send that needs it.
+    const { owner, roomId: other } = await cast();
+    const o = await connect(owner);
+    expect((await send(o, other, 'sent at once')).ok).toBe(true);
+    expect(await roomsLoaded('send')).toBeLessThanOrEqual(sendBefore + 1);
+  });
+
   test('invite: 200 {member}, idempotent; the invitee is a member at once and their live socket joins; banned 403; unknown 404', async () => {
     const { owner, admin, member, stranger, roomId } = await cast();
     const guest = await registerUser(node, 'guest');
@@ -549,6 +570,51 @@ describe('TimeoutCache', () => {
     // Both loads were in the same query; the room is cached once, from it.
     expect(h.loads).toHaveLength(1);
     expect(forbidden(() => h.cache.assertCanSend('r', 'u1'))).toBe('FORBIDDEN');
+  });
+
+  test('prefetched rooms load in the background window, then answer sends synchronously', async () => {
+    const h = harness();
+    h.manual();
+    const first = h.nextLoad();
+    h.cache.prefetch(['r1', 'r2']);
+    h.cache.prefetch(['r2']);
+    await turn();
+    // Not at once: a connection wave's rooms wait for the window and share its query.
+    expect(h.loads).toHaveLength(0);
+    const load = await first;
+    expect(load.roomIds).toEqual(['r1', 'r2']);
+    load.resolve(new Map([['r2', new Map([['u1', h.now() + 60_000]])]]));
+    await turn();
+    expect(h.cache.assertCanSend('r1', 'u1')).toBeUndefined();
+    expect(forbidden(() => h.cache.assertCanSend('r2', 'u1'))).toBe('FORBIDDEN');
+    // Cached rooms are not loaded again: the next window's query holds only the new room.
+    const second = h.nextLoad();
+    h.cache.prefetch(['r1', 'r2', 'r3']);
+    expect((await second).roomIds).toEqual(['r3']);
+    expect(h.loads).toHaveLength(2);
+  });
+
+  test('a send to a room whose prefetch waits for its window is not held for the window; sends go first', async () => {
+    const loads: string[][] = [];
+    const cache = new TimeoutCache(
+      (roomIds) => {
+        loads.push(roomIds);
+        return Promise.resolve(new Map());
+      },
+      { refreshWindowMs: 600_000, maxRoomsPerLoad: 2 },
+    );
+    cache.prefetch(['p1', 'p2', 'p3']);
+    // Without the send's own urgency this would wait ten minutes (the test's timeout fails it).
+    await cache.assertCanSend('x', 'u');
+    expect(loads).toEqual([['x', 'p1']]);
+    // The prefetches that did not fit wait for the next window, not for the next turn.
+    await turn();
+    await turn();
+    expect(loads).toHaveLength(1);
+    await cache.assertCanSend('p3', 'u');
+    expect(loads).toEqual([['x', 'p1'], ['p3', 'p2']]);
+    expect(cache.assertCanSend('p2', 'u')).toBeUndefined();
+    cache.close();
   });
 
   test('a failed query fails the sends waiting on it; the next send tries again', async () => {

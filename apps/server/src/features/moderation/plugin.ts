@@ -1,5 +1,5 @@
 import { asReadonly } from '@chat/db';
-import { ChatError, HTTP_ROUTES, roomChannel, type Room } from '@chat/protocol';
+import { ChatError, HTTP_ROUTES, roomChannel, roomIdsOf, type Room } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { route } from '../../http/route';
@@ -28,16 +28,27 @@ async function moderation(app: FastifyInstance): Promise<void> {
   // Moderation is rare and its readers just acted: read the primary, so an action is listed at once.
   const reads = asReadonly(db.primary);
   const changes = new ModerationChanges(membership);
-  const timeouts = new TimeoutCache((roomIds) =>
-    activeTimeouts(db.primary, roomIds).catch((err: unknown) => {
-      app.log.warn({ err, rooms: roomIds.length }, 'loading room timeouts failed');
-      throw new ChatError('UNAVAILABLE', 'cannot check timeouts, try again');
-    }),
+  const loaded = { send: app.metrics.timeoutRoomsLoaded.labels('send'), background: app.metrics.timeoutRoomsLoaded.labels('background') };
+  const timeouts = new TimeoutCache(
+    (roomIds) =>
+      activeTimeouts(db.primary, roomIds).catch((err: unknown) => {
+        app.log.warn({ err, rooms: roomIds.length }, 'loading room timeouts failed');
+        throw new ChatError('UNAVAILABLE', 'cannot check timeouts, try again');
+      }),
+    {
+      onQuery: ({ send, background }) => {
+        if (send > 0) loaded.send.inc(send);
+        if (background > 0) loaded.background.inc(background);
+      },
+    },
   );
   app.addHook('onClose', async () => timeouts.close());
   // Other nodes tell us when they set a timeout, so their cached view is not up to 5 s stale.
   app.bus.subscribe('moderation:timeouts', (roomId) => timeouts.invalidate(roomId));
   app.bus.onResume(() => timeouts.invalidateAll());
+  // A connected socket's rooms are loaded in the background (batched per window), off its handshake and off
+  // its first send.
+  app.socketEvents.onConnected((socket) => timeouts.prefetch(roomIdsOf(socket.rooms)));
   app.decorate('moderation', {
     assertCanSend: (roomId: string, userId: string) => timeouts.assertCanSend(roomId, userId),
     invalidateTimeouts: (roomId: string) => timeouts.invalidate(roomId),

@@ -17,6 +17,8 @@ interface Loading {
   reject: (err: unknown) => void;
   /** Timeouts set on this node while the load was pending: the snapshot may predate their commit. */
   writes: RoomTimeouts;
+  /** A send waits for it: its query goes out at once, ahead of background loads. */
+  urgent: boolean;
 }
 
 /** Loads the active timeouts of several rooms in one query; a room without any may be left out. */
@@ -36,6 +38,8 @@ export interface TimeoutCacheOptions {
   maxRooms?: number;
   now?: () => number;
   onRefreshError?: (roomId: string, err: unknown) => void;
+  /** Each query sent: how many of its rooms a send waits for, and how many load in the background. */
+  onQuery?: (rooms: { send: number; background: number }) => void;
 }
 
 /**
@@ -48,7 +52,8 @@ export interface TimeoutCacheOptions {
  * seam for a cluster event that makes that immediate; `set` applies a timeout taken on this node at once.
  *
  * Loads are batched: first loads asked in the same turn of the event loop share one query, and background
- * reloads wait up to `refreshWindowMs` for other stale rooms. One query a room every `ttlMs` on every node
+ * reloads and prefetches wait up to `refreshWindowMs` for other rooms, `maxRoomsPerLoad` rooms a query and
+ * one background query a window. One query a room every `ttlMs` on every node
  * was 64 statements a second for 100 busy rooms on 4 nodes (docs/performance.md); batched, it is about one
  * a node per `ttlMs`, whatever the number of rooms.
  */
@@ -65,6 +70,7 @@ export class TimeoutCache {
   private readonly maxRooms: number;
   private readonly now: () => number;
   private readonly onRefreshError: (roomId: string, err: unknown) => void;
+  private readonly onQuery: (rooms: { send: number; background: number }) => void;
 
   constructor(
     private readonly load: TimeoutLoader,
@@ -76,6 +82,7 @@ export class TimeoutCache {
     this.maxRooms = opts.maxRooms ?? 100_000;
     this.now = opts.now ?? Date.now;
     this.onRefreshError = opts.onRefreshError ?? (() => {});
+    this.onQuery = opts.onQuery ?? (() => {});
   }
 
   /** FORBIDDEN while the user is timed out in the room. Synchronous (O(1)) once the room is loaded. */
@@ -87,6 +94,19 @@ export class TimeoutCache {
       this.reload(roomId, false).catch((err: unknown) => this.onRefreshError(roomId, err));
     }
     check(entry, userId, now);
+  }
+
+  /**
+   * Loads, in the background, the rooms not cached yet: called with a socket's rooms when it connects, so
+   * that a room's first send on this node is answered from memory instead of waiting for a query (after a
+   * restart, a reconnection storm, or a room's first message here). A send to a room whose prefetch still
+   * waits for its window sends the query at once.
+   */
+  prefetch(roomIds: Iterable<string>): void {
+    for (const roomId of roomIds) {
+      if (this.rooms.has(roomId) || this.loading.has(roomId)) continue;
+      this.reload(roomId, false).catch((err: unknown) => this.onRefreshError(roomId, err));
+    }
   }
 
   /** Records a timeout committed on this node, so it applies to the next send without a reload. */
@@ -128,11 +148,14 @@ export class TimeoutCache {
         resolve = res;
         reject = rej;
       });
-      loading = { roomId, startedAt: undefined, promise, resolve, reject, writes: new Map() };
+      loading = { roomId, startedAt: undefined, promise, resolve, reject, writes: new Map(), urgent };
       this.loading.set(roomId, loading);
       this.queued.add(loading);
     }
-    if (loading.startedAt === undefined) this.schedule(urgent);
+    if (loading.startedAt === undefined) {
+      loading.urgent ||= urgent;
+      this.schedule(urgent);
+    }
     return loading.promise;
   }
 
@@ -154,12 +177,17 @@ export class TimeoutCache {
 
   private flush(): void {
     this.stopTimers();
-    const batch = [...this.queued].slice(0, this.maxRoomsPerLoad);
+    // Loads that sends wait for go first; what does not fit waits for the next query, at once if a send
+    // waits for it, else a window later (a connection wave's prefetches must not flood the pool).
+    const queued = [...this.queued];
+    const batch = [...queued.filter((l) => l.urgent), ...queued.filter((l) => !l.urgent)].slice(0, this.maxRoomsPerLoad);
     for (const loading of batch) this.queued.delete(loading);
-    if (this.queued.size > 0) this.schedule(true);
+    if (this.queued.size > 0) this.schedule([...this.queued].some((l) => l.urgent));
     if (batch.length === 0) return;
     const startedAt = this.now();
     for (const loading of batch) loading.startedAt = startedAt;
+    const send = batch.filter((l) => l.urgent).length;
+    this.onQuery({ send, background: batch.length - send });
     this.load([...new Set(batch.map((l) => l.roomId))]).then(
       (byRoom) => {
         for (const loading of batch) {
