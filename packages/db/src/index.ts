@@ -10,6 +10,7 @@ export type {
 } from './create-database';
 export { migrateToLatest, pendingMigrations, SqlFileMigrationProvider, defaultMigrationsDir } from './migrate';
 export { PGliteDialect } from './pglite-dialect';
+export { compiledQuery } from './compiled-query';
 export { prepared, preparedStatementName } from './prepared-statements';
 export type { PGliteDialectConfig } from './pglite-dialect';
 export { asReadonly, type ReadonlyKysely } from './readonly-kysely';

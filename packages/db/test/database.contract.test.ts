@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, waitUntil } from '@chat/testkit';
 import type { TestDatabase } from '@chat/testkit';
-import { createDatabase, defaultMigrationsDir, migrateToLatest, prepared as markPrepared, preparedStatementName, sql } from '../src/index';
+import { compiledQuery, createDatabase, defaultMigrationsDir, migrateToLatest, prepared as markPrepared, preparedStatementName, sql } from '../src/index';
 import type { Database, DatabaseConfig } from '../src/index';
 
 interface Target {
@@ -275,6 +275,38 @@ describe.each(targets)('Database contract: $name', (target) => {
     expect(preparedStatementName('select /* prepared: chat_session */ "id" from "sessions"')).toBe('chat_session');
     expect(preparedStatementName('select 1 /* prepared: late */')).toBeUndefined();
     expect(preparedStatementName('update /* prepared: other */ rooms set last_seq = 1')).toBeUndefined();
+  });
+
+  it('compiles a query once per handle and runs it with each call\'s arguments, builder or `sql`, as built anew would', async () => {
+    const roomIds = [await newRoom(), await newRoom(), await newRoom()];
+    await insertMessage(roomIds[0]!, 1, 'one');
+    await insertMessage(roomIds[0]!, 2, 'two');
+    await insertMessage(roomIds[2]!, 1, 'three');
+    let builds = 0;
+    const built = (q: Database['primary'], name: string, ids: string[]) =>
+      q
+        .selectFrom('rooms')
+        .select(['id', 'last_seq'])
+        .where('name', '=', name)
+        .where(sql<boolean>`id = any(${ids}::text[])`)
+        .orderBy('id');
+    const once = compiledQuery(2, (q, name: string, ids: string[]) => {
+      builds++;
+      return built(q, name, ids);
+    });
+    for (const ids of [roomIds, roomIds.slice(1), [roomIds[2]!], []]) {
+      for (const name of ['general', 'other']) expect(await once(db.primary, name, ids)).toEqual(await built(db.primary, name, ids).execute());
+    }
+    expect(builds).toBe(1);
+
+    const contents = compiledQuery(2, (_q, roomId: string, limit: number) => sql<{ content: string }>`select content from messages where room_id = ${roomId} order by seq limit ${limit}`);
+    expect(await contents(db.primary, roomIds[0]!, 1)).toEqual([{ content: 'one' }]);
+    expect(await contents(db.primary, roomIds[0]!, 5)).toEqual([{ content: 'one' }, { content: 'two' }]);
+    expect(await contents(db.primary, roomIds[2]!, 5)).toEqual([{ content: 'three' }]);
+
+    // An argument used to compute the query instead of filling a parameter would be its placeholder: refused.
+    const computed = compiledQuery(1, (q, roomId: string) => q.selectFrom('rooms').select('id').where('id', '=', `${roomId}`));
+    await expect(computed(db.primary, roomIds[0]!)).rejects.toThrow('argument 0 does not reach the query as a parameter');
   });
 
   it('runs a query builder select marked with `prepared(name)` as one named statement for arrays of any length', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { prepared, type Database } from '@chat/db';
+import { compiledQuery, prepared, type Database } from '@chat/db';
 import { ChatError, type AuthResponse, type TokensResponse } from '@chat/protocol';
 import type { PasswordHasher } from './passwords';
 import { Tokens } from './tokens';
@@ -21,6 +21,21 @@ function isUniqueViolation(err: unknown): boolean {
  * read the same pair, or a client whose refresh answer was lost, must not sign the user out.
  */
 const REFRESH_GRACE_MS = 30_000;
+
+/**
+ * The handshake's one read (see `sessionAtConnect`). Named (prepared once per connection): planning this join
+ * was two thirds of its time in PostgreSQL, and a reconnecting herd runs it once per socket; and compiled once
+ * per node: building it was most of Kysely's share of a handshake (docs/performance.md, "Reconnection's reads
+ * as named statements", "The handshake's queries compiled once").
+ */
+const sessionAtConnectQuery = compiledQuery(1, (db, sessionId: string) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .modifyFront(prepared('chat_session_at_connect'))
+    .select((eb) => ['sessions.revoked_at', 'sessions.expires_at', 'users.display_name', currentRoomsOf(eb.ref('sessions.user_id')).as('rooms')])
+    .where('sessions.id', '=', sessionId),
+);
 
 export class Accounts {
   constructor(
@@ -181,15 +196,7 @@ export class Accounts {
    * and the rooms they belong to; else undefined. One query for both (the handshake's only database read).
    */
   async sessionAtConnect(sessionId: string): Promise<{ displayName: string; rooms: { roomId: string; lastSeq: number }[] } | undefined> {
-    // Named (prepared once per connection): planning this join was two thirds of its time in PostgreSQL,
-    // and a reconnecting herd runs it once per socket (docs/performance.md, "Reconnection's reads as named statements").
-    const row = await this.db.primary
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .modifyFront(prepared('chat_session_at_connect'))
-      .select((eb) => ['sessions.revoked_at', 'sessions.expires_at', 'users.display_name', currentRoomsOf(eb.ref('sessions.user_id')).as('rooms')])
-      .where('sessions.id', '=', sessionId)
-      .executeTakeFirst();
+    const [row] = await sessionAtConnectQuery(this.db.primary, sessionId);
     if (!row || row.revoked_at !== null || row.expires_at.getTime() <= Date.now()) return undefined;
     return { displayName: row.display_name, rooms: row.rooms };
   }

@@ -1,5 +1,5 @@
 import type { DB, Kysely, ReadonlyKysely } from '@chat/db';
-import { asReadonly, prepared, sql } from '@chat/db';
+import { asReadonly, compiledQuery, prepared, sql } from '@chat/db';
 import type { Message, ReactionSummary, SyncRoomResult } from '@chat/protocol';
 import { SingleFlight } from '../../infra/single-flight';
 import { toMessage, type MessageRow } from '../../views/message-view';
@@ -139,16 +139,7 @@ export async function syncRooms(
   maxBytes: number = SYNC_ANSWER_MAX_BYTES,
 ): Promise<SyncRoomResult[]> {
   const roomIds = [...new Set(requested.map((r) => r.roomId))];
-  // Named, one text for any number of rooms (`= any`, not `in (…)`): every reconnection runs it.
-  const state = await db
-    .selectFrom('room_members as m')
-    .innerJoin('rooms as r', 'r.id', 'm.room_id')
-    .modifyFront(prepared('chat_sync_cursors'))
-    .select(['m.room_id', 'm.delivered_seq', 'r.last_seq'])
-    .where('m.user_id', '=', userId)
-    .where(sql<boolean>`m.room_id = any(${roomIds}::text[])`)
-    .where('m.left_at', 'is', null)
-    .execute();
+  const state = await syncCursorsQuery(db, userId, roomIds);
   const byRoom = new Map(state.map((s) => [s.room_id, s]));
   // The caller checked the socket's channels; the member rows are the truth (a lost broadcast leaves a
   // channel behind).
@@ -197,20 +188,43 @@ function estimatedBytes(m: Message): number {
   return 256 + 3 * (m.content.length + m.senderName.length) + m.id.length + m.roomId.length + m.senderId.length + reactions + files;
 }
 
-async function readSyncPages(db: Kysely<DB>, cursors: readonly SyncCursor[], limit: number): Promise<SyncPage[]> {
-  if (cursors.length === 0) return [];
-  // Named, one text for any number of cursors (arrays, not a VALUES list): reconnections run it.
-  const result = await sql<MessageRow & { q: number }>`/* prepared: chat_sync_pages */
+// Every reconnection runs these two (the SDK's `sync` after `hello`). Named, one text for any number of rooms
+// (arrays: `= any`, `unnest`, not growing `in (…)` or VALUES lists), and compiled once per node
+// (docs/performance.md, "Reconnection's reads as named statements", "The handshake's queries compiled once").
+const syncCursorsQuery = compiledQuery(2, (db, userId: string, roomIds: string[]) =>
+  db
+    .selectFrom('room_members as m')
+    .innerJoin('rooms as r', 'r.id', 'm.room_id')
+    .modifyFront(prepared('chat_sync_cursors'))
+    .select(['m.room_id', 'm.delivered_seq', 'r.last_seq'])
+    .where('m.user_id', '=', userId)
+    .where(sql<boolean>`m.room_id = any(${roomIds}::text[])`)
+    .where('m.left_at', 'is', null),
+);
+
+const syncPagesQuery = compiledQuery(
+  3,
+  (_db, roomIds: string[], afterSeqs: number[], perRoom: number) => sql<MessageRow & { q: number }>`/* prepared: chat_sync_pages */
     select (q.i - 1)::int as q, m.id, m.room_id, m.seq, m.sender_id, u.display_name as sender_name, m.content, m.reply_to,
            m.created_at, m.edited_at, m.deleted_at
-    from unnest(${cursors.map((c) => c.roomId)}::text[], ${cursors.map((c) => c.afterSeq)}::bigint[]) with ordinality as q(room_id, after_seq, i)
+    from unnest(${roomIds}::text[], ${afterSeqs}::bigint[]) with ordinality as q(room_id, after_seq, i)
     cross join lateral (
-      select * from messages x where x.room_id = q.room_id and x.seq > q.after_seq order by x.seq limit ${limit + 1}
+      select * from messages x where x.room_id = q.room_id and x.seq > q.after_seq order by x.seq limit ${perRoom}
     ) m
     join users u on u.id = m.sender_id
-    order by q.i, m.seq`.execute(db);
+    order by q.i, m.seq`,
+);
+
+async function readSyncPages(db: Kysely<DB>, cursors: readonly SyncCursor[], limit: number): Promise<SyncPage[]> {
+  if (cursors.length === 0) return [];
+  const rows = await syncPagesQuery(
+    db,
+    cursors.map((c) => c.roomId),
+    cursors.map((c) => c.afterSeq),
+    limit + 1,
+  );
   const out = cursors.map(() => ({ rows: [] as MessageRow[], hasMore: false }));
-  for (const { q, ...row } of result.rows) {
+  for (const { q, ...row } of rows) {
     const entry = out[q]!;
     if (entry.rows.length < limit) entry.rows.push({ ...row, seq: Number(row.seq) });
     else entry.hasMore = true;
