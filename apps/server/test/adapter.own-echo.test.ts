@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { testServices, waitUntil } from '@chat/testkit';
+import { startRedis, testServices, waitUntil, type RedisServer } from '@chat/testkit';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { Server } from 'socket.io';
@@ -11,7 +11,8 @@ import { attachRedisAdapter } from '../src/socket/adapter';
 /**
  * Two Socket.IO servers joined by our sharded Redis adapter (a real Redis): a node's own broadcasts, which Redis
  * hands back to it because it is subscribed to the room too, are dropped before they are decoded, while
- * everything another node publishes (text and binary) still arrives and is handled.
+ * everything another node publishes (text and binary) still arrives and is handled; and a node's own sockets
+ * get its broadcasts without waiting for Redis to take the publication.
  */
 interface TestNode {
   io: Server;
@@ -26,10 +27,10 @@ interface TestNode {
 const ROOM = 'room:echo';
 const log = pino({ level: 'silent' });
 
-async function startNode(prefix: string): Promise<TestNode> {
+async function startNode(prefix: string, redisUrl = testServices().redisUrl): Promise<TestNode> {
   const http = createServer();
   const io = new Server(http);
-  const redis = new Redis(testServices().redisUrl);
+  const redis = new Redis(redisUrl);
   const adapterConnections = attachRedisAdapter(io as never, redis, 'sharded', log, () => undefined, prefix);
   const detach = async () => {
     await adapterConnections.detach();
@@ -54,6 +55,28 @@ async function startNode(prefix: string): Promise<TestNode> {
   return { io, client, handled, uid: adapter.uid, received, detach };
 }
 
+/** Room subscriptions are made asynchronously: until one broadcast from each side reaches the other node's client. */
+async function untilBothSubscribed(a: TestNode, b: TestNode): Promise<void> {
+  let round = 0;
+  await waitUntil(
+    async () => {
+      round++;
+      a.io.to(ROOM).emit('probe', `a-ready-${round}`);
+      b.io.to(ROOM).emit('probe', `b-ready-${round}`);
+      return b.received.some((v) => String(v).startsWith('a-ready')) && a.received.some((v) => String(v).startsWith('b-ready'));
+    },
+    { description: 'both nodes subscribed to the room', timeoutMs: 10_000, intervalMs: 50 },
+  );
+}
+
+async function stopNodes(nodes: (TestNode | undefined)[]): Promise<void> {
+  for (const n of nodes) {
+    n?.client.close();
+    await n?.io.close();
+    await n?.detach();
+  }
+}
+
 describe('sharded Redis adapter: a node does not decode its own broadcasts', () => {
   let a: TestNode;
   let b: TestNode;
@@ -62,26 +85,10 @@ describe('sharded Redis adapter: a node does not decode its own broadcasts', () 
     const prefix = `echo-test-${randomBytes(4).toString('hex')}`;
     a = await startNode(prefix);
     b = await startNode(prefix);
-    // Room subscriptions are made asynchronously: until one broadcast from each side reaches the other node's client.
-    let round = 0;
-    await waitUntil(
-      async () => {
-        round++;
-        a.io.to(ROOM).emit('probe', `a-ready-${round}`);
-        b.io.to(ROOM).emit('probe', `b-ready-${round}`);
-        return b.received.some((v) => String(v).startsWith('a-ready')) && a.received.some((v) => String(v).startsWith('b-ready'));
-      },
-      { description: 'both nodes subscribed to the room', timeoutMs: 10_000, intervalMs: 50 },
-    );
+    await untilBothSubscribed(a, b);
   });
 
-  afterAll(async () => {
-    for (const n of [a, b]) {
-      n?.client.close();
-      await n?.io.close();
-      await n?.detach();
-    }
-  });
+  afterAll(() => stopNodes([a, b]));
 
   it('drops its own text broadcasts undecoded and still delivers them locally and to the other node', async () => {
     // Probes of the set-up may still be in flight: only this test's broadcasts are looked at.
@@ -105,5 +112,46 @@ describe('sharded Redis adapter: a node does not decode its own broadcasts', () 
     a.io.to(ROOM).emit('probe', Buffer.from([1, 2, 3]));
     await waitUntil(async () => binary(b).length === 1, { description: "A's binary broadcast at B's client", timeoutMs: 10_000, intervalMs: 10 });
     expect(Buffer.from(binary(b)[0] as ArrayBuffer)).toEqual(Buffer.from([1, 2, 3]));
+  });
+});
+
+describe("sharded Redis adapter: a node's own sockets first", () => {
+  // A Redis of its own: this test holds its writes (CLIENT PAUSE), which would stall every other suite's.
+  let redis: RedisServer;
+  let pauser: Redis;
+  let a: TestNode;
+  let b: TestNode;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    pauser = new Redis(redis.url);
+    a = await startNode('local-first', redis.url);
+    b = await startNode('local-first', redis.url);
+    await untilBothSubscribed(a, b);
+  });
+
+  afterAll(async () => {
+    await pauser?.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+    pauser?.disconnect();
+    await stopNodes([a, b]);
+    await redis?.stop();
+  });
+
+  it('writes its own sockets while Redis has not taken the publication yet, and the other node gets it after', async () => {
+    // Redis holds every write command, SPUBLISH included, until unpaused: A's publication waits in Redis.
+    await pauser.call('CLIENT', 'PAUSE', '30000', 'WRITE');
+    a.io.to(ROOM).emit('probe', 'while-paused-1');
+    a.io.to(ROOM).emit('probe', 'while-paused-2');
+    // Before, A's own client got nothing until Redis answered the publication (this wait then timed out).
+    await waitUntil(async () => a.received.includes('while-paused-2'), { description: "A's broadcasts at A's own client, Redis paused", timeoutMs: 5_000, intervalMs: 10 });
+    expect(a.received.filter((v) => String(v).startsWith('while-paused'))).toEqual(['while-paused-1', 'while-paused-2']);
+    expect(b.received.filter((v) => String(v).startsWith('while-paused'))).toEqual([]);
+    await pauser.call('CLIENT', 'UNPAUSE');
+    await waitUntil(async () => b.received.includes('while-paused-2'), { description: "A's broadcasts at B's client after the pause", timeoutMs: 10_000, intervalMs: 10 });
+    expect(b.received.filter((v) => String(v).startsWith('while-paused'))).toEqual(['while-paused-1', 'while-paused-2']);
+    // Nothing twice at A: its own echo is dropped as before.
+    b.io.to(ROOM).emit('probe', 'b-last');
+    await waitUntil(async () => a.received.includes('b-last'), { description: "B's broadcast at A's client", timeoutMs: 10_000, intervalMs: 10 });
+    expect(a.received.filter((v) => String(v).startsWith('while-paused'))).toEqual(['while-paused-1', 'while-paused-2']);
   });
 });
