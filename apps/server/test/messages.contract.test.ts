@@ -39,6 +39,29 @@ describeOnEachBackend('messages', { env: { MESSAGES_PER_SECOND: '1000' } }, (nod
     expect(await received).toEqual(message);
   });
 
+  test("the sender's ack is written before the room's broadcast, which reaches the sender's socket after it", async () => {
+    const { roomId, socket } = await ownerAndRoom();
+    // One connection, so the order the node wrote is the order the client sees: the ack's callback runs as
+    // its packet is decoded, and the room's broadcast (the sender's socket is in the room) comes on the same
+    // connection. The ack does not wait for the room's local socket writes (docs/performance.md, "Local
+    // sockets first"); before, the broadcast was written first on one node.
+    // Both are recorded synchronously, in the client's listener and ack callback.
+    const order: string[] = [];
+    const echoed = nextEvent(socket, 'message:new');
+    const onNew = () => order.push('message:new');
+    socket.on('message:new', onNew);
+    const acked = new Promise<SendAck>((resolve) => {
+      (socket.emit as (event: string, payload: unknown, ack: (a: SendAck) => void) => void)('message:send', { id: randomUUID(), roomId, content: 'ordered' }, (a) => {
+        order.push('ack');
+        resolve(a);
+      });
+    });
+    const [ack, echo] = await Promise.all([acked, echoed]);
+    socket.off('message:new', onNew);
+    expect(echo).toEqual(okMessage(ack));
+    expect(order).toEqual(['ack', 'message:new']);
+  });
+
   test('20 clients sending at once get seq exactly 1..N, in commit order', async () => {
     const { roomId, socket } = await ownerAndRoom();
     const members = await Promise.all(Array.from({ length: 19 }, () => member(roomId)));

@@ -9,11 +9,10 @@ const MAX_SYNC_PAGES = 200;
 const SYNC_ROOMS_PER_CALL = 20;
 // Full re-syncs of a gap a correct server never leaves, before its messages are released anyway.
 const MAX_GAP_SYNCS = 3;
-// How long a gap in live delivery may last before it is synced. Copies cross on the way: on a cluster two
-// nodes' broadcasts of one room may arrive out of order, and our own send's acknowledgement may overtake the
-// broadcast of an earlier message that reaches us through another node (and against servers before
-// 2026-12-05, whose local broadcasts waited for Redis, any earlier message of the same batch). Syncing every
-// such gap at once cost one primary read per send in the benchmark;
+// How long a gap in live delivery may last before it is synced. Copies cross on the way: our own send's
+// acknowledgement overtakes the broadcast of an earlier message in the same batch (the node answers the
+// batch's senders before it broadcasts), and on a cluster two nodes' broadcasts of one room may arrive out of
+// order. Syncing every such gap at once cost one primary read per send in the benchmark;
 // a gap that is real (a broadcast lost while Redis was down) is still filled, this much later.
 const GAP_GRACE_MS = 500;
 

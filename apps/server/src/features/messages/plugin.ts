@@ -1,4 +1,4 @@
-import { ChatError, HTTP_ROUTES, LIMITS, roomChannel, roomIdsOf } from '@chat/protocol';
+import { ChatError, HTTP_ROUTES, LIMITS, roomChannel, roomIdsOf, type Message } from '@chat/protocol';
 import { asReadonly, type DB, type ReadonlyKysely } from '@chat/db';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -70,6 +70,16 @@ async function messages(app: FastifyInstance): Promise<void> {
 
   const access = new MessageAccess(membership, primaryReads);
   const startClock = sendStageClock(metrics);
+  /** The committed message to its room: this node's sockets at once, the other nodes' through Redis. */
+  const announce = (message: Message, clock: ReturnType<typeof startClock>) => {
+    try {
+      io.to(roomChannel(message.roomId)).emit('message:new', message);
+    } catch (err) {
+      // Committed and acknowledged: members who missed the broadcast get it through sync on the next seq gap.
+      app.log.error({ err, roomId: message.roomId, messageId: message.id }, 'message:new broadcast failed');
+    }
+    clock.lap('emit');
+  };
 
   app.socketEvents.on('message:send', async (socket, payload) => {
     const started = process.hrtime.bigint();
@@ -119,8 +129,12 @@ async function messages(app: FastifyInstance): Promise<void> {
     if (created || !broadcast.has(row.id)) {
       broadcast.add(row.id);
       metrics.messagesDelivered.inc();
-      io.to(roomChannel(row.room_id)).emit('message:new', message);
-      clock.lap('emit');
+      // After the sender's ack, before the turn ends: the handler returns and the dispatcher writes the ack
+      // while the microtask queue drains; the tick queue runs right after it. The node's own sockets are
+      // written at once (socket/adapter.ts, localBroadcastFirst), so were the broadcast made here, the ack
+      // would wait for every local member's socket write (docs/performance.md, "Local sockets first").
+      // `emit` is then the time from the commit's answer to the broadcast written, the ack in between.
+      process.nextTick(announce, message, clock);
     }
     metrics.ackLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return { message };
