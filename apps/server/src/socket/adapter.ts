@@ -77,7 +77,6 @@ export function attachRedisAdapter(
 /** What the wrappers below touch of the sharded adapter (private in its types). */
 interface ShardedAdapterInternals {
   uid: string;
-  nsp: Namespace;
   onRawMessage(raw: Buffer, channel: Buffer): void;
   broadcast(packet: unknown, opts: BroadcastOptions): unknown;
   publishAndReturnOffset(message: { type: MessageType; data: unknown }): Promise<unknown>;
