@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config';
-import { attachRedisAdapter, closeRedisGently } from '../socket/adapter';
+import { attachRedisAdapter } from '../socket/adapter';
 import type { ChatServer } from '../socket/types';
 import { AdapterClusterBus } from './adapter-cluster-bus';
 import type { ClusterBus } from './cluster-bus';
 import { MemoryClusterBus } from './memory-cluster-bus';
 import { MemoryPresenceStore, type PresenceStore } from './presence-store';
 import { memoryRateLimiters, redisRateLimiters, type RateLimiterFactory } from './rate-limiter';
+import { closeRedisGently, observeEveryCommand } from './redis-connection';
 import { RedisPresenceStore } from './redis-presence-store';
 import { LocalNodeRelay, type NodeRelay } from './relay/node-relay';
 import { RedisNodeRelay } from './relay/redis-node-relay';
@@ -71,6 +72,8 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: false });
   // Without a listener an unreachable Redis would crash the process; the limiters fall back meanwhile.
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  // Callers await their commands (and log what fails); this only keeps one nobody awaits from going unhandled.
+  observeEveryCommand(redis, (err) => log.debug({ err: err.message }, 'redis command failed'));
   // Limiters do not wait for a Redis that is not ready (their in-memory insurance answers instead), so
   // give it a moment to connect; a node whose Redis is down still starts, and /readyz says why.
   await Promise.race([redis.ping().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Namespace } from 'socket.io';
 import { Adapter as InMemoryAdapter, MessageType, type BroadcastOptions } from 'socket.io-adapter';
+import { closeRedisGently, observeEveryCommand } from '../infra/redis-connection';
 import type { ChatServer } from './types';
 
 export type AdapterKind = 'classic' | 'sharded';
@@ -38,7 +39,8 @@ export function attachRedisAdapter(
   const sub = redis.duplicate({ enableAutoPipelining: false });
   for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
     client.on('error', (err: Error) => log.warn({ err: err.message, role }, 'redis adapter connection error'));
-    observeFireAndForget(client, (err) => log.debug({ err: err.message, role }, 'redis adapter command failed'));
+    // SUNSUBSCRIBE, SSUBSCRIBE again after a reconnect and broadcasts' SPUBLISH are not awaited by the adapter.
+    observeEveryCommand(client, (err) => log.debug({ err: err.message, role }, 'redis adapter command failed'));
   }
   // The subscriber is ready again after a lost connection (ioredis re-subscribes first): what was
   // published while it was away is lost for this node (ClusterBus.onResume).
@@ -85,10 +87,9 @@ interface ShardedAdapterInternals {
 /**
  * The cluster adapter's `broadcast` publishes to Redis, awaits Redis's answer, and only then writes the
  * node's own sockets: every local delivery waited one Redis round trip and a later turn of the event loop
- * (a send's acknowledgement overtook the broadcast of the message before it, and at light load the wait was
- * ~0.7 ms of a one-node delivery's 4: docs/performance.md, "Local sockets first"). The answer it awaits is
- * an offset for connection-state recovery, which the sharded adapter never has (always "") and this server
- * does not use. So here the broadcast is published first (encoded in the same call, as before), and the
+ * (at light load ~0.7 ms of a one-node delivery's 4: docs/performance.md, "Local sockets first"). The answer
+ * it awaits is an offset for connection-state recovery, which the sharded adapter never has (always "") and
+ * this server does not use. So here the broadcast is published first (encoded in the same call, as before), and the
  * node's own sockets are written at once, without waiting for Redis. Order is kept: local broadcasts happen
  * in the order they are made, and Redis still receives the publications in that order. A publication that
  * fails is logged; the local sockets got the broadcast either way, as before. With connection-state
@@ -137,38 +138,4 @@ function withoutOwnEcho<A extends object>(create: (nsp: Namespace) => A): (nsp: 
     };
     return created;
   };
-}
-
-/**
- * The adapter sends some commands without awaiting them: SUNSUBSCRIBE when a room empties, SSUBSCRIBE again
- * after a reconnect, PUBLISH/SPUBLISH of a broadcast. One that fails (Redis gone, or the connection closing at
- * shutdown) would be an unhandled rejection. Every command's promise is observed here (a caller that awaits
- * it still gets the rejection); what such a command was for is repaired by the adapter's own re-subscribe and
- * our resync after a reconnect (ClusterBus.onResume), and clients repair lost broadcasts with `sync`.
- */
-function observeFireAndForget(client: Redis, onError: (err: Error) => void): void {
-  const send = client.sendCommand.bind(client);
-  client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
-    const result = send(...args);
-    if (result instanceof Promise) result.catch(onError);
-    return result;
-  }) as Redis['sendCommand'];
-}
-
-/**
- * QUIT after the replies still owed (bounded by `timeoutMs`), then disconnect: commands already sent are
- * answered instead of rejected. A client that is not connected is simply disconnected.
- */
-export async function closeRedisGently(client: Redis, timeoutMs = 1000): Promise<void> {
-  if (client.status === 'ready') {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      client.quit().catch(() => undefined),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-  }
-  client.disconnect();
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { closeRedisGently, observeEveryCommand } from '../redis-connection';
 import { RelayTimeout, type NodeRelay } from './node-relay';
 
 interface RelayRequest {
@@ -66,6 +67,8 @@ export class RedisNodeRelay implements NodeRelay {
     this.current = options.nodeId;
     this.sub = redis.duplicate({ enableAutoPipelining: false });
     this.sub.on('error', (err: Error) => options.onError?.(err));
+    // ioredis subscribes again by itself after a reconnect and awaits nothing of it: a failure is heard here.
+    observeEveryCommand(this.sub, (err) => options.onError?.(err));
     this.sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onMessage(message));
     this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(options.leaseMs / 3)));
     this.timer.unref();
@@ -120,7 +123,8 @@ export class RedisNodeRelay implements NodeRelay {
       this.pending.delete(id);
     }
     await this.redis.eval(RELEASE_SCRIPT, 1, this.key(), this.nodeId).catch((err: unknown) => this.options.onError?.(err));
-    this.sub.disconnect();
+    // Gently: a SUBSCRIBE in flight (ioredis's own, after a reconnect) is answered rather than rejected.
+    await closeRedisGently(this.sub);
   }
 
   private async renew(): Promise<void> {
