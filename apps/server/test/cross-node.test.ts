@@ -49,8 +49,13 @@ describe.each(['sharded', 'classic'])('across nodes with the %s Redis adapter', 
     const roomId = await createRoom(a, owner);
     const co = await a.connect(owner.accessToken);
     const cc = await b.connect(carol.accessToken);
-    // carol's socket is on node b; she joins through node a's HTTP API.
+    // carol's socket is on node b; she joins through node a's HTTP API. Her client acts on `room:joined`, as the
+    // SDK does: it reaches her socket after node b applied the join and asked Redis for the room's channel, so a
+    // broadcast made after it is delivered there live (one made before that subscription took effect would be
+    // repaired by the sync the SDK runs on `room:joined`, not delivered live: this raw socket never syncs).
+    const joined = nextEvent(cc.socket, 'room:joined', (e) => e.room.id === roomId);
     await joinRoom(a, carol, roomId);
+    await joined;
     const live = nextEvent(cc.socket, 'message:new', (m) => m.roomId === roomId);
     expect((await co.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'welcome' })).ok).toBe(true);
     expect(await live).toMatchObject({ content: 'welcome' });
