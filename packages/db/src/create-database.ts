@@ -142,17 +142,21 @@ function createPostgresDatabase(config: PostgresDatabaseConfig): Database {
       }),
   );
 
+  const probes = replicaPools.map((pool) => new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }));
+
   const router = createReplicaRouter<ReadonlyKysely<DB>>({
     primary: asReadonly(primary),
     replicas: replicas.map((db, index) => ({
       name: `replica-${index}`,
       db: asReadonly(db),
       probe: {
+        // Straight to the replica's own pool: through `db`, a refused connection would fall back to the
+        // primary, the probe would read the primary's position and mark a stopped replica up again.
         async replayPosition() {
           // On a server that is not a standby, replay LSN is null: its own write position stands in.
           const { rows } = await sql<{ lsn: string; age: number | null }>`
             select coalesce(pg_last_wal_replay_lsn(), pg_current_wal_lsn())::text as lsn,
-                   extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 as age`.execute(db);
+                   extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 as age`.execute(probes[index]!);
           const row = rows[0]!;
           return { lsn: parseLsn(row.lsn), lastReplayAgeSeconds: row.age };
         },
