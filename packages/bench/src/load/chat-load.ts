@@ -95,7 +95,7 @@ export class ChatLoad {
       target.kind === 'ceiling'
         ? syntheticPopulation(options)
         : await createLoadPopulation({ url: target.url, users: options.users, roomSize: options.roomSize, sources: options.sources, log });
-    const pool = await DriverPool.start(options.drivers, log);
+    const pool = await DriverPool.start(options.drivers, log, target.driverProfileDir);
     const stopPool = cleanups.add('stop load drivers', () => pool.stop());
     await pool.init(target.url, expand(users, options.socketsPerUser, options.sources), options.ack, options.receipts ?? true);
     const load = new ChatLoad(target, pool, options, stopPool);

@@ -114,12 +114,13 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
 export class DriverPool {
   private constructor(private readonly drivers: DriverProcess[]) {}
 
-  static async start(count: number, log: (m: string) => void): Promise<DriverPool> {
+  /** With `profileDir`, each driver writes a CPU profile of its whole life there when it exits (`--cpu-prof`). */
+  static async start(count: number, log: (m: string) => void, profileDir?: string): Promise<DriverPool> {
     const drivers: DriverProcess[] = [];
     for (let i = 0; i < count; i++) {
       const child = fork(DRIVER_ENTRY, [], {
         cwd: REPO_ROOT,
-        execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
+        execArgv: ['--import', 'tsx', '--max-old-space-size=4096', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
         serialization: 'advanced',
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });

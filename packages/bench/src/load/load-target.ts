@@ -23,6 +23,8 @@ export interface LoadTarget {
   close(): Promise<void>;
   /** With --cpu-prof: starts (first call) or writes and stops (second call) every node's CPU profile. */
   toggleProfiles(): void;
+  /** With --driver-cpu-prof: where each load driver writes a V8 CPU profile of its whole life when it exits. */
+  driverProfileDir?: string;
   /**
    * A full garbage collection in every node, then each node's memory (by node id): memory per socket without
    * the collector's timing in it. Undefined for a cluster the run did not start (--url).
@@ -72,6 +74,10 @@ export interface TargetOptions {
   profileDir?: string;
   /** `--node-env`: extra environment for our nodes only (not the ceiling's). */
   nodeEnv?: Record<string, string>;
+  /** `--node-args`: extra Node.js flags for our nodes only (not the ceiling's). */
+  nodeArgs?: string[];
+  /** `--driver-cpu-prof`: the load drivers profile their whole life into this directory. */
+  driverProfileDir?: string;
   /** Clients connected at once (NGINX gets the worker processes their descriptors need); default 1,000. */
   clients?: number;
   cleanups: Cleanups;
@@ -91,6 +97,7 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
       close: async () => {},
       toggleProfiles: () => {},
       collectGarbage: async () => undefined,
+      ...(opts.driverProfileDir ? { driverProfileDir: path.join(opts.driverProfileDir, 'chat-url') } : {}),
     };
   }
   const kind = opts.kind ?? 'chat';
@@ -105,7 +112,7 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     ...(kind === 'chat' ? opts.nodeEnv : {}),
   };
   const what = kind === 'ceiling' ? 'ceiling node(s) (bare Socket.IO broadcast)' : 'node(s)';
-  const shown = { ...opts.env, ...(kind === 'chat' ? opts.nodeEnv : {}) };
+  const shown = { ...opts.env, ...(kind === 'chat' ? opts.nodeEnv : {}), ...(kind === 'chat' && opts.nodeArgs ? { 'node args': opts.nodeArgs.join(' ') } : {}) };
   opts.log(`starting a cluster: PostgreSQL primary + replica, Redis, ${opts.nodes} ${what}, NGINX${Object.keys(shown).length > 0 ? ` (${Object.entries(shown).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
   const cluster = await startCluster({
     nodes: opts.nodes,
@@ -113,7 +120,7 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     timeoutMs: 120_000,
     nginxWorkers: nginxWorkersFor(opts.clients ?? 1000),
     ...(kind === 'ceiling' ? { nodeMain: CEILING_MAIN } : {}),
-    nodeArgs: ['--require', GC_PRELOAD, ...(opts.profileDir ? ['--require', PROFILE_PRELOAD] : [])],
+    nodeArgs: ['--require', GC_PRELOAD, ...(opts.profileDir ? ['--require', PROFILE_PRELOAD] : []), ...(kind === 'chat' ? (opts.nodeArgs ?? []) : [])],
   });
   const close = opts.cleanups.add('stop cluster', async () => {
     if (opts.keepLogs) keepLogs(cluster, opts.log);
@@ -146,7 +153,8 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     }
     return out;
   };
-  return { kind, url: cluster.entryUrl, cluster, groups, describe, close, toggleProfiles, collectGarbage };
+  const driverProfileDir = opts.driverProfileDir ? path.join(opts.driverProfileDir, `drivers-${kind}-${opts.nodes}`) : undefined;
+  return { kind, url: cluster.entryUrl, cluster, groups, describe, close, toggleProfiles, collectGarbage, ...(driverProfileDir ? { driverProfileDir } : {}) };
 }
 
 function keepLogs(cluster: Cluster, log: (m: string) => void): void {
