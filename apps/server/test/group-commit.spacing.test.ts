@@ -7,14 +7,14 @@ import { GroupCommitWriter, type SendRequest } from '../src/features/messages/gr
 
 const INTERVAL = 50;
 
-function writer(minIntervalFromRate: number, idleFlush?: 'tick' | 'turn') {
+function writer(minIntervalFromRate: number) {
   const batches: number[] = [];
   const w = new GroupCommitWriter(
     async (reqs) => {
       batches.push(reqs.length);
       return reqs.map((r) => ({ row: { id: r.id } as unknown as MessageRow, created: true }));
     },
-    { maxDelayMs: 0, maxBatch: 256, minIntervalMs: INTERVAL, minIntervalFromRate, idleFlush, now: () => Date.now() },
+    { maxDelayMs: 0, maxBatch: 256, minIntervalMs: INTERVAL, minIntervalFromRate, now: () => Date.now() },
   );
   let n = 0;
   const req = (): SendRequest => ({ id: `m${++n}`, roomId: 'r', senderId: 'u', senderName: 'U', content: 'hi', replyTo: undefined });
@@ -35,30 +35,6 @@ describe('group commit: batches spaced under load only', () => {
     }
     expect(batches).toEqual([1, 1, 1, 1, 1]);
     expect(Date.now()).toBe(1_000_000); // no timer was waited for
-  });
-
-  test('a lone send commits once the microtasks of its callback ran, before the loop turns; what they submitted shares its batch', async () => {
-    const { batches, submit } = writer(10);
-    const lone = submit(1);
-    // Sends of the same network read reach `submit` through the microtasks of the same callback.
-    const sameRead = Promise.resolve()
-      .then(() => Promise.resolve())
-      .then(() => submit(2));
-    // No fake timer is advanced: neither setImmediate nor setTimeout runs, yet the batch commits.
-    await Promise.all([lone, sameRead]);
-    expect(batches).toEqual([3]);
-  });
-
-  test('the relay front (idleFlush turn) waits for the end of the loop turn, so later reads of it join the batch', async () => {
-    const { batches, submit } = writer(10, 'turn');
-    const first = submit(1);
-    await Promise.resolve();
-    await new Promise((resolve) => process.nextTick(resolve));
-    expect(batches).toEqual([]);
-    const second = submit(1);
-    await jest.advanceTimersByTimeAsync(0);
-    await Promise.all([first, second]);
-    expect(batches).toEqual([2]);
   });
 
   test('from the rate on, the next batch starts the interval after the last one and carries what came meanwhile', async () => {

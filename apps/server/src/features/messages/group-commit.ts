@@ -50,12 +50,6 @@ export interface GroupCommitOptions {
   /** Sends per second from which `minIntervalMs` applies (half of it once applying); 0 or absent: always. */
   minIntervalFromRate?: number;
   maxQueue?: number;
-  /**
-   * A send at an idle writer waits for the microtasks of the callback that read it (`tick`, the default:
-   * the database writer) or for the end of the event loop's turn (`turn`: the relay's front batcher, where
-   * a batch is a relay request and sends from other sockets' reads joining it save requests).
-   */
-  idleFlush?: 'tick' | 'turn';
   /** The clock of the rate above (tests). */
   now?: () => number;
 }
@@ -63,7 +57,7 @@ export interface GroupCommitOptions {
 /**
  * Group commit: while a batch commits, arriving sends queue (up to `maxBatch`), and the next batch is the
  * whole queue: batches grow with load by themselves, and an idle node commits a lone send at once (after
- * the microtasks of the current callback, or `maxDelayMs` if set); under load (`minIntervalFromRate` sends a
+ * the current turn of the event loop, or `maxDelayMs` if set); under load (`minIntervalFromRate` sends a
  * second) batches start at least `minIntervalMs` apart, so each carries more. A batch is one statement, one
  * round trip and one transaction (`writeBatch`); callers are answered only after it commits.
  *
@@ -131,8 +125,7 @@ export class GroupCommitWriter {
     }
   }
 
-  /** `afterBatch`: called as a batch finished, with what queued behind it (not a send arriving at an idle writer). */
-  private schedule(afterBatch = false): void {
+  private schedule(): void {
     // While a batch commits, arrivals simply accumulate: the next batch starts when it finishes.
     if (this.inFlight) return;
     if (this.queue.length >= this.opts.maxBatch) {
@@ -146,23 +139,11 @@ export class GroupCommitWriter {
     const interval = this.busy?.open() ? this.opts.minIntervalMs! : 0;
     const sinceLast = this.lastStart === undefined ? Infinity : Number(process.hrtime.bigint() - this.lastStart) / 1e6;
     const wait = Math.max(this.opts.maxDelayMs, interval - sinceLast);
-    if (wait < 1 && (afterBatch || this.opts.idleFlush === 'turn')) {
-      // What queued behind a batch has waited a commit already (and a relay request is worth filling): let
-      // the end of this turn of the event loop pass, so that the other sockets' reads of this poll phase
-      // join the next batch too.
+    if (wait < 1) {
+      // Even with no wait, let the end of this turn of the event loop pass: sends that arrived in the same
+      // read from the network share the batch.
       const immediate = setImmediate(() => this.flush());
       this.cancelTimer = () => clearImmediate(immediate);
-    } else if (wait < 1) {
-      // A send at an idle writer: let the microtasks of this callback drain first (sends that arrived in the
-      // same read from the network reach `submit` in them and share the batch), but not the rest of the
-      // loop's poll phase: a tick, not `setImmediate` (docs/performance.md, "A lone send and the loop").
-      let cancelled = false;
-      process.nextTick(() => {
-        if (!cancelled) this.flush();
-      });
-      this.cancelTimer = () => {
-        cancelled = true;
-      };
     } else {
       const timer = setTimeout(() => this.flush(), wait);
       this.cancelTimer = () => clearTimeout(timer);
@@ -177,7 +158,7 @@ export class GroupCommitWriter {
     this.lastStart = process.hrtime.bigint();
     this.inFlight = this.commit(batch).finally(() => {
       this.inFlight = undefined;
-      if (this.queue.length > 0) this.schedule(true);
+      if (this.queue.length > 0) this.schedule();
     });
   }
 
