@@ -59,3 +59,50 @@ test('frames of a bundle are summed under their original package, file and funct
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+// `--heap-prof` writes V8 sampling heap profiles: a tree of frames, each with the bytes allocated there, and
+// scripts named by path (not by URL as in CPU profiles).
+test('a heap profile is summed in bytes allocated, by area, function and our inclusive allocation, through the source map', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'heap-summary-'));
+  try {
+    const dist = path.join(root, 'apps/server/dist');
+    mkdirSync(dist, { recursive: true });
+    const bundle = path.join(dist, 'main.js');
+    writeFileSync(bundle, 'function a(){b()}function b(){}\n');
+    writeFileSync(
+      `${bundle}.map`,
+      JSON.stringify({
+        version: 3,
+        file: 'main.js',
+        sources: ['../src/features/messages/plugin.ts', '../../../node_modules/.pnpm/ws@8.18.0/node_modules/ws/lib/sender.js'],
+        names: ['sendMessage', 'frame'],
+        mappings: 'AAAAA,KCAAC',
+      }),
+    );
+    const frame = (functionName: string, columnNumber: number) => ({ functionName, url: bundle, lineNumber: 0, columnNumber });
+    const profiles = path.join(root, 'profiles');
+    mkdirSync(profiles);
+    writeFileSync(
+      path.join(profiles, 'node-1-1-1.heapprofile'),
+      JSON.stringify({
+        head: {
+          callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1 },
+          selfSize: 0,
+          children: [{ callFrame: frame('a', 0), selfSize: 1_000_000, children: [{ callFrame: frame('b', 5), selfSize: 3_000_000 }] }],
+        },
+        samples: [],
+      }),
+    );
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', SUMMARIZE, profiles], { cwd: path.join(__dirname, '..') });
+    expect(stdout).toContain('1 heap profile(s), 4.0 MB allocated');
+    expect(stdout).toMatch(/3\.0 MB\s+75\.0 % {2}ws\n/);
+    expect(stdout).toMatch(/1\.0 MB\s+25\.0 % {2}@chat\/server\n/);
+    expect(stdout).toMatch(/3\.0 MB\s+75\.0 % {2}frame ws\/lib\/sender\.js:1\n/);
+    // Inclusive: our function with what the dependency allocated under it.
+    expect(stdout).toMatch(/4\.0 MB\s+100\.0 % {2}sendMessage server\/features\/messages\/plugin\.ts:1\n/);
+    expect(stdout).not.toContain('main.js');
+    expect(stdout).not.toContain('s sampled');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -1,33 +1,55 @@
 /**
- * Loaded into a node process with `--require` by `pnpm bench … --cpu-prof <dir>` (NODE_OPTIONS may not carry
- * --cpu-prof, and a whole-run profile would mix start-up and sign-ups into the measured window). The first
- * SIGUSR2 starts the V8 CPU profiler through the inspector; the next writes
- * `<dir>/<NODE_ID>-<pid>-<n>.cpuprofile` and stops it. The benchmark signals the nodes at the start and end of
- * its measured window, so the profile holds exactly that window.
+ * Loaded into a node process with `--require` by `pnpm bench … --cpu-prof <dir>` or `--heap-prof <dir>`
+ * (NODE_OPTIONS may not carry --cpu-prof, and a whole-run profile would mix start-up and sign-ups into the
+ * measured window). The first SIGUSR2 starts the profilers through the inspector; the next writes
+ * `<dir>/<NODE_ID>-<pid>-<n>.cpuprofile` (V8's CPU profiler) and `.heapprofile` (V8's sampling heap profiler)
+ * and stops them. The benchmark signals the nodes at the start and end of its measured window, so the
+ * profiles hold exactly that window.
+ *
+ * The heap profile keeps the samples of objects the collector freed in the window (what `--heap-prof` does not:
+ * it reports what is still alive at exit, mostly start-up's modules): it says where the window's allocations
+ * came from, what fills the young generation and sets the scavenges' pace.
  */
 'use strict';
 const { Session } = require('node:inspector');
 const { writeFileSync, mkdirSync } = require('node:fs');
 const path = require('node:path');
 
-const dir = process.env.CHAT_CPU_PROFILE_DIR;
-if (dir) {
+const cpuDir = process.env.CHAT_CPU_PROFILE_DIR;
+const heapDir = process.env.CHAT_HEAP_PROFILE_DIR;
+if (cpuDir || heapDir) {
   const session = new Session();
   session.connect();
   let running = false;
   let count = 0;
+  const write = (dir, ext, profile) => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${process.env.NODE_ID || 'node'}-${process.pid}-${count}.${ext}`), JSON.stringify(profile));
+  };
   process.on('SIGUSR2', () => {
     if (!running) {
       running = true;
-      session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')));
+      if (cpuDir) session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')));
+      if (heapDir) {
+        session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, (err) => {
+          if (err) console.error(`heap profile: ${err.message}`);
+        });
+      }
       return;
     }
     running = false;
-    session.post('Profiler.stop', (err, result) => {
-      if (err) return console.error(`cpu profile: ${err.message}`);
-      mkdirSync(dir, { recursive: true });
-      const file = path.join(dir, `${process.env.NODE_ID || 'node'}-${process.pid}-${++count}.cpuprofile`);
-      writeFileSync(file, JSON.stringify(result.profile));
-    });
+    count += 1;
+    if (cpuDir) {
+      session.post('Profiler.stop', (err, result) => {
+        if (err) return console.error(`cpu profile: ${err.message}`);
+        write(cpuDir, 'cpuprofile', result.profile);
+      });
+    }
+    if (heapDir) {
+      session.post('HeapProfiler.stopSampling', (err, result) => {
+        if (err) return console.error(`heap profile: ${err.message}`);
+        write(heapDir, 'heapprofile', result.profile);
+      });
+    }
   });
 }

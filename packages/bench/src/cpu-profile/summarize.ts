@@ -1,8 +1,9 @@
 /**
- * `pnpm bench-profile <file.cpuprofile | dir> [--top N]`: where a V8 CPU profile (node --cpu-prof) spent
- * its time: self time by area (our packages, each dependency, Node internals, GC, idle), the hottest
- * functions by self time, and our own functions by inclusive time (what each step of a request costs with
- * everything it calls). Several files (one per node process) are added up. Frames of a bundle with a
+ * `pnpm bench-profile <file.cpuprofile | file.heapprofile | dir> [--top N]`: where a V8 CPU profile (node
+ * --cpu-prof) spent its time: self time by area (our packages, each dependency, Node internals, GC, idle),
+ * the hottest functions by self time, and our own functions by inclusive time (what each step of a request
+ * costs with everything it calls). A sampling heap profile (`pnpm bench … --heap-prof`) gets the same three
+ * tables in bytes allocated. Several files (one per node process) are added up. Frames of a bundle with a
  * source map beside it (the server's `dist/main.js`) are named by their original file, package and function.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -21,6 +22,14 @@ interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   children?: number[];
+}
+interface HeapNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children?: HeapNode[];
+}
+interface HeapProfile {
+  head: HeapNode;
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -52,8 +61,9 @@ export class SourceResolver {
   private readonly maps = new Map<string, { map: SourceMap; dir: string } | null>();
 
   resolve(frame: CallFrame): CallFrame {
-    if (!frame.url.startsWith('file://')) return frame;
-    const file = fileURLToPath(frame.url);
+    // CPU profiles name scripts by URL, sampling heap profiles by path.
+    if (!frame.url.startsWith('file://') && !path.isAbsolute(frame.url)) return frame;
+    const file = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
     let found = this.maps.get(file);
     if (found === undefined) {
       found = existsSync(`${file}.map`) ? { map: new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMapPayload), dir: path.dirname(file) } : null;
@@ -74,7 +84,8 @@ function label(frame: CallFrame): string {
 }
 
 interface Totals {
-  totalMs: number;
+  /** ms sampled (CPU) or bytes allocated (heap). */
+  total: number;
   byArea: Map<string, number>;
   bySelf: Map<string, number>;
   ourInclusive: Map<string, number>;
@@ -92,7 +103,7 @@ function accumulate(profile: CpuProfile, into: Totals, sources: SourceResolver):
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
     const node = byId.get(id);
     if (!node) return;
-    into.totalMs += ms;
+    into.total += ms;
     add(into.byArea, areaOf(node.callFrame), ms);
     add(into.bySelf, label(node.callFrame), ms);
     // Inclusive: each of our functions on the stack once per sample.
@@ -108,42 +119,79 @@ function accumulate(profile: CpuProfile, into: Totals, sources: SourceResolver):
   });
 }
 
-function files(target: string): string[] {
-  if (statSync(target).isDirectory()) return readdirSync(target).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(target, f));
-  return [target];
+/** Bytes allocated in a heap profile's tree: the same totals, in bytes instead of ms (no idle). */
+function accumulateHeap(profile: HeapProfile, into: Totals, sources: SourceResolver): void {
+  const visit = (node: HeapNode, ours: ReadonlySet<string>): void => {
+    const frame = sources.resolve(node.callFrame);
+    const own = /\/(apps|packages)\/[^/]+\/src\//.test(frame.url) ? new Set([...ours, label(frame)]) : ours;
+    if (node.selfSize > 0) {
+      into.total += node.selfSize;
+      add(into.byArea, areaOf(frame), node.selfSize);
+      add(into.bySelf, label(frame), node.selfSize);
+      for (const key of own) add(into.ourInclusive, key, node.selfSize);
+    }
+    for (const child of node.children ?? []) visit(child, own);
+  };
+  visit(profile.head, new Set());
 }
 
-function table(title: string, map: Map<string, number>, total: number, top: number, busy: number): string[] {
-  const rows = [...map].sort((a, b) => b[1] - a[1]).slice(0, top);
-  return [
-    title,
-    ...rows.map(([k, ms]) => `${(ms / 1000).toFixed(2).padStart(8)} s ${((ms / total) * 100).toFixed(1).padStart(5)} % ${((ms / busy) * 100).toFixed(1).padStart(5)} %busy  ${k}`),
-    '',
-  ];
+function files(target: string, ext: string): string[] {
+  if (statSync(target).isDirectory()) return readdirSync(target).filter((f) => f.endsWith(ext)).map((f) => path.join(target, f));
+  return target.endsWith(ext) ? [target] : [];
 }
+
+/** `busy`: the CPU profile's samples that were not idle (a second percentage); a heap profile has none. */
+function table(title: string, map: Map<string, number>, total: number, top: number, unit: (v: number) => string, busy?: number): string[] {
+  const rows = [...map].sort((a, b) => b[1] - a[1]).slice(0, top);
+  const pct = (v: number, of: number) => ((v / of) * 100).toFixed(1).padStart(5);
+  return [title, ...rows.map(([k, v]) => `${unit(v).padStart(10)} ${pct(v, total)} %${busy === undefined ? '' : ` ${pct(v, busy)} %busy`}  ${k}`), ''];
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 function main(): void {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' } } });
   const top = Number(values.top ?? 30);
   if (positionals.length === 0) {
-    console.error('usage: pnpm bench-profile <file.cpuprofile | dir> … [--top N]');
+    console.error('usage: pnpm bench-profile <file.cpuprofile | file.heapprofile | dir> … [--top N]');
     process.exit(2);
   }
-  const totals: Totals = { totalMs: 0, byArea: new Map(), bySelf: new Map(), ourInclusive: new Map() };
-  const all = positionals.flatMap(files);
   const sources = new SourceResolver();
-  for (const file of all) accumulate(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, totals, sources);
-  const idle = totals.byArea.get('(idle)') ?? 0;
-  const busy = totals.totalMs - idle;
-  console.log(`${all.length} profile(s), ${(totals.totalMs / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (not idle)\n`);
-  console.log(['columns: seconds, % of all samples, % of busy samples', ''].join('\n'));
-  console.log(
-    [
-      ...table('self time by area', totals.byArea, totals.totalMs, top, busy),
-      ...table('self time by function', totals.bySelf, totals.totalMs, top, busy),
-      ...table('our functions, inclusive time', totals.ourInclusive, totals.totalMs, top, busy),
-    ].join('\n'),
-  );
+  const cpu = positionals.flatMap((p) => files(p, '.cpuprofile'));
+  if (cpu.length > 0) {
+    const totals: Totals = { total: 0, byArea: new Map(), bySelf: new Map(), ourInclusive: new Map() };
+    for (const file of cpu) accumulate(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, totals, sources);
+    const idle = totals.byArea.get('(idle)') ?? 0;
+    const busy = totals.total - idle;
+    console.log(`${cpu.length} profile(s), ${(totals.total / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (not idle)\n`);
+    console.log(['columns: seconds, % of all samples, % of busy samples', ''].join('\n'));
+    console.log(
+      [
+        ...table('self time by area', totals.byArea, totals.total, top, seconds, busy),
+        ...table('self time by function', totals.bySelf, totals.total, top, seconds, busy),
+        ...table('our functions, inclusive time', totals.ourInclusive, totals.total, top, seconds, busy),
+      ].join('\n'),
+    );
+  }
+  const heap = positionals.flatMap((p) => files(p, '.heapprofile'));
+  if (heap.length > 0) {
+    const totals: Totals = { total: 0, byArea: new Map(), bySelf: new Map(), ourInclusive: new Map() };
+    for (const file of heap) accumulateHeap(JSON.parse(readFileSync(file, 'utf8')) as HeapProfile, totals, sources);
+    console.log(`${heap.length} heap profile(s), ${megabytes(totals.total)} allocated (sampled; freed objects included)\n`);
+    console.log(['columns: bytes allocated in the sampled window, % of all', ''].join('\n'));
+    console.log(
+      [
+        ...table('allocated by area', totals.byArea, totals.total, top, megabytes),
+        ...table('allocated by function', totals.bySelf, totals.total, top, megabytes),
+        ...table('our functions, inclusive allocation', totals.ourInclusive, totals.total, top, megabytes),
+      ].join('\n'),
+    );
+  }
+  if (cpu.length + heap.length === 0) {
+    console.error('no .cpuprofile or .heapprofile found');
+    process.exit(2);
+  }
 }
 
 main();

@@ -21,6 +21,7 @@ const TARGET_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   'keep-logs': { type: 'boolean' },
   'cpu-prof': { type: 'string' },
   'driver-cpu-prof': { type: 'string' },
+  'heap-prof': { type: 'string' },
   'node-env': { type: 'string' },
   'node-args': { type: 'string' },
 };
@@ -31,6 +32,7 @@ export const TARGET_USAGE = [
   '--node-pids <a,b,…>    with --url: PIDs of its nodes, to report their CPU and memory',
   '--keep-logs            copy the cluster\'s logs to .bench/logs/ before stopping it',
   '--cpu-prof <dir>       each node writes a V8 CPU profile of each measured window there (summarise: pnpm bench-profile <dir>)',
+  '--heap-prof <dir>      each node writes a V8 sampling heap profile of each measured window there, freed objects included (where allocations come from; pnpm bench-profile <dir>)',
   '--driver-cpu-prof <dir> each load driver writes a V8 CPU profile of its whole life there when it exits (the SDK\'s side)',
   '--node-env K=V,K=V     extra environment for our nodes (A/B of a setting, e.g. GROUP_COMMIT_MIN_INTERVAL_MS=4)',
   '--node-args="<flags>" extra Node.js/V8 flags for our nodes, space-separated, after an = (A/B of flags NODE_OPTIONS refuses, e.g. --node-args=--single-threaded-gc)',
@@ -65,6 +67,7 @@ export function targetFlags(flags: FlagValues): {
   nodePids: number[] | undefined;
   keepLogs: boolean;
   profileDir?: string;
+  heapProfileDir?: string;
   driverProfileDir?: string;
   nodeEnv?: Record<string, string>;
   nodeArgs?: string[];
@@ -75,13 +78,15 @@ export function targetFlags(flags: FlagValues): {
   if (pids && !url) throw new Error('--node-pids goes with --url');
   const profileDir = typeof flags['cpu-prof'] === 'string' ? path.resolve(flags['cpu-prof']) : undefined;
   if (profileDir && url) throw new Error('--cpu-prof needs nodes started by the run (not --url)');
+  const heapProfileDir = typeof flags['heap-prof'] === 'string' ? path.resolve(flags['heap-prof']) : undefined;
+  if (heapProfileDir && url) throw new Error('--heap-prof needs nodes started by the run (not --url)');
   const driverProfileDir = typeof flags['driver-cpu-prof'] === 'string' ? path.resolve(flags['driver-cpu-prof']) : undefined;
   const nodeEnv = typeof flags['node-env'] === 'string' ? parseNodeEnv(flags['node-env']) : undefined;
   if (nodeEnv && url) throw new Error('--node-env needs nodes started by the run (not --url)');
   const nodeArgs = typeof flags['node-args'] === 'string' ? flags['node-args'].split(/\s+/).filter(Boolean) : undefined;
   if (nodeArgs?.some((a) => !a.startsWith('--'))) throw new Error(`--node-args takes flags (each starting with --), got "${String(flags['node-args'])}"`);
   if (nodeArgs && url) throw new Error('--node-args needs nodes started by the run (not --url)');
-  return { url, nodePids: pids, keepLogs: flags['keep-logs'] === true, ...(profileDir ? { profileDir } : {}), ...(driverProfileDir ? { driverProfileDir } : {}), ...(nodeEnv ? { nodeEnv } : {}), ...(nodeArgs ? { nodeArgs } : {}) };
+  return { url, nodePids: pids, keepLogs: flags['keep-logs'] === true, ...(profileDir ? { profileDir } : {}), ...(heapProfileDir ? { heapProfileDir } : {}), ...(driverProfileDir ? { driverProfileDir } : {}), ...(nodeEnv ? { nodeEnv } : {}), ...(nodeArgs ? { nodeArgs } : {}) };
 }
 
 function parseNodeEnv(text: string): Record<string, string> {

@@ -40,7 +40,7 @@ export interface NodeMemory {
   arrayBuffers: number;
 }
 
-/** Loaded into every node with --cpu-prof: profiles on SIGUSR2. */
+/** Loaded into every node with --cpu-prof or --heap-prof: profiles on SIGUSR2. */
 const PROFILE_PRELOAD = path.join(__dirname, '../cpu-profile/preload.cjs');
 /** Loaded into every node: a full collection and a memory report on SIGWINCH. */
 const GC_PRELOAD = path.join(__dirname, '../forced-gc/preload.cjs');
@@ -72,6 +72,8 @@ export interface TargetOptions {
   keepLogs?: boolean;
   /** Nodes profile each measured window into this directory (cpu-profile/preload.cjs; `profile()` signals them). */
   profileDir?: string;
+  /** Nodes write a sampling heap profile of each measured window into this directory (the same preload and signals). */
+  heapProfileDir?: string;
   /** `--node-env`: extra environment for our nodes only (not the ceiling's). */
   nodeEnv?: Record<string, string>;
   /** `--node-args`: extra Node.js flags for our nodes only (not the ceiling's). */
@@ -108,9 +110,11 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     CHAT_GC_REPORT_DIR: gcDir,
     ...(kind === 'ceiling' ? { CEILING_ADAPTER: opts.nodes > 1 ? 'sharded' : 'none' } : {}),
     ...(opts.profileDir ? { CHAT_CPU_PROFILE_DIR: path.join(opts.profileDir, `${kind}-${opts.nodes}`) } : {}),
+    ...(opts.heapProfileDir ? { CHAT_HEAP_PROFILE_DIR: path.join(opts.heapProfileDir, `${kind}-${opts.nodes}`) } : {}),
     ...opts.env,
     ...(kind === 'chat' ? opts.nodeEnv : {}),
   };
+  const profiling = opts.profileDir !== undefined || opts.heapProfileDir !== undefined;
   const what = kind === 'ceiling' ? 'ceiling node(s) (bare Socket.IO broadcast)' : 'node(s)';
   const shown = { ...opts.env, ...(kind === 'chat' ? opts.nodeEnv : {}), ...(kind === 'chat' && opts.nodeArgs ? { 'node args': opts.nodeArgs.join(' ') } : {}) };
   opts.log(`starting a cluster: PostgreSQL primary + replica, Redis, ${opts.nodes} ${what}, NGINX${Object.keys(shown).length > 0 ? ` (${Object.entries(shown).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
@@ -120,7 +124,7 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     timeoutMs: 120_000,
     nginxWorkers: nginxWorkersFor(opts.clients ?? 1000),
     ...(kind === 'ceiling' ? { nodeMain: CEILING_MAIN } : {}),
-    nodeArgs: ['--require', GC_PRELOAD, ...(opts.profileDir ? ['--require', PROFILE_PRELOAD] : []), ...(kind === 'chat' ? (opts.nodeArgs ?? []) : [])],
+    nodeArgs: ['--require', GC_PRELOAD, ...(profiling ? ['--require', PROFILE_PRELOAD] : []), ...(kind === 'chat' ? (opts.nodeArgs ?? []) : [])],
   });
   const close = opts.cleanups.add('stop cluster', async () => {
     if (opts.keepLogs) keepLogs(cluster, opts.log);
@@ -134,7 +138,6 @@ export async function openTarget(opts: TargetOptions): Promise<LoadTarget> {
     { name: 'redis', pids: () => [cluster.redis.pid] },
   ];
   const describe = kind === 'ceiling' ? `${opts.nodes} ceiling node(s) behind NGINX` : `${opts.nodes} node(s) behind NGINX`;
-  const profiling = opts.profileDir !== undefined;
   const toggleProfiles = () => {
     if (!profiling) return;
     for (const node of cluster.nodes) if (node.pid !== undefined) process.kill(node.pid, 'SIGUSR2');

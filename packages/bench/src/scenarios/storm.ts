@@ -155,7 +155,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const modes: Mode[] = modeFlag === 'both' ? ['kill', 'blip'] : [modeFlag];
   const p = readNumbers(flags, FLAGS);
   if (p.rate / p.clients > 5) throw new Error('--rate is above 5 sends/s per client (the server allows 10/s per user)');
-  const { nodeEnv, nodeArgs, profileDir, driverProfileDir } = targetFlags(flags);
+  const { nodeEnv, nodeArgs, profileDir, heapProfileDir, driverProfileDir } = targetFlags(flags);
   const target = await openTarget({
     nodes: p.nodes,
     clients: p.clients,
@@ -163,6 +163,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
     nodeEnv,
     nodeArgs,
     profileDir,
+    heapProfileDir,
     driverProfileDir,
     keepLogs: flags['keep-logs'] === true,
     cleanups,
