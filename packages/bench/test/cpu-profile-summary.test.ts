@@ -11,24 +11,32 @@ import { promisify } from 'node:util';
 
 const SUMMARIZE = path.join(__dirname, '../src/cpu-profile/summarize.ts');
 
+/**
+ * A one-line bundle `<root>/apps/server/dist/main.js` with its source map: generated column 0 → our
+ * plugin.ts, function sendMessage; column 5 → the ws package's sender.js, function frame.
+ */
+function writeBundle(root: string): string {
+  const dist = path.join(root, 'apps/server/dist');
+  mkdirSync(dist, { recursive: true });
+  const bundle = path.join(dist, 'main.js');
+  writeFileSync(bundle, 'function a(){b()}function b(){}\n');
+  writeFileSync(
+    `${bundle}.map`,
+    JSON.stringify({
+      version: 3,
+      file: 'main.js',
+      sources: ['../src/features/messages/plugin.ts', '../../../node_modules/.pnpm/ws@8.18.0/node_modules/ws/lib/sender.js'],
+      names: ['sendMessage', 'frame'],
+      mappings: 'AAAAA,KCAAC',
+    }),
+  );
+  return bundle;
+}
+
 test('frames of a bundle are summed under their original package, file and function', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'profile-summary-'));
   try {
-    const dist = path.join(root, 'apps/server/dist');
-    mkdirSync(dist, { recursive: true });
-    const bundle = path.join(dist, 'main.js');
-    writeFileSync(bundle, 'function a(){b()}function b(){}\n');
-    // Generated column 0 → our plugin.ts, function sendMessage; column 5 → the ws package's sender.js, frame.
-    writeFileSync(
-      `${bundle}.map`,
-      JSON.stringify({
-        version: 3,
-        file: 'main.js',
-        sources: ['../src/features/messages/plugin.ts', '../../../node_modules/.pnpm/ws@8.18.0/node_modules/ws/lib/sender.js'],
-        names: ['sendMessage', 'frame'],
-        mappings: 'AAAAA,KCAAC',
-      }),
-    );
+    const bundle = writeBundle(root);
     const url = pathToFileURL(bundle).href;
     const profiles = path.join(root, 'profiles');
     mkdirSync(profiles);
@@ -65,20 +73,7 @@ test('frames of a bundle are summed under their original package, file and funct
 test('a heap profile is summed in bytes allocated, by area, function and our inclusive allocation, through the source map', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'heap-summary-'));
   try {
-    const dist = path.join(root, 'apps/server/dist');
-    mkdirSync(dist, { recursive: true });
-    const bundle = path.join(dist, 'main.js');
-    writeFileSync(bundle, 'function a(){b()}function b(){}\n');
-    writeFileSync(
-      `${bundle}.map`,
-      JSON.stringify({
-        version: 3,
-        file: 'main.js',
-        sources: ['../src/features/messages/plugin.ts', '../../../node_modules/.pnpm/ws@8.18.0/node_modules/ws/lib/sender.js'],
-        names: ['sendMessage', 'frame'],
-        mappings: 'AAAAA,KCAAC',
-      }),
-    );
+    const bundle = writeBundle(root);
     const frame = (functionName: string, columnNumber: number) => ({ functionName, url: bundle, lineNumber: 0, columnNumber });
     const profiles = path.join(root, 'profiles');
     mkdirSync(profiles);
