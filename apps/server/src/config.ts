@@ -99,6 +99,11 @@ const EnvSchema = z.object({
    * every batch.
    */
   SEND_RELAY_MIN_RATE: z.coerce.number().min(0).max(1_000_000).default(50),
+  /**
+   * With SEND_WRITER=relay: a node's batches on their way to the writer at once. 1 makes a send wait for the
+   * round trip of the batch before it; the writer's own group commit merges whatever arrives either way.
+   */
+  SEND_RELAY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(4),
   /** The writer's lease in Redis: a dead writer is replaced within it. */
   SEND_WRITER_LEASE_MS: z.coerce.number().int().min(300).max(60_000).default(3000),
   /** Sends waiting for a batch beyond this are refused with UNAVAILABLE and a retryAfterMs hint. */
@@ -173,7 +178,7 @@ export interface Config {
   socketsPerAddressMax: number;
   slowReaders: { maxQueuedPackets: number; maxBufferedBytes: number; intervalMs: number };
   groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; minIntervalFromRate: number; maxQueue: number };
-  sendWriter: { mode: 'relay' | 'local'; relayTimeoutMs: number; relayMinRate: number; leaseMs: number };
+  sendWriter: { mode: 'relay' | 'local'; relayTimeoutMs: number; relayMinRate: number; relayMaxInFlight: number; leaseMs: number };
   receiptWindowMs: number;
   searchIndexMergeIntervalMs: number;
   admission: { nodePerSecond: number; ipPerSecond: number; windowSeconds: number };
@@ -252,7 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socketsPerAddressMax: e.SOCKETS_PER_ADDRESS_MAX,
     slowReaders: { maxQueuedPackets: e.SOCKET_OUTBOUND_MAX_PACKETS, maxBufferedBytes: e.SOCKET_OUTBOUND_MAX_BYTES, intervalMs: 1000 },
     groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, minIntervalFromRate: e.GROUP_COMMIT_INTERVAL_MIN_RATE, maxQueue: e.GROUP_COMMIT_MAX_QUEUE },
-    sendWriter: { mode: e.REDIS_URL ? e.SEND_WRITER : 'local', relayTimeoutMs: e.SEND_RELAY_TIMEOUT_MS, relayMinRate: e.SEND_RELAY_MIN_RATE, leaseMs: e.SEND_WRITER_LEASE_MS },
+    sendWriter: { mode: e.REDIS_URL ? e.SEND_WRITER : 'local', relayTimeoutMs: e.SEND_RELAY_TIMEOUT_MS, relayMinRate: e.SEND_RELAY_MIN_RATE, relayMaxInFlight: e.SEND_RELAY_MAX_IN_FLIGHT, leaseMs: e.SEND_WRITER_LEASE_MS },
     receiptWindowMs: e.RECEIPT_WINDOW_MS,
     searchIndexMergeIntervalMs: e.SEARCH_INDEX_MERGE_INTERVAL_MS,
     admission: { nodePerSecond: e.ADMISSION_NODE_PER_SECOND, ipPerSecond: e.ADMISSION_IP_PER_SECOND, windowSeconds: e.ADMISSION_WINDOW_SECONDS },

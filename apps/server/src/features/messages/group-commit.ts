@@ -50,6 +50,12 @@ export interface GroupCommitOptions {
   /** Sends per second from which `minIntervalMs` applies (half of it once applying); 0 or absent: always. */
   minIntervalFromRate?: number;
   maxQueue?: number;
+  /**
+   * Batches committing at once (default 1: the next batch starts when the last one is answered). More
+   * than one only where the store itself merges batches (the relay's front: the writer node's own group
+   * commit does), so a send need not wait for the round trip of the batch before it.
+   */
+  maxInFlight?: number;
   /** The clock of the rate above (tests). */
   now?: () => number;
 }
@@ -70,7 +76,8 @@ export interface GroupCommitOptions {
 export class GroupCommitWriter {
   private queue: Pending[] = [];
   private cancelTimer: (() => void) | undefined;
-  private inFlight: Promise<void> | undefined;
+  /** The batches committing now. */
+  private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
   /** When the last batch started (hrtime), undefined before the first. */
   private lastStart: bigint | undefined;
@@ -119,15 +126,15 @@ export class GroupCommitWriter {
   /** Commits everything queued and waits for it; later submissions are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.inFlight || this.queue.length > 0) {
-      if (!this.inFlight) this.flush();
-      await this.inFlight;
+    while (this.inFlight.size > 0 || this.queue.length > 0) {
+      if (this.queue.length > 0 && this.inFlight.size < this.maxInFlight) this.flush();
+      await Promise.race(this.inFlight);
     }
   }
 
   private schedule(): void {
     // While a batch commits, arrivals simply accumulate: the next batch starts when it finishes.
-    if (this.inFlight) return;
+    if (this.inFlight.size >= this.maxInFlight) return;
     if (this.queue.length >= this.opts.maxBatch) {
       this.flush();
       return;
@@ -156,10 +163,15 @@ export class GroupCommitWriter {
     const batch = this.queue.splice(0, this.opts.maxBatch);
     if (batch.length === 0) return;
     this.lastStart = process.hrtime.bigint();
-    this.inFlight = this.commit(batch).finally(() => {
-      this.inFlight = undefined;
+    const committing: Promise<void> = this.commit(batch).finally(() => {
+      this.inFlight.delete(committing);
       if (this.queue.length > 0) this.schedule();
     });
+    this.inFlight.add(committing);
+  }
+
+  private get maxInFlight(): number {
+    return this.opts.maxInFlight ?? 1;
   }
 
   private async commit(batch: Pending[]): Promise<void> {

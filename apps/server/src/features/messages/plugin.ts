@@ -41,6 +41,7 @@ async function messages(app: FastifyInstance): Promise<void> {
     groupCommit: app.config.groupCommit,
     relayTimeoutMs: app.config.sendWriter.relayTimeoutMs,
     relayMinRate: app.config.sendWriter.relayMinRate,
+    relayMaxInFlight: app.config.sendWriter.relayMaxInFlight,
     onBatch: ({ size, seconds }) => {
       metrics.persistBatchSize.observe(size);
       metrics.persistLatency.observe(seconds);

@@ -27,6 +27,8 @@ export interface SendWriterOptions {
    * add its two hops and merge nothing.
    */
   relayMinRate: number;
+  /** Front batches on their way to the writer at once (default 1). */
+  relayMaxInFlight?: number;
   onBatch: (stats: BatchStats) => void;
   /**
    * A message this node stored for another node's sender (the writer serving a relayed batch). This node's
@@ -81,8 +83,11 @@ export class SendWriter {
     this.gate = new RateGate(opts.relayMinRate, Date.now);
     if (opts.mode === 'relay') {
       // The front batches this node's sends bound for the writer. It does not space its batches: the writer
-      // that commits them does (`minIntervalMs`), once for all nodes.
-      this.front = new GroupCommitWriter((reqs) => this.route(reqs), { ...opts.groupCommit, minIntervalMs: 0 });
+      // that commits them does (`minIntervalMs`), once for all nodes. Several of its batches may be on their
+      // way at once: the writer's group commit merges them anyway, and a send that waited for the round trip
+      // of the batch before it waited for the writer's batch interval twice (docs/performance.md, "The
+      // relay's front in flight").
+      this.front = new GroupCommitWriter((reqs) => this.route(reqs), { ...opts.groupCommit, minIntervalMs: 0, maxInFlight: opts.relayMaxInFlight ?? 1 });
       relay.serve((payload) => this.serveRelayed(payload));
     }
   }

@@ -1,0 +1,96 @@
+// How many batches a group commit has committing at once (`maxInFlight`): one by default, so batches grow
+// with load behind the one in flight; more for the relay's front, whose store (the writer node's own group
+// commit) merges its batches anyway (docs/performance.md, "The relay's front in flight"). The store is the
+// group commit's seam for batches that do not go to the database here; held open until a test releases it.
+import type { MessageRow } from '../src/views/message-view';
+import { GroupCommitWriter, type SendRequest } from '../src/features/messages/group-commit';
+
+function heldWriter(maxInFlight: number | undefined) {
+  const started: string[][] = [];
+  const releases: (() => void)[] = [];
+  const w = new GroupCommitWriter(
+    async (reqs) => {
+      started.push(reqs.map((r) => r.id));
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return reqs.map((r) => ({ row: { id: r.id } as unknown as MessageRow, created: true }));
+    },
+    { maxDelayMs: 0, maxBatch: 256, ...(maxInFlight === undefined ? {} : { maxInFlight }) },
+  );
+  const acked: string[] = [];
+  const send = (id: string) => {
+    const req: SendRequest = { id, roomId: 'r', senderId: 'u', senderName: 'U', content: 'hi', replyTo: undefined };
+    return w.submit(req).then(({ row }) => void acked.push(row.id));
+  };
+  /** The end of this turn of the event loop, when a group commit starts what arrived in it. */
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const release = async (k: number) => {
+    releases[k]!();
+    // The answer settles in microtasks, which then schedule the next batch for the end of a turn: two turns.
+    await turn();
+    await turn();
+  };
+  return { w, started, acked, send, turn, release };
+}
+
+describe('group commit: batches in flight', () => {
+  test('by default a batch waits for the one committing, then carries everything that came meanwhile', async () => {
+    const { started, acked, send, turn, release } = heldWriter(undefined);
+    const sent = [send('a')];
+    await turn();
+    sent.push(send('b'));
+    await turn();
+    sent.push(send('c'));
+    await turn();
+    expect(started).toEqual([['a']]);
+    await release(0);
+    expect(started).toEqual([['a'], ['b', 'c']]);
+    expect(acked).toEqual(['a']);
+    await release(1);
+    await Promise.all(sent);
+    expect(acked).toEqual(['a', 'b', 'c']);
+  });
+
+  test('with two in flight, a send does not wait for the batch before it; a third batch waits for a free slot', async () => {
+    const { started, acked, send, turn, release } = heldWriter(2);
+    const sent = [send('a')];
+    await turn();
+    sent.push(send('b'));
+    await turn();
+    expect(started).toEqual([['a'], ['b']]);
+    sent.push(send('c'));
+    await turn();
+    sent.push(send('d'));
+    await turn();
+    expect(started).toEqual([['a'], ['b']]);
+    // The second batch is answered first: its sends are acknowledged at once, and the waiting ones start.
+    await release(1);
+    expect(acked).toEqual(['b']);
+    expect(started).toEqual([['a'], ['b'], ['c', 'd']]);
+    await release(0);
+    await release(2);
+    await Promise.all(sent);
+    expect(acked).toEqual(['b', 'a', 'c', 'd']);
+  });
+
+  test('close commits what waits behind full slots and resolves once every batch is answered', async () => {
+    const { w, started, acked, send, turn, release } = heldWriter(2);
+    const sent = [send('a')];
+    await turn();
+    sent.push(send('b'));
+    await turn();
+    sent.push(send('c'));
+    await turn();
+    let closed = false;
+    const closing = w.close().then(() => void (closed = true));
+    await expect(send('late')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await release(0);
+    expect(started).toEqual([['a'], ['b'], ['c']]);
+    await release(1);
+    expect(closed).toBe(false);
+    await release(2);
+    await closing;
+    await Promise.all(sent);
+    expect(closed).toBe(true);
+    expect(acked).toEqual(['a', 'b', 'c']);
+  });
+});

@@ -1,0 +1,101 @@
+// The relay's front (a node that is not the writer) keeps several batches on their way to the writer at once
+// (SEND_RELAY_MAX_IN_FLIGHT): a send does not wait for the answer to the batch before it, and the writer's
+// own group commit merges what arrives (docs/performance.md, "The relay's front in flight"). Two send writers
+// on one real Redis through their relays; the writer's batch store is the group commit's seam, held open
+// until the test releases it (what a batch does in PostgreSQL is tested with real nodes).
+import { randomBytes } from 'node:crypto';
+import { testServices, waitUntil } from '@chat/testkit';
+import { Redis } from 'ioredis';
+import type { MessageRow } from '../src/views/message-view';
+import type { SendRequest } from '../src/features/messages/group-commit';
+import { SendWriter, type SendRoute } from '../src/features/messages/send-writer';
+import { RedisNodeRelay } from '../src/infra/relay/redis-node-relay';
+
+const redis = new Redis(testServices().redisUrl);
+afterAll(() => redis.disconnect());
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+function storedRow(r: SendRequest, seq: number): MessageRow {
+  const { id, roomId: room_id, senderId: sender_id, senderName: sender_name, content } = r;
+  return { id, room_id, seq, sender_id, sender_name, content, reply_to: null, created_at: new Date(0), edited_at: null, deleted_at: null };
+}
+
+/** A writer node and a front node on a fresh key prefix; the writer's commits wait for `release`. */
+async function cluster(relayMaxInFlight: number) {
+  const keyPrefix = `front-test-${randomBytes(4).toString('hex')}:`;
+  const writerRelay = await RedisNodeRelay.open(redis, { nodeId: 'node-w', leaseMs: 3000, keyPrefix });
+  const frontRelay = await RedisNodeRelay.open(redis, { nodeId: 'node-f', leaseMs: 3000, keyPrefix });
+  const committed: string[][] = [];
+  const releases: (() => void)[] = [];
+  let holding = true;
+  const store = async (reqs: SendRequest[]) => {
+    committed.push(reqs.map((r) => r.id));
+    if (holding) await new Promise<void>((resolve) => releases.push(resolve));
+    return reqs.map((r, i) => ({ row: storedRow(r, committed.length * 100 + i), created: true }));
+  };
+  const routes: SendRoute[] = [];
+  const options = {
+    mode: 'relay' as const,
+    groupCommit: { maxDelayMs: 0, maxBatch: 256 },
+    relayTimeoutMs: 5_000,
+    relayMinRate: 0,
+    relayMaxInFlight,
+    onBatch: () => {},
+  };
+  const writer = new SendWriter(store, writerRelay, options);
+  const front = new SendWriter(store, frontRelay, { ...options, onRoute: (route, count) => routes.push(...Array<SendRoute>(count).fill(route)) });
+  closers.push(async () => {
+    holding = false;
+    releases.forEach((release) => release());
+    await front.close();
+    await writer.close();
+    await frontRelay.close();
+    await writerRelay.close();
+  });
+  expect(frontRelay.writer()).toBe('node-w');
+  const send = (id: string) => front.submit({ id, roomId: 'r', senderId: 'u', senderName: 'U', content: 'hi', replyTo: undefined });
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  return { writer, front, committed, releases, routes, send, turn };
+}
+
+describe('send writer: the relay front in flight', () => {
+  test('a send through the front reaches the writer while the batch before it is still committing', async () => {
+    const { writer, front, committed, releases, routes, send, turn } = await cluster(4);
+    const first = send('a');
+    await waitUntil(async () => committed.length === 1 || undefined, { description: 'the first batch commits on the writer', timeoutMs: 5_000, intervalMs: 5 });
+    await turn();
+    const second = send('b');
+    // b left the front at once and waits in the writer's own group commit, behind a's batch.
+    await waitUntil(async () => writer.depth === 1 || undefined, { description: 'b queued on the writer', timeoutMs: 5_000, intervalMs: 5 });
+    expect(front.depth).toBe(0);
+    releases[0]!();
+    await waitUntil(async () => committed.length === 2 || undefined, { description: 'the second batch commits', timeoutMs: 5_000, intervalMs: 5 });
+    releases[1]!();
+    await expect(Promise.all([first, second])).resolves.toEqual([
+      expect.objectContaining({ created: true, row: expect.objectContaining({ id: 'a' }) as unknown }),
+      expect.objectContaining({ created: true, row: expect.objectContaining({ id: 'b' }) as unknown }),
+    ]);
+    expect(committed).toEqual([['a'], ['b']]);
+    expect(routes).toEqual(['relayed', 'relayed']);
+  });
+
+  test('with one in flight, the next send waits on the front until the batch before it is answered', async () => {
+    const { writer, front, committed, releases, send, turn } = await cluster(1);
+    const first = send('a');
+    await waitUntil(async () => committed.length === 1 || undefined, { description: 'the first batch commits on the writer', timeoutMs: 5_000, intervalMs: 5 });
+    await turn();
+    const second = send('b');
+    await turn();
+    expect(front.depth).toBe(1);
+    expect(writer.depth).toBe(0);
+    releases[0]!();
+    await waitUntil(async () => committed.length === 2 || undefined, { description: 'the second batch commits', timeoutMs: 5_000, intervalMs: 5 });
+    releases[1]!();
+    await Promise.all([first, second]);
+    expect(committed).toEqual([['a'], ['b']]);
+  });
+});
