@@ -2,6 +2,7 @@ import { createDatabase, sql } from '@chat/db';
 import type { Cleanups } from '../cleanups';
 import { DbConnectionPoller } from './db-connections';
 import { DriverPool, type PoolStats } from './driver-pool';
+import { slowSlots, type SlowSlot } from './slow-slots';
 import type { VerifyResult } from './driver-protocol';
 import type { Percentiles } from './log-histogram';
 import type { LoadTarget } from './load-target';
@@ -54,7 +55,14 @@ export interface Measurement {
   usage: Record<string, { cpuPercent: number; rssMiB: number; peakRssMiB: number }>;
   maxDriverUtilization: number;
   nodes: Record<string, number>;
+  /**
+   * The 100 ms slots of the window whose messages had deliveries slower than 100 ms, the worst
+   * `SLOW_SLOTS_KEPT` by that count, in time order (`atSeconds` from the window's start): one stall of the
+   * machine or of a process shows as a run of slots, a steady tail as slots spread over the window.
+   */
+  slowSlots: SlowSlot[];
 }
+
 
 const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -176,6 +184,7 @@ export class ChatLoad {
       usage: usageBetween(before, after, seconds),
       maxDriverUtilization: round(stats.maxDriverUtilization),
       nodes: stats.nodes,
+      slowSlots: slowSlots(stats.slots, windowStart),
     };
   }
 

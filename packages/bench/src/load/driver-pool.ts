@@ -98,6 +98,7 @@ export interface PoolStats {
   unsyncedStates: Record<string, number>;
   ackErrors: Record<string, number>;
   perSecond: DriverStats['perSecond'];
+  slots: DriverStats['slots'];
   histograms: Record<keyof DriverStats['histograms'], LogHistogram>;
   /** The busiest driver's event-loop utilisation since the window opened. */
   maxDriverUtilization: number;
@@ -195,6 +196,7 @@ export class DriverPool {
       unsyncedStates: {},
       ackErrors: {},
       perSecond: emptyTimeline(),
+      slots: {},
       histograms: {
         ack: new LogHistogram(),
         delivery: new LogHistogram(),
@@ -219,6 +221,12 @@ export class DriverPool {
       addCounts(merged.unsyncedStates, s.unsyncedStates);
       addCounts(merged.ackErrors, s.ackErrors);
       for (const event of Object.keys(merged.perSecond) as (keyof DriverStats['perSecond'])[]) addCounts(merged.perSecond[event], s.perSecond[event]);
+      for (const [slot, d] of Object.entries(s.slots)) {
+        const m = (merged.slots[slot] ??= { count: 0, slow: 0, maxMs: 0 });
+        m.count += d.count;
+        m.slow += d.slow;
+        m.maxMs = Math.max(m.maxMs, d.maxMs);
+      }
       for (const key of Object.keys(merged.histograms) as (keyof DriverStats['histograms'])[]) merged.histograms[key].merge(s.histograms[key]);
       merged.maxDriverUtilization = Math.max(merged.maxDriverUtilization, s.eventLoopUtilization);
     }

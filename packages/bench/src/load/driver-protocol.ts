@@ -64,6 +64,17 @@ export interface DriverCounters {
 }
 
 /** What the storm's timeline counts per second. */
+/** The deliveries of the messages sent in one 100 ms slot. */
+export interface SlotDeliveries {
+  count: number;
+  /** Delivered later than `SLOW_DELIVERY_MS` after the send. */
+  slow: number;
+  maxMs: number;
+}
+
+/** What a slot counts as slow: the ramp's p99 bar. */
+export const SLOW_DELIVERY_MS = 100;
+
 export type TimelineEvent = 'refused' | 'transport' | 'connected' | 'recovered';
 
 /** Counts per epoch second, for each timeline event: none yet. */
@@ -90,6 +101,8 @@ export interface DriverStats {
   unsyncedStates: Record<string, number>;
   /** Per epoch second: RATE_LIMITED refusals, transport failures, connections made, recoveries completed. */
   perSecond: Record<TimelineEvent, Record<string, number>>;
+  /** Deliveries in the window by the 100 ms slot their message was sent in (epoch ms / 100): where a tail came from. */
+  slots: Record<string, SlotDeliveries>;
   ackErrors: Record<string, number>;
   histograms: {
     ack: HistogramJson;

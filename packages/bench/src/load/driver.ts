@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Message } from '@chat/protocol';
-import { emptyTimeline, type DriverCommand, type DriverCounters, type DriverMessage, type DriverStats, type Envelope, type TimelineEvent, type VerifyResult } from './driver-protocol';
+import { emptyTimeline, SLOW_DELIVERY_MS, type DriverCommand, type DriverCounters, type DriverMessage, type DriverStats, type Envelope, type SlotDeliveries, type TimelineEvent, type VerifyResult } from './driver-protocol';
 import { LoadClient, type LoadClientSink, type ResendKind } from './load-client';
 import type { LoadUser } from './population';
 import { LogHistogram } from './log-histogram';
@@ -62,6 +62,7 @@ class Driver implements LoadClientSink {
   private connectErrorCodes: Record<string, number> = {};
   private ackErrors: Record<string, number> = {};
   private perSecond: Record<TimelineEvent, Record<string, number>> = emptyTimeline();
+  private slots: Record<string, SlotDeliveries> = {};
   private readonly ackedByRoom = new Map<string, number[]>();
   private recoveredCount = 0;
   private disconnectedCount = 0;
@@ -94,6 +95,10 @@ class Driver implements LoadClientSink {
     const ms = now() - sent.sentAt;
     this.counters.deliveredInWindow++;
     this.histograms.delivery.record(ms);
+    const slot = (this.slots[Math.floor(sent.sentAt / 100)] ??= { count: 0, slow: 0, maxMs: 0 });
+    slot.count++;
+    if (ms > SLOW_DELIVERY_MS) slot.slow++;
+    if (ms > slot.maxMs) slot.maxMs = ms;
     if (client.node !== undefined && sent.node !== '-') {
       (client.node === sent.node ? this.histograms.deliverySameNode : this.histograms.deliveryCrossNode).record(ms);
     }
@@ -171,6 +176,7 @@ class Driver implements LoadClientSink {
     this.window = { start, end };
     const keep = { connect: this.histograms.connect, recovery: this.histograms.recovery };
     this.histograms = { ...this.emptyHistograms(), ...keep };
+    this.slots = {};
     const { syncedMessages, connectErrors } = this.counters;
     this.counters = { ...zeroCounters(), syncedMessages, connectErrors };
     this.ackErrors = {};
@@ -275,6 +281,7 @@ class Driver implements LoadClientSink {
       connectErrorCodes: { ...this.connectErrorCodes },
       unsyncedStates: countBy(this.clients.filter((c) => !c.firstSynced).map((c) => c.chat.connectionState)),
       perSecond: this.perSecond,
+      slots: this.slots,
       ackErrors: { ...this.ackErrors },
       histograms: {
         ack: this.histograms.ack.toJSON(),

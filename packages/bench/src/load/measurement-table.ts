@@ -70,6 +70,20 @@ export function usageTable(title: string, m: Measurement): ResultTable {
   };
 }
 
+/** The window's 100 ms send slots with deliveries over 100 ms (the worst few, in time order): where a tail came from. */
+export function slowSlotsTable(title: string, m: Measurement): ResultTable {
+  return {
+    title,
+    columns: ['sent at s', 'deliveries', '> 100 ms', 'max ms'],
+    rows: m.slowSlots.map((s) => [`+${s.atSeconds.toFixed(1)}`, s.deliveries, s.slow, s.maxMs]),
+  };
+}
+
+/** One line of the same: `+3.2 s 412/2520 max 245 ms; …`. */
+export function slowSlotsLine(m: Measurement): string {
+  return m.slowSlots.map((s) => `+${s.atSeconds.toFixed(1)} s ${s.slow}/${s.deliveries} max ${s.maxMs} ms`).join('; ');
+}
+
 /** Rows of a usage table; the whole machine has a CPU figure but no memory of its own. */
 export function usageRows(usage: Measurement['usage']): (string | number)[][] {
   return Object.entries(usage).map(([name, u]) => (name === MACHINE_GROUP ? [name, u.cpuPercent, '-', '-'] : [name, u.cpuPercent, u.rssMiB, u.peakRssMiB]));

@@ -3,7 +3,7 @@ import { ChatLoad, type Measurement } from '../load/chat-load';
 import { optionsFor, readNumbers, targetFlags, TARGET_USAGE, usageFor } from '../load/load-flags';
 import { openTarget, type TargetKind } from '../load/load-target';
 import { ratio } from '../stats';
-import { correctnessFailures, LATENCY_COLUMNS, LATENCY_NOTES, latencyRow, usageTable } from '../load/measurement-table';
+import { correctnessFailures, LATENCY_COLUMNS, LATENCY_NOTES, latencyRow, slowSlotsTable, usageTable } from '../load/measurement-table';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
 import { budgetTable, sendBudgetAround, type SendBudget } from '../load/send-budget';
 
@@ -58,6 +58,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
       },
       ...runs.flatMap((r) => (r.budget ? [budgetTable(r.budget)] : [])),
       ...runs.map((r) => usageTable(`resources during the window: ${r.describe}`, r.m)),
+      ...runs.flatMap((r) => (r.m.slowSlots.length > 0 ? [slowSlotsTable(`${r.kind}: 100 ms send slots with deliveries over 100 ms (the worst ${r.m.slowSlots.length}, in time order)`, r.m)] : [])),
     ],
     ratios:
       chat && ceiling

@@ -2,7 +2,7 @@ import { AGAINST_OPTION, AGAINST_USAGE, cpuMsPerMessage, targetsOf } from '../lo
 import { ChatLoad, type Measurement } from '../load/chat-load';
 import { optionsFor, readNumbers, targetFlags, TARGET_USAGE, usageFor } from '../load/load-flags';
 import { openTarget, type TargetKind } from '../load/load-target';
-import { duplicates, LATENCY_COLUMNS, LATENCY_NOTES, latencyRow } from '../load/measurement-table';
+import { duplicates, LATENCY_COLUMNS, LATENCY_NOTES, latencyRow, slowSlotsLine } from '../load/measurement-table';
 import type { Ratio, Scenario, ScenarioContext, ScenarioResult } from '../scenario';
 import { ratio } from '../stats';
 import { CHAT_LOAD_FLAGS } from './fanout';
@@ -88,6 +88,7 @@ async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof read
     const step = { m, ok: why === '', why };
     steps.push(step);
     log(`${kind} ${nodes} node(s) T=${rate}/s (try ${steps.filter((s) => s.m.rate === rate).length}): delivery p99 ${m.delivery.p99} ms, lost ${m.verify.lost} → ${why === '' ? 'met' : `not met (${why})`}`);
+    if (why !== '' && m.slowSlots.length > 0) log(`  slow send slots (100 ms, deliveries over 100 ms): ${slowSlotsLine(m)}`);
     return step;
   };
 
