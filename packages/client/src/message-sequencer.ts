@@ -8,8 +8,16 @@ interface RoomState {
   contiguous: number | undefined;
   /** Messages received ahead of a gap, by seq, waiting for the gap to be filled. */
   held: Map<number, Message>;
-  /** Ids already delivered, oldest first (Map keeps insertion order, which is seq order). */
-  seen: Map<string, number>;
+  /** Ids already delivered: the last `SEEN_IDS_PER_ROOM` of them. */
+  seen: Set<string>;
+  /**
+   * The same ids in a ring, so the oldest is dropped by position: taking it from the front of an
+   * insertion-ordered Map walked every entry deleted before it, up to the size of the table, on each
+   * delivery.
+   */
+  seenRing: string[];
+  /** Where the next delivered id goes in `seenRing` (the oldest one is there once the ring is full). */
+  seenNext: number;
   /** Seqs given up on by `forceRelease`: if one arrives late it is still delivered rather than lost. */
   skipped: Set<number>;
 }
@@ -114,11 +122,11 @@ export class MessageSequencer {
   }
 
   private deliver(s: RoomState, m: Message, out: Message[]): void {
-    s.seen.set(m.id, m.seq);
-    if (s.seen.size > SEEN_IDS_PER_ROOM) {
-      const oldest = s.seen.keys().next().value;
-      if (oldest !== undefined) s.seen.delete(oldest);
-    }
+    const oldest = s.seenRing[s.seenNext];
+    if (oldest !== undefined) s.seen.delete(oldest);
+    s.seenRing[s.seenNext] = m.id;
+    s.seenNext = (s.seenNext + 1) % SEEN_IDS_PER_ROOM;
+    s.seen.add(m.id);
     out.push(m);
   }
 
@@ -131,7 +139,7 @@ export class MessageSequencer {
   private state(roomId: string): RoomState {
     let s = this.rooms.get(roomId);
     if (!s) {
-      s = { contiguous: undefined, held: new Map(), seen: new Map(), skipped: new Set() };
+      s = { contiguous: undefined, held: new Map(), seen: new Set(), seenRing: [], seenNext: 0, skipped: new Set() };
       this.rooms.set(roomId, s);
     }
     return s;

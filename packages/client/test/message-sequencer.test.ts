@@ -14,6 +14,18 @@ const msg = (seq: number, roomId = 'r1', id = randomUUID()): Message => ({
 const seqs = (ms: Message[]) => ms.map((m) => m.seq);
 
 describe('MessageSequencer', () => {
+  test('remembers the ids of the last 2,000 delivered messages of a room, and forgets older ones', () => {
+    const s = new MessageSequencer();
+    s.seed('r1', 0);
+    const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}` as const;
+    const delivered = Array.from({ length: 2001 }, (_, i) => msg(i + 1, 'r1', id(i + 1)));
+    for (const m of delivered) expect(seqs(s.accept(m))).toEqual([m.seq]);
+    // A copy of a remembered id is dropped even above the cursor (a copy under another seq);
+    // id(1) fell out of the last 2,000, so only the seq check would stop it, and here it cannot.
+    expect(seqs(s.accept(msg(2002, 'r1', id(2))))).toEqual([]);
+    expect(seqs(s.accept(msg(2002, 'r1', id(1))))).toEqual([2002]);
+  });
+
   test('holds messages behind a gap and releases them in order once sync fills it', () => {
     const s = new MessageSequencer();
     const [m1, m2, m3, m4, m5] = [1, 2, 3, 4, 5].map((n) => msg(n));

@@ -2,6 +2,7 @@ import type { Agent } from 'node:http';
 import { ChatSocket, staticToken, type ChatSocketOptions } from '@chat/client';
 import type { Message, SyncRequest, SyncRoomResult } from '@chat/protocol';
 import type { LoadUser } from './population';
+import { SeqSet } from './seq-set';
 
 /** The SDK's socket, with its sync answers and acknowledged delivery cursors visible to the benchmark. */
 class ObservedChatSocket extends ChatSocket {
@@ -57,11 +58,13 @@ const now = () => performance.timeOrigin + performance.now();
  */
 export class LoadClient {
   readonly chat: ObservedChatSocket;
-  /** Seqs received in the client's room (live, released by the SDK, or in a sync answer). */
-  readonly received = new Set<number>();
-  /** Ids seen in live message:new events: a second live copy is a redelivery on the wire. */
-  private readonly liveIds = new Set<string>();
-  private readonly releasedIds = new Set<string>();
+  // Bitmaps by room and seq, not Sets of ids: a driver's clients grow them in step (seq-set.ts).
+  /** Seqs received (live, released by the SDK, or in a sync answer). */
+  private readonly received = new SeqSet();
+  /** Seen in live message:new events: a second live copy of a seq is a redelivery on the wire. */
+  private readonly live = new SeqSet();
+  /** Released by the SDK: a second release of a seq is a duplicate the SDK let through. */
+  private readonly released = new SeqSet();
   private ackedCursor = 0;
   node: string | undefined;
   startedAt = 0;
@@ -92,9 +95,8 @@ export class LoadClient {
     const socket = this.chat.socket;
     socket.on('message:new', (m) => {
       // A copy that a sync answer brought first is not counted: a gap sync and a late live copy overlap.
-      const first = !this.liveIds.has(m.id);
-      this.liveIds.add(m.id);
-      this.received.add(m.seq);
+      const first = this.live.add(m.roomId, m.seq);
+      this.received.add(m.roomId, m.seq);
       if (first && m.seq <= this.ackedCursor && m.roomId === user.roomId) sink.resentAfterAck(this, 'live', m);
       sink.live(this, m, first);
     });
@@ -112,7 +114,7 @@ export class LoadClient {
             const kind = afterSeq !== undefined && m.seq <= afterSeq ? 'sync-server' : m.seq <= ackedAtRequest ? 'sync-stale' : 'sync-overlap';
             sink.resentAfterAck(this, kind, m);
           }
-          this.received.add(m.seq);
+          this.received.add(r.roomId, m.seq);
           n++;
         }
       }
@@ -122,9 +124,8 @@ export class LoadClient {
       if (roomId === user.roomId) this.ackedCursor = Math.max(this.ackedCursor, seq);
     };
     this.chat.on('message', (m) => {
-      if (this.releasedIds.has(m.id)) sink.duplicateReleased(this);
-      this.releasedIds.add(m.id);
-      this.received.add(m.seq);
+      if (!this.released.add(m.roomId, m.seq)) sink.duplicateReleased(this);
+      this.received.add(m.roomId, m.seq);
     });
     this.chat.on('hello', (hello) => {
       this.node = hello.node;
@@ -172,7 +173,7 @@ export class LoadClient {
 
   /** Acked seqs of the room this client has not received. */
   missing(acked: readonly number[]): number[] {
-    return acked.filter((seq) => !this.received.has(seq));
+    return acked.filter((seq) => !this.received.has(this.user.roomId, seq));
   }
 
   /** An explicit sync from just below the first missing seq, paged (bounded); what a gap would trigger. */
