@@ -9,7 +9,7 @@ import type { ClusterBus } from './cluster-bus';
 import { MemoryClusterBus } from './memory-cluster-bus';
 import { MemoryPresenceStore, type PresenceStore } from './presence-store';
 import { memoryRateLimiters, redisRateLimiters, type RateLimiterFactory } from './rate-limiter';
-import { closeRedisGently, observeEveryCommand } from './redis-connection';
+import { closeRedisGently, NODE_REDIS_OPTIONS, observeEveryCommand } from './redis-connection';
 import { RedisPresenceStore } from './redis-presence-store';
 import { LocalNodeRelay, type NodeRelay } from './relay/node-relay';
 import { RedisNodeRelay } from './relay/redis-node-relay';
@@ -69,7 +69,7 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
     };
   }
 
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: false });
+  const redis = new Redis(config.redisUrl, NODE_REDIS_OPTIONS);
   // Without a listener an unreachable Redis would crash the process; the limiters fall back meanwhile.
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   // Callers await their commands (and log what fails); this only keeps one nobody awaits from going unhandled.

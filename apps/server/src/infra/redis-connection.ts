@@ -1,4 +1,17 @@
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+
+/**
+ * How a node connects to Redis (its other connections are `duplicate`s of this one and inherit it).
+ * `disableClientInfo`: ioredis names itself with CLIENT SETINFO on every connect, which Redis before 7.2
+ * refuses; the relay's subscriber reported each refusal as an error, two warnings per connection on the
+ * Redis 7.0 the project supports. The name only labels the connection in CLIENT LIST.
+ */
+export const NODE_REDIS_OPTIONS = {
+  maxRetriesPerRequest: 2,
+  enableAutoPipelining: true,
+  lazyConnect: false,
+  disableClientInfo: true,
+} as const satisfies RedisOptions;
 
 /**
  * Observes the rejection of every command a connection sends, so that none is ever an unhandled rejection.

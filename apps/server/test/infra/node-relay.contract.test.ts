@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { testServices, waitUntil } from '@chat/testkit';
 import { Redis } from 'ioredis';
 import { LocalNodeRelay, RelayTimeout, type NodeRelay } from '../../src/infra/relay/node-relay';
+import { NODE_REDIS_OPTIONS } from '../../src/infra/redis-connection';
 import { RedisNodeRelay } from '../../src/infra/relay/redis-node-relay';
 
 const redis = new Redis(testServices().redisUrl);
@@ -77,6 +78,23 @@ describe.each(implementations)('NodeRelay contract: %s', (_name, make) => {
 });
 
 describe('RedisNodeRelay across nodes', () => {
+  test('a relay over a connection opened as a node opens it reports no error (no CLIENT SETINFO refused by Redis 7.0)', async () => {
+    const client = new Redis(testServices().redisUrl, NODE_REDIS_OPTIONS);
+    const errors: string[] = [];
+    try {
+      const relay = await RedisNodeRelay.open(client, { nodeId: 'node-a', leaseMs: 3000, keyPrefix: freshPrefix(), onError: (err) => errors.push(String(err)) });
+      opened.push(relay);
+      // A round trip on each of its connections: every reply to the connections' set-up has arrived.
+      relay.serve(async () => 'pong');
+      expect(await relay.request('node-a', {}, 2000)).toBe('pong');
+      await client.ping();
+      expect(errors).toEqual([]);
+    } finally {
+      await Promise.all(opened.splice(0).map((r) => r.close()));
+      client.disconnect();
+    }
+  });
+
   test('every node names the same writer; requests reach the node asked and answers the asker only', async () => {
     const prefix = freshPrefix();
     const a = await redisRelay('node-a', prefix);
