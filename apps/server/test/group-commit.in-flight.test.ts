@@ -23,24 +23,28 @@ function heldWriter(maxInFlight: number | undefined) {
   };
   /** The end of this turn of the event loop, when a group commit starts what arrived in it. */
   const turn = () => new Promise((resolve) => setImmediate(resolve));
+  /** Sends each id in a turn of its own (each arrives while the batches before it commit). */
+  const sendEach = async (...ids: string[]) => {
+    const sent: Promise<void>[] = [];
+    for (const id of ids) {
+      sent.push(send(id));
+      await turn();
+    }
+    return sent;
+  };
   const release = async (k: number) => {
     releases[k]!();
     // The answer settles in microtasks, which then schedule the next batch for the end of a turn: two turns.
     await turn();
     await turn();
   };
-  return { w, started, acked, send, turn, release };
+  return { w, started, acked, send, sendEach, release };
 }
 
 describe('group commit: batches in flight', () => {
   test('by default a batch waits for the one committing, then carries everything that came meanwhile', async () => {
-    const { started, acked, send, turn, release } = heldWriter(undefined);
-    const sent = [send('a')];
-    await turn();
-    sent.push(send('b'));
-    await turn();
-    sent.push(send('c'));
-    await turn();
+    const { started, acked, sendEach, release } = heldWriter(undefined);
+    const sent = await sendEach('a', 'b', 'c');
     expect(started).toEqual([['a']]);
     await release(0);
     expect(started).toEqual([['a'], ['b', 'c']]);
@@ -51,16 +55,10 @@ describe('group commit: batches in flight', () => {
   });
 
   test('with two in flight, a send does not wait for the batch before it; a third batch waits for a free slot', async () => {
-    const { started, acked, send, turn, release } = heldWriter(2);
-    const sent = [send('a')];
-    await turn();
-    sent.push(send('b'));
-    await turn();
+    const { started, acked, sendEach, release } = heldWriter(2);
+    const sent = await sendEach('a', 'b');
     expect(started).toEqual([['a'], ['b']]);
-    sent.push(send('c'));
-    await turn();
-    sent.push(send('d'));
-    await turn();
+    sent.push(...(await sendEach('c', 'd')));
     expect(started).toEqual([['a'], ['b']]);
     // The second batch is answered first: its sends are acknowledged at once, and the waiting ones start.
     await release(1);
@@ -73,13 +71,8 @@ describe('group commit: batches in flight', () => {
   });
 
   test('close commits what waits behind full slots and resolves once every batch is answered', async () => {
-    const { w, started, acked, send, turn, release } = heldWriter(2);
-    const sent = [send('a')];
-    await turn();
-    sent.push(send('b'));
-    await turn();
-    sent.push(send('c'));
-    await turn();
+    const { w, started, acked, send, sendEach, release } = heldWriter(2);
+    const sent = await sendEach('a', 'b', 'c');
     let closed = false;
     const closing = w.close().then(() => void (closed = true));
     await expect(send('late')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
