@@ -2,10 +2,10 @@ import { createDatabase, sql } from '@chat/db';
 import type { Cleanups } from '../cleanups';
 import { DbConnectionPoller } from './db-connections';
 import { DriverPool, type PoolStats } from './driver-pool';
-import { slowSlots, type SlowSlot } from './slow-slots';
 import type { VerifyResult } from './driver-protocol';
 import type { Percentiles } from './log-histogram';
 import type { LoadTarget } from './load-target';
+import { slowSlots, type SlowSlot } from './slow-slots';
 import { createLoadPopulation, syntheticPopulation, type LoadUser } from './population';
 import { sourceAddress } from './source-address';
 import { ProcessSampler, usageBetween, type GroupUsage } from './process-usage';
@@ -62,7 +62,6 @@ export interface Measurement {
    */
   slowSlots: SlowSlot[];
 }
-
 
 const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -63,7 +63,6 @@ export interface DriverCounters {
   connectErrors: number;
 }
 
-/** What the storm's timeline counts per second. */
 /** The deliveries of the messages sent in one 100 ms slot. */
 export interface SlotDeliveries {
   count: number;
@@ -75,6 +74,7 @@ export interface SlotDeliveries {
 /** What a slot counts as slow: the ramp's p99 bar. */
 export const SLOW_DELIVERY_MS = 100;
 
+/** What the storm's timeline counts per second. */
 export type TimelineEvent = 'refused' | 'transport' | 'connected' | 'recovered';
 
 /** Counts per epoch second, for each timeline event: none yet. */
