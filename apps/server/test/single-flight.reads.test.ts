@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { asReadonly, sql, type DB, type Kysely } from '@chat/db';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
-import { historyPage, syncPages } from '../src/features/messages/message-reads';
+import { historyPage, syncPages, syncRooms } from '../src/features/messages/message-reads';
 import { connectRaw, createRoom, registerUser } from './support/harness';
 import { useNode } from './support/node-fixture';
 
@@ -10,12 +10,16 @@ import { useNode } from './support/node-fixture';
 // Queries are counted by a Kysely plugin on the node's own primary handle (same pool, same SQL).
 
 class QueryCounter implements KyselyPlugin {
+  /** Queries built (a query compiled once per handle is built once). */
   count = 0;
+  /** Queries run. */
+  runs = 0;
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     this.count++;
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    this.runs++;
     return args.result;
   }
 }
@@ -25,9 +29,11 @@ describe('single-flight reads on PostgreSQL', () => {
   let counter: QueryCounter;
   let counted: Kysely<DB>;
   const rooms: Record<'a' | 'b' | 'c', string> = { a: '', b: '', c: '' };
+  let userId = '';
 
   beforeAll(async () => {
     const user = await registerUser(node);
+    userId = user.user.id;
     rooms.a = await createRoom(node, user, 'public', 'a');
     rooms.b = await createRoom(node, user, 'public', 'b');
     rooms.c = await createRoom(node, user, 'public', 'c');
@@ -127,6 +133,38 @@ describe('single-flight reads on PostgreSQL', () => {
     expect(second.get(rooms.a)!.hasMore).toBe(false);
     expect(third.get(rooms.a)!.rows.map((r) => r.seq)).toEqual([1, 2, 3]);
     expect(third.get(rooms.a)!.hasMore).toBe(true);
+  });
+
+  test('sync reads no page for a room with nothing after its cursor', async () => {
+    const before = counter.runs;
+    const answers = await syncRooms(
+      counted,
+      userId,
+      [
+        { roomId: rooms.a, afterSeq: 60 },
+        { roomId: rooms.b, afterSeq: 10 },
+        { roomId: rooms.c, afterSeq: 7 },
+      ],
+      50,
+    );
+    expect(answers.map((a) => [a.roomId, a.messages.map((m) => m.seq), a.hasMore, a.lastSeq])).toEqual([
+      [rooms.a, [], false, 60],
+      [rooms.b, [], false, 10],
+      [rooms.c, [8], false, 8],
+    ]);
+    // The cursors, room c's page, and its message's reactions and files.
+    expect(counter.runs - before).toBe(4);
+    const upToDate = counter.runs;
+    const again = await syncRooms(counted, userId, [{ roomId: rooms.a, afterSeq: 60 }, { roomId: rooms.b }], 50);
+    expect(again.map((a) => [a.messages.length, a.hasMore])).toEqual([
+      [0, false],
+      [10, false],
+    ]);
+    // Room b from the member's delivered cursor (0, never moved here): read; room a: not.
+    expect(counter.runs - upToDate).toBe(4);
+    const onlyCursors = counter.runs;
+    await syncRooms(counted, userId, [{ roomId: rooms.a, afterSeq: 60 }], 50);
+    expect(counter.runs - onlyCursors).toBe(1);
   });
 
   test('a failing read reaches every waiter once, and the next call queries again', async () => {
