@@ -11,8 +11,9 @@ import { attachRedisAdapter } from '../src/socket/adapter';
 /**
  * Two Socket.IO servers joined by our sharded Redis adapter (a real Redis): a node's own broadcasts, which Redis
  * hands back to it because it is subscribed to the room too, are dropped before they are decoded, while
- * everything another node publishes (text and binary) still arrives and is handled; and a node's own sockets
- * get its broadcasts without waiting for Redis to take the publication.
+ * everything another node publishes (text and binary) still arrives and is handled; a node's own sockets
+ * get its broadcasts without waiting for Redis to take the publication; and only chat rooms get channels of
+ * their own (a user's and a session's broadcasts ride the namespace's channel).
  */
 interface TestNode {
   io: Server;
@@ -27,7 +28,7 @@ interface TestNode {
 const ROOM = 'room:echo';
 const log = pino({ level: 'silent' });
 
-async function startNode(prefix: string, redisUrl = testServices().redisUrl): Promise<TestNode> {
+async function startNode(prefix: string, redisUrl = testServices().redisUrl, alsoJoins: readonly string[] = []): Promise<TestNode> {
   const http = createServer();
   const io = new Server(http);
   const redis = new Redis(redisUrl);
@@ -36,7 +37,7 @@ async function startNode(prefix: string, redisUrl = testServices().redisUrl): Pr
     await adapterConnections.detach();
     redis.disconnect();
   };
-  io.on('connection', (socket) => void socket.join(ROOM));
+  io.on('connection', (socket) => void socket.join([ROOM, ...alsoJoins]));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const adapter = io.of('/').adapter as unknown as { uid: string; onMessage(message: { uid: string }, offset?: string): unknown };
   const handled: string[] = [];
@@ -153,5 +154,42 @@ describe("sharded Redis adapter: a node's own sockets first", () => {
     b.io.to(ROOM).emit('probe', 'b-last');
     await waitUntil(async () => a.received.includes('b-last'), { description: "B's broadcast at A's client", timeoutMs: 10_000, intervalMs: 10 });
     expect(a.received.filter((v) => String(v).startsWith('while-paused'))).toEqual(['while-paused-1', 'while-paused-2']);
+  });
+});
+
+describe('sharded Redis adapter: channels of their own for chat rooms only', () => {
+  const prefix = `channels-test-${randomBytes(4).toString('hex')}`;
+  const [user, session] = ['user:u-1', 'session:s-1'];
+  let redis: Redis;
+  let a: TestNode;
+  let b: TestNode;
+
+  beforeAll(async () => {
+    redis = new Redis(testServices().redisUrl);
+    a = await startNode(prefix);
+    b = await startNode(prefix, testServices().redisUrl, [user, session]);
+    await untilBothSubscribed(a, b);
+  });
+
+  afterAll(async () => {
+    await stopNodes([a, b]);
+    redis?.disconnect();
+  });
+
+  it("subscribes to a chat room's channel, not to a user's or a session's", async () => {
+    const channels = ((await redis.call('PUBSUB', 'SHARDCHANNELS', `${prefix}#*`)) as string[]).sort();
+    // The namespace's channel, each node's response channel, and the room's.
+    expect(channels).toContain(`${prefix}#/#${ROOM}#`);
+    expect(channels.filter((c) => c.includes('user:') || c.includes('session:'))).toEqual([]);
+    expect(channels).toHaveLength(4);
+  });
+
+  it("still delivers a broadcast to a user's channel from another node, once", async () => {
+    a.io.to(user).emit('probe', 'to-the-user');
+    a.io.to(session).emit('probe', 'to-the-session');
+    await waitUntil(async () => b.received.includes('to-the-session'), { description: "A's broadcasts at B's client", timeoutMs: 10_000, intervalMs: 10 });
+    // Published after the user's: on the same channel and connection, so it arrived after it.
+    expect(b.received.filter((v) => String(v).startsWith('to-the-'))).toEqual(['to-the-user', 'to-the-session']);
+    expect(a.received.filter((v) => String(v).startsWith('to-the-'))).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Namespace } from 'socket.io';
+import { parseRoomChannel } from '@chat/protocol';
 import { Adapter as InMemoryAdapter, MessageType, type BroadcastOptions } from 'socket.io-adapter';
 import { closeRedisGently, observeEveryCommand } from '../infra/redis-connection';
 import type { ChatServer } from './types';
@@ -60,7 +61,7 @@ export function attachRedisAdapter(
   const publishFailed = (err: Error) => log.debug({ err: err.message }, 'redis adapter broadcast not published');
   io.adapter(
     kind === 'sharded'
-      ? withoutOwnEcho(localBroadcastFirst(createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic', channelPrefix }), publishFailed))
+      ? withoutOwnEcho(localBroadcastFirst(channelsForChatRoomsOnly(createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic', channelPrefix })), publishFailed))
       : createAdapter(pub, sub, { key: channelPrefix }),
   );
   return {
@@ -82,6 +83,43 @@ interface ShardedAdapterInternals {
   onRawMessage(raw: Buffer, channel: Buffer): void;
   broadcast(packet: unknown, opts: BroadcastOptions): unknown;
   publishAndReturnOffset(message: { type: MessageType; data: unknown }): Promise<unknown>;
+}
+
+/** What the wrapper below replaces of the sharded adapter's channel choice (private in its types). */
+interface ChannelChoiceInternals {
+  /** The namespace's channel, which every node subscribes to. */
+  channel: string;
+  shouldUseASeparateNamespace(room: string): boolean;
+  computeChannel(message: { data?: { opts?: { rooms?: readonly string[] } } }): string;
+}
+
+/**
+ * In "dynamic" mode the sharded adapter gives every Socket.IO room a channel of its own, subscribed while the
+ * node holds a socket in it: the user's and the session's channel too, which every socket joins at its
+ * handshake. That was an SSUBSCRIBE per handshake (the session's, unique to it) and per user new to the node,
+ * and an SUNSUBSCRIBE each at disconnect, on the subscriber connection every broadcast arrives on, for
+ * channels that carry a few events per membership change or sign-out (`room:joined`, `room:left`; the
+ * cross-node `socketsJoin` and `disconnectSockets` use the namespace's channel anyway). Only chat rooms keep
+ * channels of their own; a broadcast to one user or session goes on the namespace's channel, which every node
+ * receives and, holding no socket of that user, drops (docs/performance.md, "Channels for chat rooms only").
+ * An adapter that is not the expected shape after an upgrade is left as it is.
+ */
+function channelsForChatRoomsOnly<A extends object>(create: (nsp: Namespace) => A): (nsp: Namespace) => A {
+  return function adapterWithChannelsForChatRoomsOnly(nsp) {
+    const created = create(nsp);
+    const adapter = created as unknown as ChannelChoiceInternals;
+    if (typeof adapter.channel !== 'string' || typeof adapter.shouldUseASeparateNamespace !== 'function' || typeof adapter.computeChannel !== 'function') {
+      return created;
+    }
+    const separate = adapter.shouldUseASeparateNamespace.bind(adapter);
+    const compute = adapter.computeChannel.bind(adapter);
+    adapter.shouldUseASeparateNamespace = (room) => parseRoomChannel(room) !== undefined && separate(room);
+    adapter.computeChannel = (message) => {
+      const rooms = message.data?.opts?.rooms;
+      return rooms?.length === 1 && parseRoomChannel(rooms[0]!) === undefined ? adapter.channel : compute(message);
+    };
+    return created;
+  };
 }
 
 /**
