@@ -103,6 +103,21 @@ end
 redis.call('DEL', KEYS[2])
 return offline`;
 
+const SCRIPTS = { presenceAdd: ADD, presenceRemove: REMOVE, presenceGet: GET, presenceCount: COUNT, presenceSweepNode: SWEEP_NODE };
+
+/** A script run as an ioredis command: the number of keys first, then keys and arguments. */
+type ScriptCommand = (numberOfKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
+
+/**
+ * The scripts as ioredis commands (`defineCommand`): EVALSHA with the script's digest, the script itself sent
+ * again only when Redis answers NOSCRIPT (after a restart). `eval` sent each script's text on every call:
+ * two of them on every handshake (the cap's count, then the add) and one at every disconnect.
+ */
+function withScripts(redis: Redis): Record<keyof typeof SCRIPTS, ScriptCommand> {
+  for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua });
+  return redis as unknown as Record<keyof typeof SCRIPTS, ScriptCommand>;
+}
+
 export interface RedisPresenceOptions {
   nodeId: string;
   heartbeatMs: number;
@@ -119,6 +134,7 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly p: string;
   /** This process's life of the node (see above). */
   private readonly life: string;
+  private readonly scripts: Record<keyof typeof SCRIPTS, ScriptCommand>;
 
   constructor(
     private readonly redis: Redis,
@@ -127,6 +143,7 @@ export class RedisPresenceStore implements PresenceStore {
     this.ttlMs = options.heartbeatMs * 3;
     this.p = options.prefix ?? 'presence:';
     this.life = `${options.nodeId}~${randomBytes(6).toString('base64url')}`;
+    this.scripts = withScripts(redis);
     this.timer = setInterval(() => void this.heartbeat().catch((err: unknown) => options.onError?.(err)), options.heartbeatMs);
     this.timer.unref();
   }
@@ -146,8 +163,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   async add(userId: string, socketId: string): Promise<boolean> {
     this.local.set(socketId, userId);
-    const wasOnline = (await this.redis.eval(
-      ADD,
+    const wasOnline = (await this.scripts.presenceAdd(
       3,
       `${this.p}user:${userId}`,
       `${this.p}nodeusers:${this.life}`,
@@ -163,8 +179,7 @@ export class RedisPresenceStore implements PresenceStore {
   async remove(userId: string, socketId: string): Promise<{ wentOffline: boolean; lastSeen: Date }> {
     this.local.delete(socketId);
     const now = new Date();
-    const online = (await this.redis.eval(
-      REMOVE,
+    const online = (await this.scripts.presenceRemove(
       3,
       `${this.p}user:${userId}`,
       `${this.p}nodeusers:${this.life}`,
@@ -182,7 +197,7 @@ export class RedisPresenceStore implements PresenceStore {
     const out = new Map<string, PresenceState>();
     if (userIds.length === 0) return out;
     const [online, seen] = await Promise.all([
-      this.redis.eval(GET, userIds.length, ...userIds.map((u) => `${this.p}user:${u}`), `${this.p}node:`) as Promise<number[]>,
+      this.scripts.presenceGet(userIds.length, ...userIds.map((u) => `${this.p}user:${u}`), `${this.p}node:`) as Promise<number[]>,
       this.redis.mget(userIds.map((u) => `${this.p}lastseen:${u}`)),
     ]);
     userIds.forEach((id, i) => {
@@ -194,7 +209,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async socketCount(userId: string): Promise<number> {
-    return (await this.redis.eval(COUNT, 1, `${this.p}user:${userId}`, `${this.p}node:`)) as number;
+    return (await this.scripts.presenceCount(1, `${this.p}user:${userId}`, `${this.p}node:`)) as number;
   }
 
   /** Cleans up after nodes whose liveness key expired; returns the users that left offline. */
@@ -203,8 +218,7 @@ export class RedisPresenceStore implements PresenceStore {
     const offline: string[] = [];
     for (const node of nodes) {
       if (node === this.life) continue;
-      const users = (await this.redis.eval(
-        SWEEP_NODE,
+      const users = (await this.scripts.presenceSweepNode(
         2,
         `${this.p}nodes`,
         `${this.p}nodeusers:${node}`,

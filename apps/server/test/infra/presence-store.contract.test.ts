@@ -127,6 +127,17 @@ describe('RedisPresenceStore across nodes', () => {
     await after.close();
   });
 
+  test('after Redis forgets its scripts (a restart), calls still run: the script is sent again', async () => {
+    const a = await redisStore('node-a', prefix);
+    await a.add('u1', 's1');
+    // Every client's cached scripts go; ioredis answers NOSCRIPT by sending the script itself.
+    await redis.call('SCRIPT', 'FLUSH');
+    expect(await a.socketCount('u1')).toBe(1);
+    expect(await a.add('u1', 's2')).toBe(false);
+    expect(await a.socketCount('u1')).toBe(2);
+    await a.close();
+  });
+
   test('after Redis loses its data, the next heartbeat writes the node\'s sockets back', async () => {
     const a = await redisStore('node-a', prefix);
     await a.add('u1', 's1');
