@@ -108,6 +108,7 @@ const EnvSchema = z.object({
   SEND_WRITER_LEASE_MS: z.coerce.number().int().min(300).max(60_000).default(3000),
   /** Sends waiting for a batch beyond this are refused with UNAVAILABLE and a retryAfterMs hint. */
   GROUP_COMMIT_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  GROUP_COMMIT_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(1),
   /** How often a node that stored messages merges the search index's pending list (0: never, leave it to PostgreSQL). */
   SEARCH_INDEX_MERGE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   /** Delivered/read cursors arriving within this window are written and broadcast together (per node). */
@@ -177,7 +178,7 @@ export interface Config {
   socketsPerUserMax: number;
   socketsPerAddressMax: number;
   slowReaders: { maxQueuedPackets: number; maxBufferedBytes: number; intervalMs: number };
-  groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; minIntervalFromRate: number; maxQueue: number };
+  groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; minIntervalFromRate: number; maxQueue: number; maxInFlight: number };
   sendWriter: { mode: 'relay' | 'local'; relayTimeoutMs: number; relayMinRate: number; relayMaxInFlight: number; leaseMs: number };
   receiptWindowMs: number;
   searchIndexMergeIntervalMs: number;
@@ -256,7 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socketsPerUserMax: e.SOCKETS_PER_USER_MAX,
     socketsPerAddressMax: e.SOCKETS_PER_ADDRESS_MAX,
     slowReaders: { maxQueuedPackets: e.SOCKET_OUTBOUND_MAX_PACKETS, maxBufferedBytes: e.SOCKET_OUTBOUND_MAX_BYTES, intervalMs: 1000 },
-    groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, minIntervalFromRate: e.GROUP_COMMIT_INTERVAL_MIN_RATE, maxQueue: e.GROUP_COMMIT_MAX_QUEUE },
+    groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, minIntervalFromRate: e.GROUP_COMMIT_INTERVAL_MIN_RATE, maxQueue: e.GROUP_COMMIT_MAX_QUEUE, maxInFlight: e.GROUP_COMMIT_MAX_IN_FLIGHT },
     sendWriter: { mode: e.REDIS_URL ? e.SEND_WRITER : 'local', relayTimeoutMs: e.SEND_RELAY_TIMEOUT_MS, relayMinRate: e.SEND_RELAY_MIN_RATE, relayMaxInFlight: e.SEND_RELAY_MAX_IN_FLIGHT, leaseMs: e.SEND_WRITER_LEASE_MS },
     receiptWindowMs: e.RECEIPT_WINDOW_MS,
     searchIndexMergeIntervalMs: e.SEARCH_INDEX_MERGE_INTERVAL_MS,

@@ -56,6 +56,12 @@ export interface GroupCommitOptions {
    * commit does), so a send need not wait for the round trip of the batch before it.
    */
   maxInFlight?: number;
+  /**
+   * With `maxInFlight` > 1: a batch's callers are answered only once the batch started before it has
+   * answered its own. Two batches that share a room commit in start order (the room lock), so this keeps
+   * their broadcasts in seq order even when their answers cross on two connections.
+   */
+  answerInOrder?: boolean;
   /** The clock of the rate above (tests). */
   now?: () => number;
 }
@@ -78,6 +84,8 @@ export class GroupCommitWriter {
   private cancelTimer: (() => void) | undefined;
   /** The batches committing now. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Settles once the last batch started has answered its callers (`answerInOrder`). */
+  private answered: Promise<void> = Promise.resolve();
   private closed = false;
   /** When the last batch started (hrtime), undefined before the first. */
   private lastStart: bigint | undefined;
@@ -163,18 +171,20 @@ export class GroupCommitWriter {
     const batch = this.queue.splice(0, this.opts.maxBatch);
     if (batch.length === 0) return;
     this.lastStart = process.hrtime.bigint();
-    const committing: Promise<void> = this.commit(batch).finally(() => {
+    const committing: Promise<void> = this.commit(batch, this.opts.answerInOrder ? this.answered : undefined).finally(() => {
       this.inFlight.delete(committing);
       if (this.queue.length > 0) this.schedule();
     });
     this.inFlight.add(committing);
+    this.answered = committing;
   }
 
   private get maxInFlight(): number {
     return this.opts.maxInFlight ?? 1;
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  /** Commits `batch`; answers its callers once `after` (the batch before it, when answering in order) has settled. */
+  private async commit(batch: Pending[], after: Promise<void> | undefined): Promise<void> {
     const started = process.hrtime.bigint();
     let results: Outcome[];
     try {
@@ -187,13 +197,15 @@ export class GroupCommitWriter {
       // A batch fails as a whole only on what its checks cannot see (an id raced in for another room by
       // another node): halve it until the bad message is alone, so its neighbours still commit.
       const half = Math.ceil(batch.length / 2);
-      await this.commit(batch.slice(0, half));
-      await this.commit(batch.slice(half));
+      await this.commit(batch.slice(0, half), after);
+      await this.commit(batch.slice(half), undefined);
       return;
     }
     const commitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.lastBatchMs = commitSeconds * 1000;
     this.onBatch({ size: batch.length, seconds: commitSeconds });
+    // (A batch that failed to answer its callers must not hold back the ones after it.)
+    if (after) await after.catch(() => undefined);
     batch.forEach((p, i) => {
       const r = results[i]!;
       if (r instanceof Error) p.reject(r);

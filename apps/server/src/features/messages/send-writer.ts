@@ -79,15 +79,18 @@ export class SendWriter {
     private readonly relay: NodeRelay,
     private readonly opts: SendWriterOptions,
   ) {
-    this.local = new GroupCommitWriter(db, opts.groupCommit, opts.onBatch);
+    // With several batches in flight (GROUP_COMMIT_MAX_IN_FLIGHT), a room's messages are still broadcast in
+    // seq order: each batch answers after the one before it.
+    this.local = new GroupCommitWriter(db, { ...opts.groupCommit, answerInOrder: true }, opts.onBatch);
     this.gate = new RateGate(opts.relayMinRate, Date.now);
     if (opts.mode === 'relay') {
       // The front batches this node's sends bound for the writer. It does not space its batches: the writer
       // that commits them does (`minIntervalMs`), once for all nodes. Several of its batches may be on their
       // way at once: the writer's group commit merges them anyway, and a send that waited for the round trip
       // of the batch before it waited for the writer's batch interval twice (docs/performance.md, "The
-      // relay's front in flight").
-      this.front = new GroupCommitWriter((reqs) => this.route(reqs), { ...opts.groupCommit, minIntervalMs: 0, maxInFlight: opts.relayMaxInFlight ?? 1 });
+      // relay's front in flight"). Its batches are answered as their answers come: the writer answers in order
+      // already, and a batch waiting out SEND_RELAY_TIMEOUT_MS must not hold back the ones after it.
+      this.front = new GroupCommitWriter((reqs) => this.route(reqs), { ...opts.groupCommit, minIntervalMs: 0, maxInFlight: opts.relayMaxInFlight ?? 1, answerInOrder: false });
       relay.serve((payload) => this.serveRelayed(payload));
     }
   }
