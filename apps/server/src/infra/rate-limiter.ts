@@ -3,19 +3,15 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 
 export type RateLimitDecision = { allowed: true; remaining: number } | { allowed: false; retryAfterMs: number };
 
-/** A key's current window: points used so far and the time left until the window ends. */
-export interface RateLimitWindow {
-  consumed: number;
-  msBeforeNext: number;
-}
-
 /** A fixed-window budget per key. Implementations: in-process memory (embedded), Redis (cluster-wide). */
 export interface RateLimiter {
+  /**
+   * Takes `points` if the window has them left. A refusal leaves no trace: a client that retries while over
+   * budget is not kept out beyond the window, and a herd of refusals writes nothing.
+   */
   consume(key: string, points?: number): Promise<RateLimitDecision>;
   /** Gives points back, e.g. when the attempt turned out not to count (a retry of a stored message). */
   refund(key: string, points?: number): Promise<void>;
-  /** Reads a key's window without consuming anything; undefined when the key has no window open. */
-  peek(key: string): Promise<RateLimitWindow | undefined>;
 }
 
 export interface RateLimitOptions {
@@ -43,9 +39,6 @@ class FlexibleRateLimiter implements RateLimiter {
       return { allowed: true, remaining: res.remainingPoints };
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      // rate-limiter-flexible counts rejected attempts too; give them back so that a client retrying while
-      // over budget does not keep itself locked out beyond the current window.
-      await this.limiter.reward(key, points).catch(() => {});
       return { allowed: false, retryAfterMs: Math.max(1, rejection.msBeforeNext) };
     }
   }
@@ -53,15 +46,47 @@ class FlexibleRateLimiter implements RateLimiter {
   async refund(key: string, points = 1): Promise<void> {
     await this.limiter.reward(key, points);
   }
+}
 
-  async peek(key: string): Promise<RateLimitWindow | undefined> {
-    const res = await this.limiter.get(key);
-    return res ? { consumed: res.consumedPoints, msBeforeNext: res.msBeforeNext } : undefined;
+/**
+ * rate-limiter-flexible's memory store counts a refused attempt like an allowed one; this one gives it back
+ * at once, in the same turn (no await between), so a refusal leaves no trace (RateLimiter's contract).
+ */
+class RefusalFreeMemoryLimiter extends RateLimiterMemory {
+  override async consume(key: string | number, points = 1, options?: object): Promise<RateLimiterRes> {
+    try {
+      return await super.consume(key, points, options);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) await super.reward(key, points);
+      throw rejection;
+    }
   }
 }
 
-export const memoryRateLimiters: RateLimiterFactory = (opts) =>
-  new FlexibleRateLimiter(new RateLimiterMemory({ keyPrefix: opts.keyPrefix, points: opts.points, duration: opts.durationSec }));
+const memoryLimiter = (opts: RateLimitOptions) => new RefusalFreeMemoryLimiter({ keyPrefix: opts.keyPrefix, points: opts.points, duration: opts.durationSec });
+
+export const memoryRateLimiters: RateLimiterFactory = (opts) => new FlexibleRateLimiter(memoryLimiter(opts));
+
+/**
+ * rate-limiter-flexible's script for Redis, changed to take points only while the window has them: a refused
+ * attempt reads its window and writes nothing (the library's own script adds the points whatever the answer,
+ * and a refusal then cost a second command to give them back). Its answer is the library's: the points the
+ * window would hold with this attempt's, and the window's TTL, so the library refuses above the budget as
+ * before. A negative amount (a refund) is always applied. The library defines it as one command (EVALSHA)
+ * on the connection, shared by every budget made on it.
+ */
+const TAKE_WITHIN_BUDGET = `redis.call('set', KEYS[1], 0, 'EX', ARGV[2], 'NX')
+local points = tonumber(ARGV[1])
+local consumed = tonumber(redis.call('get', KEYS[1])) + points
+if points < 0 or consumed <= tonumber(ARGV[3]) then
+  redis.call('incrby', KEYS[1], points)
+end
+local ttl = redis.call('pttl', KEYS[1])
+if ttl == -1 then
+  redis.call('expire', KEYS[1], ARGV[2])
+  ttl = 1000 * ARGV[2]
+end
+return {consumed, ttl}`;
 
 /**
  * Cluster-wide budgets in Redis. While Redis is down, an in-memory insurance limiter with the same budget
@@ -77,7 +102,8 @@ export function redisRateLimiters(redis: Redis): RateLimiterFactory {
         points: opts.points,
         duration: opts.durationSec,
         rejectIfRedisNotReady: true,
-        insuranceLimiter: new RateLimiterMemory({ keyPrefix: opts.keyPrefix, points: opts.points, duration: opts.durationSec }),
+        customIncrTtlLuaScript: TAKE_WITHIN_BUDGET,
+        insuranceLimiter: memoryLimiter(opts),
       }),
     );
   };

@@ -85,6 +85,48 @@ describe.each(implementations)('RateLimiter contract: %s', (_name, make) => {
   });
 });
 
+describe('RateLimiter in Redis: what a refusal costs', () => {
+  test('a refused attempt is one command and writes nothing', async () => {
+    const client = new Redis(testServices().redisUrl);
+    await client.ping();
+    const sent: string[] = [];
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = ((command, stream) => {
+      sent.push(command.name);
+      return send(command, stream);
+    }) as typeof client.sendCommand;
+    try {
+      const p = `t${randomBytes(4).toString('hex')}`;
+      const limiter = redisRateLimiters(client)({ keyPrefix: p, points: 1, durationSec: 10 });
+      expect((await limiter.consume('k')).allowed).toBe(true);
+      sent.length = 0;
+      for (let i = 0; i < 3; i++) expect((await limiter.consume('k')).allowed).toBe(false);
+      // Before, each refusal added its point (EVALSHA) and took it back (a second EVALSHA).
+      expect(sent).toEqual(['evalsha', 'evalsha', 'evalsha']);
+      expect(await redis.get(`rl:${p}:k`)).toBe('1');
+      await limiter.refund('k');
+      expect(await redis.get(`rl:${p}:k`)).toBe('0');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  test('while Redis is not reachable, the in-memory insurance answers, and its refusals leave no trace either', async () => {
+    // A client that never connects (nothing listens on port 1): every call goes to the insurance limiter.
+    const down = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      const limiter = redisRateLimiters(down)({ keyPrefix: `t${randomBytes(4).toString('hex')}`, points: 1, durationSec: 10 });
+      expect((await limiter.consume('k')).allowed).toBe(true);
+      for (let i = 0; i < 3; i++) expect((await limiter.consume('k')).allowed).toBe(false);
+      await limiter.refund('k');
+      expect((await limiter.consume('k')).allowed).toBe(true);
+      expect((await limiter.consume('k')).allowed).toBe(false);
+    } finally {
+      down.disconnect();
+    }
+  });
+});
+
 describe('RateLimiter scope', () => {
   test("scope 'node' counts in this process's memory even with Redis: another node has a budget of its own", async () => {
     const p = `t${randomBytes(4).toString('hex')}`;

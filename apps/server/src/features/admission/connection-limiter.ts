@@ -1,4 +1,4 @@
-import type { RateLimiter, RateLimiterFactory, RateLimitWindow } from '../../infra/rate-limiter';
+import type { RateLimiter, RateLimiterFactory } from '../../infra/rate-limiter';
 
 export type RejectReason = 'node_budget' | 'ip_budget';
 export type Admission = { admitted: true } | { admitted: false; reason: RejectReason; retryAfterMs: number };
@@ -27,19 +27,17 @@ export interface ConnectionLimiterOptions {
  * `ipPerSecond` per client address, in fixed windows (the node's `RateLimiterFactory`: the window's expiry is
  * set when its key is created and never moved; no block duration).
  *
- * A rejected attempt leaves no trace in either budget. Most attempts in a herd are rejections, so the
- * budgets are first read (`get`, no write): an attempt over either budget is refused without touching
- * anything. Only an attempt both reads admit consumes, in both budgets at once; if a concurrent attempt
- * took the last point meanwhile, whatever this attempt consumed is given back (`reward`). Consuming first
- * and rewarding every refusal would also end even, but each refused attempt would write twice and, between
- * its write and its reward, count against attempts that are within budget; and a limiter that kept
- * rejected attempts (or blocked on them) would lock out exactly the clients that retry.
+ * A rejected attempt leaves no trace in either budget: a refused `consume` writes nothing (RateLimiter's
+ * contract; in Redis one command that reads the window and takes a point only if it has one left), and a
+ * limiter that kept rejected attempts would lock out exactly the clients that retry. The node's budget is
+ * taken first: with one process a node it is this process's memory, and most attempts in a herd are refused
+ * by it without a Redis command at all. Only then the client address's (Redis, cluster-wide): one command for
+ * an admitted handshake (it was a read, then a write); if it refuses, the node's point is given back.
  */
 export class ConnectionLimiter {
   private readonly node: RateLimiter;
   private readonly ip: RateLimiter;
   private readonly nodePoints: number;
-  private readonly ipPoints: number;
   private readonly windowMs: number;
   private readonly random: () => number;
   /** This process's node-budget rejections in its current window, to size the retry spread. */
@@ -47,34 +45,29 @@ export class ConnectionLimiter {
 
   constructor(private readonly options: ConnectionLimiterOptions) {
     this.nodePoints = Math.max(1, Math.round(options.nodePerSecond * options.windowSeconds));
-    this.ipPoints = Math.max(1, Math.round(options.ipPerSecond * options.windowSeconds));
+    const ipPoints = Math.max(1, Math.round(options.ipPerSecond * options.windowSeconds));
     this.windowMs = options.windowSeconds * 1000;
     this.random = options.random ?? Math.random;
     this.node = options.limiters({ keyPrefix: 'admission:node', points: this.nodePoints, durationSec: options.windowSeconds, scope: options.nodeScope });
-    this.ip = options.limiters({ keyPrefix: 'admission:ip', points: this.ipPoints, durationSec: options.windowSeconds });
+    this.ip = options.limiters({ keyPrefix: 'admission:ip', points: ipPoints, durationSec: options.windowSeconds });
   }
 
   /** Admits a handshake from `ipBucket`, or says why not and when to retry. Throws if no store answers. */
   async admit(ipBucket: string): Promise<Admission> {
     const nodeKey = this.options.nodeId;
-    const [ipNow, nodeNow] = await Promise.all([this.ip.peek(ipBucket), this.node.peek(nodeKey)]);
-    if (exhausted(ipNow, this.ipPoints)) return this.reject('ip_budget', ipNow.msBeforeNext);
-    if (exhausted(nodeNow, this.nodePoints)) return this.reject('node_budget', nodeNow.msBeforeNext);
-
-    // A refused consume gives its point back by itself (RateLimiter's contract); a store error throws.
-    const [ipTaken, nodeTaken] = await Promise.allSettled([this.ip.consume(ipBucket), this.node.consume(nodeKey)]);
-    const ipAllowed = ipTaken.status === 'fulfilled' && ipTaken.value.allowed;
-    const nodeAllowed = nodeTaken.status === 'fulfilled' && nodeTaken.value.allowed;
-    if (ipAllowed && nodeAllowed) return { admitted: true };
-    const refunds: Promise<unknown>[] = [];
-    if (ipAllowed) refunds.push(this.ip.refund(ipBucket));
-    if (nodeAllowed) refunds.push(this.node.refund(nodeKey));
-    await Promise.all(refunds);
-    if (ipTaken.status === 'rejected') throw ipTaken.reason;
-    if (nodeTaken.status === 'rejected') throw nodeTaken.reason;
-    if (!ipTaken.value.allowed) return this.reject('ip_budget', ipTaken.value.retryAfterMs);
-    if (!nodeTaken.value.allowed) return this.reject('node_budget', nodeTaken.value.retryAfterMs);
-    return { admitted: true };
+    // A store error throws (the caller admits: refusing everyone would turn a limiter fault into an outage).
+    const node = await this.node.consume(nodeKey);
+    if (!node.allowed) return this.reject('node_budget', node.retryAfterMs);
+    let ip;
+    try {
+      ip = await this.ip.consume(ipBucket);
+    } catch (err) {
+      await this.node.refund(nodeKey).catch(() => undefined);
+      throw err;
+    }
+    if (ip.allowed) return { admitted: true };
+    await this.node.refund(nodeKey);
+    return this.reject('ip_budget', ip.retryAfterMs);
   }
 
   /**
@@ -93,9 +86,4 @@ export class ConnectionLimiter {
     const rest = Math.max(1, Math.min(msBeforeNext, this.windowMs));
     return { admitted: false, reason, retryAfterMs: rest + Math.floor(this.random() * spreadWindows * this.windowMs) };
   }
-}
-
-function exhausted(state: RateLimitWindow | undefined, points: number): state is RateLimitWindow {
-  // A memory record may outlive its window by a timer tick; an expired window is a fresh one.
-  return state !== undefined && state.msBeforeNext > 0 && state.consumed >= points;
 }
