@@ -49,8 +49,9 @@ class FlexibleRateLimiter implements RateLimiter {
 }
 
 /**
- * rate-limiter-flexible's memory store counts a refused attempt like an allowed one; this one gives it back
- * at once, in the same turn (no await between), so a refusal leaves no trace (RateLimiter's contract).
+ * rate-limiter-flexible's memory store counts a refused attempt like an allowed one; this one gives it back as
+ * soon as the refusal comes back (a microtask later: the memory store answers at once), so a refusal leaves no
+ * trace (RateLimiter's contract).
  */
 class RefusalFreeMemoryLimiter extends RateLimiterMemory {
   override async consume(key: string | number, points = 1, options?: object): Promise<RateLimiterRes> {
