@@ -145,6 +145,25 @@ describe.each(targets)('Database contract: $name', (target) => {
     await expect(insertMessage(await newRoom(), 1)).resolves.toEqual(expect.any(String));
   });
 
+  it('the send statement refuses an unknown room or sender itself (messages has no foreign keys to them) and stores nothing for them', async () => {
+    const roomId = await newRoom();
+    const outsider = randomUUID();
+    await db.primary.insertInto('users').values({ id: outsider, username: `o_${outsider.slice(0, 8)}`, display_name: 'Out', password_hash: 'x' }).execute();
+    await db.primary.insertInto('room_members').values({ room_id: roomId, user_id: userId }).execute();
+    const sends = [
+      { room: roomId, sender: userId },
+      { room: randomUUID(), sender: userId },
+      { room: roomId, sender: outsider },
+      { room: roomId, sender: randomUUID() },
+    ].map((s) => ({ ...s, id: randomUUID() }));
+    const { rows } = await sql<{ outcome: string; seq: string | number | null }>`select outcome, seq from chat_send_messages(
+      ${sends.map((s) => s.id)}::uuid[], ${sends.map((s) => s.room)}::text[], ${sends.map((s) => s.sender)}::text[],
+      ${sends.map(() => 'hi')}::text[], ${sends.map(() => null)}::uuid[])`.execute(db.primary);
+    expect(rows.map((r) => r.outcome)).toEqual(['created', 'no_room', 'not_member', 'not_member']);
+    const stored = await db.primary.selectFrom('messages').select(['id', 'room_id', 'sender_id']).where('id', 'in', sends.map((s) => s.id)).execute();
+    expect(stored).toEqual([{ id: sends[0]!.id, room_id: roomId, sender_id: userId }]);
+  });
+
   it('rolls back a transaction that throws', async () => {
     const roomId = await newRoom();
     await expect(
