@@ -22,8 +22,11 @@ export interface ChatLoadOptions {
   connectPerSecond: number;
   connectTimeoutMs: number;
   ack: { timeoutMs: number; retries: number };
-  /** Delivery receipts as the SDK sends them by default (one per room per second, no ack); false: none. */
-  receipts?: boolean;
+  /**
+   * The clients' delivery-receipt window (the SDK's `deliveredDebounceMs`: one receipt per room per window, no
+   * ack); 0: no receipts; absent: the SDK's default (1 s).
+   */
+  deliveredDebounceMs?: number;
 }
 
 export interface MeasureOptions {
@@ -104,7 +107,7 @@ export class ChatLoad {
         : await createLoadPopulation({ url: target.url, users: options.users, roomSize: options.roomSize, sources: options.sources, log });
     const pool = await DriverPool.start(options.drivers, log, target.driverProfileDir);
     const stopPool = cleanups.add('stop load drivers', () => pool.stop());
-    await pool.init(target.url, expand(users, options.socketsPerUser, options.sources), options.ack, options.receipts ?? true);
+    await pool.init(target.url, expand(users, options.socketsPerUser, options.sources), options.ack, options.deliveredDebounceMs);
     const load = new ChatLoad(target, pool, options, stopPool);
     cleanups.add('stop process sampler', async () => load.sampler.stop());
     return load;

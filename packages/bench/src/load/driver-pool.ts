@@ -146,11 +146,11 @@ export class DriverPool {
     return this.drivers.map((d) => d.pid);
   }
 
-  async init(url: string, users: LoadUser[], ack: { timeoutMs: number; retries: number }, receipts = true): Promise<void> {
+  async init(url: string, users: LoadUser[], ack: { timeoutMs: number; retries: number }, deliveredDebounceMs?: number): Promise<void> {
     const shares = this.drivers.map(() => [] as LoadUser[]);
     users.forEach((u, i) => shares[i % shares.length]!.push(u));
     await Promise.all(
-      this.drivers.map((d, i) => d.call({ type: 'init', url, clients: shares[i]!, ackTimeoutMs: ack.timeoutMs, ackRetries: ack.retries, receipts }, 60_000)),
+      this.drivers.map((d, i) => d.call({ type: 'init', url, clients: shares[i]!, ackTimeoutMs: ack.timeoutMs, ackRetries: ack.retries, deliveredDebounceMs }, 60_000)),
     );
   }
 

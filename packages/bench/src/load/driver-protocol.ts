@@ -6,8 +6,8 @@ import type { LoadUser } from './population';
  * Every command carries an id and is answered once by a reply or an error with that id.
  */
 export type DriverCommand =
-  /** receipts false: clients send no delivery receipts (the SDK's default sends one per room per second, without an ack). */
-  | { type: 'init'; url: string; clients: LoadUser[]; ackTimeoutMs: number; ackRetries: number; receipts?: boolean }
+  /** deliveredDebounceMs: the clients' delivery-receipt window (0: none; absent: the SDK's default, one per room per second, without an ack). */
+  | { type: 'init'; url: string; clients: LoadUser[]; ackTimeoutMs: number; ackRetries: number; deliveredDebounceMs?: number }
   /** Connects every client not yet created, `perSecond` at most (0: all at once); answers when all are synced or at the deadline. */
   | { type: 'connect'; perSecond: number; timeoutMs: number }
   /** Open-loop sends at `perSecond` from startAt for durationMs; answers once every send has settled or at the deadline. */

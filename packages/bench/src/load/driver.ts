@@ -52,7 +52,7 @@ function parseContent(text: string): { sentAt: number; node: string; client: num
 class Driver implements LoadClientSink {
   private url = '';
   private ack = { timeoutMs: 10_000, retries: 5 };
-  private receipts = true;
+  private deliveredDebounceMs: number | undefined;
   private users: LoadUser[] = [];
   private clients: LoadClient[] = [];
   private readonly agents = new SourceAgents('websocket');
@@ -151,7 +151,7 @@ class Driver implements LoadClientSink {
     this.url = cmd.url;
     this.users = cmd.clients;
     this.ack = { timeoutMs: cmd.ackTimeoutMs, retries: cmd.ackRetries };
-    this.receipts = cmd.receipts ?? true;
+    this.deliveredDebounceMs = cmd.deliveredDebounceMs;
     return this.users.length;
   }
 
@@ -161,7 +161,7 @@ class Driver implements LoadClientSink {
     const begin = now();
     for (let i = this.clients.length; i < this.users.length; i++) {
       const user = this.users[i]!;
-      const client = new LoadClient(user, this.url, this.agents.for(user.source), this.ack, this, this.receipts);
+      const client = new LoadClient(user, this.url, this.agents.for(user.source), this.ack, this, this.deliveredDebounceMs);
       this.clients.push(client);
       client.start();
       if (interval > 0) await sleep(begin + (i + 1) * interval - now());

@@ -81,7 +81,7 @@ export class LoadClient {
     agent: Agent,
     ack: NonNullable<ChatSocketOptions['ack']>,
     private readonly sink: LoadClientSink,
-    receipts = true,
+    deliveredDebounceMs?: number,
   ) {
     this.chat = new ObservedChatSocket({
       url,
@@ -90,7 +90,7 @@ export class LoadClient {
       forceNew: true,
       autoConnect: false,
       ack,
-      ...(receipts ? {} : { deliveredDebounceMs: 0 }),
+      ...(deliveredDebounceMs === undefined ? {} : { deliveredDebounceMs }),
     });
     const socket = this.chat.socket;
     socket.on('message:new', (m) => {

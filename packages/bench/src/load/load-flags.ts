@@ -94,3 +94,27 @@ function parseNodeEnv(text: string): Record<string, string> {
   if (pairs.some((kv) => !/^[A-Z][A-Z0-9_]*=/.test(kv))) throw new Error(`--node-env takes NAME=value pairs separated by commas, got "${text}"`);
   return Object.fromEntries(pairs.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 }
+
+/** `--no-receipts` and `--receipt-window-ms`, taken by the scenarios that drive chat traffic (fanout, ramp). */
+export const RECEIPT_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  'no-receipts': { type: 'boolean' },
+  'receipt-window-ms': { type: 'string' },
+};
+
+export const RECEIPT_USAGE = [
+  '--no-receipts          clients send no delivery receipts (the SDK sends one per room per second, without an ack; the nodes fan them out as `receipts`)',
+  '--receipt-window-ms <n> the clients\' delivery-receipt window (the SDK\'s deliveredDebounceMs; default the SDK\'s 1,000); pair with --node-env RECEIPT_WINDOW_MS=n for the nodes\' side',
+];
+
+/** The clients' delivery-receipt window: 0 with --no-receipts, undefined for the SDK's default. */
+export function receiptWindowOf(flags: FlagValues): number | undefined {
+  const raw = flags['receipt-window-ms'];
+  if (flags['no-receipts'] === true) {
+    if (raw !== undefined) throw new Error('--no-receipts and --receipt-window-ms exclude each other');
+    return 0;
+  }
+  if (raw === undefined) return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 1) throw new Error(`--receipt-window-ms must be an integer ≥ 1, got "${String(raw)}"`);
+  return ms;
+}

@@ -1,6 +1,6 @@
 import { AGAINST_OPTION, AGAINST_USAGE, cpuMsPerMessage, TARGET_LABEL, targetsOf } from '../load/against';
 import { ChatLoad, type Measurement } from '../load/chat-load';
-import { optionsFor, readNumbers, targetFlags, TARGET_USAGE, usageFor } from '../load/load-flags';
+import { optionsFor, readNumbers, RECEIPT_OPTIONS, RECEIPT_USAGE, receiptWindowOf, targetFlags, TARGET_USAGE, usageFor } from '../load/load-flags';
 import { openTarget, type TargetKind } from '../load/load-target';
 import { ratio } from '../stats';
 import { correctnessFailures, LATENCY_COLUMNS, LATENCY_NOTES, latencyRow, slowSlotsTable, usageTable } from '../load/measurement-table';
@@ -26,13 +26,14 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
   const p = readNumbers(flags, FANOUT_FLAGS);
   // The server's per-user budget is 10 messages/s: above it acks turn into RATE_LIMITED retries.
   if (p.rate / p.users > 5) throw new Error(`--rate ${p.rate} over --users ${p.users} is above 5 sends/s per user (limit 10/s): add users`);
-  const receipts = flags['no-receipts'] !== true;
+  const receiptWindowMs = receiptWindowOf(flags);
+  const receipts = receiptWindowMs !== 0;
   const runs: { kind: TargetKind; describe: string; m: Measurement; budget: SendBudget | undefined }[] = [];
   for (const kind of targetsOf(flags)) {
     const target = await openTarget({ kind, nodes: p.nodes, ...targetFlags(flags), cleanups, log });
     const load = await ChatLoad.prepare(
       target,
-      { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 }, receipts },
+      { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 }, deliveredDebounceMs: receiptWindowMs },
       cleanups,
       log,
     );
@@ -69,7 +70,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
             { label: 'delivery p99, chat / ceiling', value: ratio(chat.m.delivery.p99, ceiling.m.delivery.p99) },
           ]
         : [],
-    parameters: { ...p, receipts, targets: runs.map((r) => r.kind) },
+    parameters: { ...p, receipts, receiptWindowMs: receiptWindowMs ?? 'SDK default', targets: runs.map((r) => r.kind) },
     notes: [
       ...LATENCY_NOTES,
       'ceiling = bare Socket.IO broadcast nodes (no auth, validation, database or limits; a Redis INCR per message for seq when N > 1) behind the same NGINX, driven by the same clients; server CPU ms/msg = CPU of nodes, PostgreSQL, Redis and NGINX per acknowledged message.',
@@ -86,7 +87,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
 export const fanoutScenario: Scenario = {
   name: 'fanout',
   summary: 'U users in rooms of S at T sends/s for D s, on our nodes and on the bare Socket.IO ceiling: latency, deliveries/s, lost, duplicates, CPU per message, ratios',
-  usage: [...TARGET_USAGE, AGAINST_USAGE, '--no-receipts          clients send no delivery receipts (the SDK sends one per room per second, without an ack; the nodes fan them out as `receipts`)', ...usageFor(FANOUT_FLAGS)],
-  options: optionsFor(FANOUT_FLAGS, { 'no-receipts': { type: 'boolean' }, ...AGAINST_OPTION }),
+  usage: [...TARGET_USAGE, AGAINST_USAGE, ...RECEIPT_USAGE, ...usageFor(FANOUT_FLAGS)],
+  options: optionsFor(FANOUT_FLAGS, { ...RECEIPT_OPTIONS, ...AGAINST_OPTION }),
   run,
 };
