@@ -53,7 +53,7 @@ async function run({ flags, cleanups, log }: ScenarioContext): Promise<ScenarioR
     rows: [],
     tables: [
       {
-        title: `fanout: ${p.users} users in rooms of ${p.roomSize} at T=${p.rate}/s on ${p.nodes} node(s) behind NGINX${receipts ? '' : ', no receipts'}`,
+        title: `fanout: ${p.users} users in rooms of ${p.roomSize} at T=${p.rate}/s on ${p.nodes} node(s) behind NGINX${receipts ? (receiptWindowMs === undefined ? '' : `, receipts every ${receiptWindowMs} ms`) : ', no receipts'}`,
         columns: [...LATENCY_COLUMNS, 'server CPU ms/msg'],
         rows: runs.map((r) => [...latencyRow(TARGET_LABEL[r.kind], r.m), cpuMsPerMessage(r.m)]),
       },
