@@ -1,7 +1,7 @@
 import { ChatSocket, HttpApi, Session } from '@chat/client';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { spawnNode, waitUntil, type StandaloneNode } from '@chat/testkit';
-import { PASSWORD, bubble, connectionState, createRoom, roomHeading, send, signUp } from './support/app-driver';
+import { PASSWORD, bubble, connectionState, createRoom, roomHeading, send, signUp, signUpForm } from './support/app-driver';
 import { PHONE, launchBrowser, newUserPage, socketSwitch } from './support/browser';
 import { ensureWebBuild } from './support/web-build';
 
@@ -330,6 +330,47 @@ describe('web app: what a new user found in the first hour', () => {
       expect(hal.errors).toEqual([]);
     } finally {
       await hal.context.close();
+    }
+  }, 120_000);
+
+  test('a first connection says Connecting… only once it has taken a second, so a quick one moves nothing on the screen', async () => {
+    const ida = await newUserPage(browser);
+    const i = ida.page;
+    // Every change of the connection's state or banner, with the page's time, from the first render on.
+    await i.addInitScript(() => {
+      const seen: { t: number; state: string; text: string }[] = [];
+      (window as unknown as { bannerLog: typeof seen }).bannerLog = seen;
+      new MutationObserver(() => {
+        const el = document.querySelector<HTMLElement>('[data-connection-state]');
+        if (!el) return;
+        const entry = { t: Date.now(), state: el.dataset.connectionState ?? '', text: el.textContent ?? '' };
+        const last = seen.at(-1);
+        if (!last || last.state !== entry.state || last.text !== entry.text) seen.push(entry);
+      }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    // The first socket hangs, as over a slow network, until the test lets it through to the server.
+    const held: { connectToServer: () => unknown }[] = [];
+    await ida.context.routeWebSocket(/\/socket\.io\//, (ws) => {
+      held.push(ws);
+    });
+    try {
+      await signUpForm(i, node.url, `qida_${suffix}`, 'Ida');
+      await i.getByRole('status').getByText('Connecting…').waitFor();
+      expect(held).toHaveLength(1);
+      held[0]!.connectToServer();
+      await i.locator('[data-connection-state="connected"]').waitFor({ state: 'attached' });
+
+      const log = await i.evaluate(() => (window as unknown as { bannerLog: { t: number; state: string; text: string }[] }).bannerLog);
+      const connecting = log.find((e) => e.state === 'connecting');
+      const shown = log.find((e) => e.text.includes('Connecting…'));
+      expect(connecting).toBeDefined();
+      expect(connecting!.text).toBe('');
+      // A timer never fires early: the banner came a full second after the screen first said "connecting".
+      expect(shown!.t - connecting!.t).toBeGreaterThanOrEqual(1_000);
+      expect(log.at(-1)).toEqual(expect.objectContaining({ state: 'connected', text: '' }));
+      expect(ida.errors).toEqual([]);
+    } finally {
+      await ida.context.close();
     }
   }, 120_000);
 

@@ -1,6 +1,12 @@
 import { bannerFor } from '../chat/connection-banner';
-import { useConnectionStatus, useNow, useQueuedCount } from './live-hooks';
+import { useConnectionStatus, useHeldFor, useNow, useQueuedCount } from './live-hooks';
 import { useLive } from './live-session-context';
+
+/**
+ * How long a first connection may take before the banner says "Connecting…". A quick one shows nothing: the
+ * banner would flash on every page load and shift the whole screen down and back up under the user's pointer.
+ */
+const FIRST_CONNECT_QUIET_MS = 1_000;
 
 const TONES = {
   info: 'bg-sky-100 text-sky-900',
@@ -8,13 +14,18 @@ const TONES = {
   error: 'bg-red-100 text-red-800',
 } as const;
 
-/** The connection as it is: connecting, reconnecting with the countdown to the next attempt, offline, draining. */
+/**
+ * The connection as it is: connecting (once the first try is slow), reconnecting with the countdown to the next
+ * attempt, offline, draining.
+ */
 export function ConnectionBanner() {
   const live = useLive();
   const status = useConnectionStatus();
   const queued = useQueuedCount();
   const now = useNow(status.retryAt !== undefined);
-  const banner = bannerFor(status, now, queued);
+  const firstTry = status.state === 'connecting' && status.attempt === 0 && status.retryAt === undefined;
+  const slowFirstTry = useHeldFor(firstTry, FIRST_CONNECT_QUIET_MS);
+  const banner = firstTry && !slowFirstTry ? undefined : bannerFor(status, now, queued);
   return (
     // The live region stays mounted so screen readers announce changes, not just first appearances.
     <div role="status" aria-live="polite" data-connection-state={status.state}>

@@ -67,3 +67,23 @@ export function useLastSeen(userIds: readonly string[]): (userId: string) => str
   }, [live, key]);
   return (userId) => live.lastSeen.of(userId);
 }
+
+/**
+ * True once `condition` has held for `ms` without a break; false again as soon as it stops. For what is
+ * worth saying only when it lasts (a first connection that is not quick), not as a flash on every page load.
+ */
+export function useHeldFor(condition: boolean, ms: number): boolean {
+  const [held, setHeld] = useState(false);
+  const [was, setWas] = useState(condition);
+  if (condition !== was) {
+    // Adjusting state while rendering, as in useNow: a new stretch starts unheld.
+    setWas(condition);
+    setHeld(false);
+  }
+  useEffect(() => {
+    if (!condition) return;
+    const t = setTimeout(() => setHeld(true), ms);
+    return () => clearTimeout(t);
+  }, [condition, ms]);
+  return condition && held;
+}

@@ -6,7 +6,17 @@ import type { Locator, Page } from 'playwright-core';
  */
 export const PASSWORD = 'correct horse battery';
 
+/**
+ * Signs up and waits until the app is connected: until then the screen may still change under the pointer
+ * (a slow first connection brings up the "Connecting…" banner, which moves everything below it).
+ */
 export async function signUp(page: Page, baseUrl: string, username: string, displayName: string): Promise<void> {
+  await signUpForm(page, baseUrl, username, displayName);
+  await page.locator('[data-connection-state="connected"]').waitFor({ state: 'attached' });
+}
+
+/** Signs up and waits for the signed-in screen, whatever the connection does. */
+export async function signUpForm(page: Page, baseUrl: string, username: string, displayName: string): Promise<void> {
   await page.goto(baseUrl);
   await page.getByRole('button', { name: 'No account yet? Sign up' }).click();
   await page.getByLabel('Username').fill(username);
