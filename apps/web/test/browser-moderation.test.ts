@@ -14,6 +14,18 @@ import { ensureWebBuild } from './support/web-build';
 
 const suffix = Math.random().toString(36).slice(2, 7);
 
+/**
+ * Opens the actions under a member's row. The row's button toggles them, and a confirmed action closes them
+ * when its HTTP answer comes back, which can be after the socket's `member:updated` has already changed the
+ * row: wait for an earlier action's panel to close first, or the click would close it instead of opening it.
+ */
+async function manage(page: Page, name: string) {
+  const panel = page.getByRole('group', { name: `Manage ${name}` });
+  await panel.waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: `Manage ${name}` }).click();
+  await panel.waitFor();
+}
+
 function memberRow(page: Page, name: string) {
   return page.getByRole('complementary', { name: 'Members' }).getByRole('listitem').filter({ hasText: name });
 }
@@ -63,18 +75,33 @@ describe('web app: moderation screens', () => {
 
       // Promote, then demote, from the member list.
       await o.getByRole('button', { name: /^Members/ }).click();
-      await o.getByRole('button', { name: 'Manage Mark' }).click();
+      await manage(o, 'Mark');
       await o.getByRole('button', { name: 'Make admin' }).click();
       await o.getByRole('group', { name: 'Manage Mark' }).getByText('Make Mark an admin?', { exact: false }).waitFor();
       await o.getByRole('group', { name: 'Manage Mark' }).getByRole('button', { name: 'Make admin' }).click();
       await memberRow(o, 'Mark').getByText('admin', { exact: true }).waitFor();
-      await o.getByRole('button', { name: 'Manage Mark' }).click();
+      // This time the HTTP answer is held until the socket's member:updated has changed the row (the order
+      // a loaded machine can produce): the panel stays open until the answer comes, and closes then.
+      const memberPath = /\/api\/rooms\/[^/]+\/members\/[^/?]+$/;
+      let releaseRole: () => void = () => {};
+      const roleGate = new Promise<void>((resolve) => (releaseRole = resolve));
+      await o.route(memberPath, async (route) => {
+        if (route.request().method() !== 'PATCH') return route.continue();
+        const response = await route.fetch();
+        await roleGate;
+        await route.fulfill({ response });
+      });
+      await manage(o, 'Mark');
       await o.getByRole('button', { name: 'Make member' }).click();
       await o.getByRole('group', { name: 'Manage Mark' }).getByRole('button', { name: 'Make member' }).click();
       await memberRow(o, 'Mark').getByText('admin', { exact: true }).waitFor({ state: 'detached' });
+      expect(await o.getByRole('group', { name: 'Manage Mark' }).count()).toBe(1);
 
       // Time out for a chosen duration, with a reason: both tabs lose the composer at once.
-      await o.getByRole('button', { name: 'Manage Mark' }).click();
+      const opening = manage(o, 'Mark');
+      releaseRole();
+      await opening;
+      await o.unroute(memberPath);
       await o.getByRole('button', { name: 'Time out' }).click();
       await o.getByLabel('Time out Mark for').selectOption({ label: '10 minutes' });
       await o.getByLabel('Reason').fill('cool down');
@@ -87,7 +114,7 @@ describe('web app: moderation screens', () => {
       await sockets.cut();
       await o.getByRole('status').getByText(/Reconnecting|Retrying/).waitFor();
       await zed.leaveRoom(roomId);
-      await o.getByRole('button', { name: 'Manage Zed' }).click();
+      await manage(o, 'Zed');
       await o.getByRole('button', { name: 'Remove' }).click();
       await o.getByRole('group', { name: 'Manage Zed' }).getByRole('button', { name: 'Remove' }).click();
       const refusal = o.getByRole('group', { name: 'Manage Zed' }).getByRole('alert');
@@ -99,7 +126,7 @@ describe('web app: moderation screens', () => {
       await memberRow(o, 'Zed').waitFor({ state: 'detached', timeout: 30_000 });
 
       // Ban with a reason: Mark's tabs lose the room at once and are told they are not a member.
-      await o.getByRole('button', { name: 'Manage Mark' }).click();
+      await manage(o, 'Mark');
       await o.getByRole('group', { name: 'Manage Mark' }).getByRole('button', { name: 'Ban', exact: true }).click();
       await o.getByLabel('Reason').fill('spam');
       await o.getByRole('group', { name: 'Manage Mark' }).getByRole('button', { name: 'Ban' }).click();
@@ -133,7 +160,7 @@ describe('web app: moderation screens', () => {
       await o.getByLabel('Invite someone').fill(`mmark_${suffix}`);
       await o.getByRole('button', { name: 'Invite Mark' }).click();
       await roomHeading(m1, room).waitFor();
-      await o.getByRole('button', { name: 'Manage Mark' }).click();
+      await manage(o, 'Mark');
       await o.getByRole('button', { name: 'Make owner' }).click();
       await o.getByRole('group', { name: 'Manage Mark' }).getByRole('button', { name: 'Hand over' }).click();
       await memberRow(o, 'Mark').getByText('owner', { exact: true }).waitFor();
