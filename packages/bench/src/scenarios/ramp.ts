@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { AGAINST_OPTION, AGAINST_USAGE, cpuMsPerMessage, targetsOf } from '../load/against';
 import { ChatLoad, type Measurement } from '../load/chat-load';
 import { optionsFor, readNumbers, RECEIPT_OPTIONS, RECEIPT_USAGE, receiptWindowOf, targetFlags, TARGET_USAGE, usageFor } from '../load/load-flags';
@@ -26,7 +27,17 @@ const FLAGS = [
   { key: 'refine', flag: 'refine', full: 2, quick: 0, integer: true, min: 0, help: 'bisection steps between the last rate met and the first missed' },
   { key: 'tries', flag: 'tries', full: 2, quick: 1, integer: true, min: 1, help: 'tries of a rate before it counts as missed (a lone WAL-flush stall of this disk can fail a 10 s step)' },
   { key: 'p99Ms', flag: 'p99-ms', full: 100, quick: 100, help: 'the delivery p99 a rate must stay under' },
+  { key: 'interleave', flag: 'interleave', full: 1, quick: 1, integer: true, min: 0, help: '1: a node count\'s targets take turns, step by step (both clusters up); 0: one target\'s whole ramp, then the next\'s' },
 ] as const;
+
+/**
+ * Runs one heavy phase at a time (a cluster's start and its clients' connections, a priming, a measured step, a
+ * cluster's stop), first come first served. Two ramps that share it alternate: each queues its next phase
+ * while the other's runs, so a step of ours and the ceiling's step at the same rate are a minute apart, not the
+ * length of a whole ramp. The ratio of their highest rates is what a ramp is for, and this machine's speed
+ * drifts by 2× over ten minutes (docs/performance.md, "How to measure").
+ */
+type Turns = <T>(phase: () => Promise<T>) => Promise<T>;
 
 export interface Step {
   m: Measurement;
@@ -64,15 +75,18 @@ function parseNodes(raw: unknown, quick: boolean): number[] {
   return list;
 }
 
-async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof readNumbers<(typeof FLAGS)[number]['key']>>, ctx: ScenarioContext): Promise<RampRun> {
+async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof readNumbers<(typeof FLAGS)[number]['key']>>, ctx: ScenarioContext, turn: Turns): Promise<RampRun> {
   const { flags, cleanups, log } = ctx;
-  const target = await openTarget({ kind, nodes, ...targetFlags(flags), cleanups, log });
-  const load = await ChatLoad.prepare(
-    target,
-    { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 }, deliveredDebounceMs: receiptWindowOf(flags) },
-    cleanups,
-    log,
-  );
+  const { target, load } = await turn(async () => {
+    const opened = await openTarget({ kind, nodes, ...targetFlags(flags), cleanups, log });
+    const prepared = await ChatLoad.prepare(
+      opened,
+      { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 }, deliveredDebounceMs: receiptWindowOf(flags) },
+      cleanups,
+      log,
+    );
+    return { target: opened, load: prepared };
+  });
   const steps: Step[] = [];
   // A rate is met when one of its tries meets the bar; every try is kept in the table.
   const measure = async (rate: number): Promise<Step> => {
@@ -81,9 +95,8 @@ async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof read
     return step;
   };
   const measureOnce = async (rate: number): Promise<Step> => {
-    const m = await load.measure(
-      { rate, warmupMs: p.warmup * 1000, durationMs: p.duration * 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 },
-      log,
+    const m = await turn(() =>
+      load.measure({ rate, warmupMs: p.warmup * 1000, durationMs: p.duration * 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 }, log),
     );
     const why = verdict(m, p.p99Ms);
     const step = { m, ok: why === '', why };
@@ -98,7 +111,9 @@ async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof read
   // (delivery p99 115–305 ms at 200–400 sends/s, against 50–100 ms for the same rate a minute later), and a
   // first rate missed twice ended the ramp at nothing (docs/performance.md, "Receipts: three ways, one cold step").
   if (p.prime > 0) {
-    const primer = await load.measure({ rate: p.start, warmupMs: p.prime * 1000, durationMs: 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 }, log);
+    const primer = await turn(() =>
+      load.measure({ rate: p.start, warmupMs: p.prime * 1000, durationMs: 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 }, log),
+    );
     log(`${kind} ${nodes} node(s): primed with ${p.prime} s at ${p.start}/s (not measured; its last second's delivery p99 ${primer.delivery.p99} ms)`);
   }
   let stoppedBy = `${p.maxSteps} doubling steps done`;
@@ -128,8 +143,10 @@ async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof read
       else hi = mid;
     }
   }
-  await load.close();
-  await target.close();
+  await turn(async () => {
+    await load.close();
+    await target.close();
+  });
   const best = steps.filter((s) => s.ok).sort((a, b) => b.m.rate - a.m.rate)[0];
   return { kind, nodes, describe: target.describe, steps, best, stoppedBy, unbounded: firstMissed === undefined };
 }
@@ -189,7 +206,14 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
   const p = readNumbers(ctx.flags, FLAGS);
   const nodeCounts = parseNodes(ctx.flags.nodes, ctx.flags.quick === true);
   const runs: RampRun[] = [];
-  for (const nodes of nodeCounts) for (const kind of targetsOf(ctx.flags)) runs.push(await rampOn(kind, nodes, p, ctx));
+  for (const nodes of nodeCounts) {
+    if (p.interleave === 1) {
+      const turn = pLimit(1);
+      runs.push(...(await Promise.all(targetsOf(ctx.flags).map((kind) => rampOn(kind, nodes, p, ctx, turn)))));
+    } else {
+      for (const kind of targetsOf(ctx.flags)) runs.push(await rampOn(kind, nodes, p, ctx, (phase) => phase()));
+    }
+  }
 
   const ratios = rampRatios(runs, nodeCounts);
 
@@ -208,6 +232,9 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
           ? `${r.kind} ${r.nodes} node(s): highest rate meeting the bar ${r.best.m.rate} sends/s (${r.best.m.deliveriesPerSecond} deliveries/s, delivery p99 ${r.best.m.delivery.p99} ms, ack p99 ${r.best.m.ack.p99} ms); stopped: ${r.stoppedBy}`
           : `${r.kind} ${r.nodes} node(s): no rate met the bar; stopped: ${r.stoppedBy}`,
       ),
+      ...(p.interleave === 1 && targetsOf(ctx.flags).length > 1
+        ? ['The targets of a node count took turns step by step (--interleave 1): both clusters were up, one driven at a time; a step of each was measured in turn.']
+        : []),
       'ceiling = bare Socket.IO broadcast nodes (no auth, validation, database or limits; a Redis INCR per message for seq when N > 1) behind the same NGINX, driven by the same clients; server CPU ms/msg = CPU of nodes, PostgreSQL, Redis and NGINX per acknowledged message.',
       ...LATENCY_NOTES,
     ],
