@@ -207,7 +207,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
   const nodeCounts = parseNodes(ctx.flags.nodes, ctx.flags.quick === true);
   const runs: RampRun[] = [];
   for (const nodes of nodeCounts) {
-    if (p.interleave === 1) {
+    if (p.interleave > 0) {
       const turn = pLimit(1);
       runs.push(...(await Promise.all(targetsOf(ctx.flags).map((kind) => rampOn(kind, nodes, p, ctx, turn)))));
     } else {
@@ -232,7 +232,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
           ? `${r.kind} ${r.nodes} node(s): highest rate meeting the bar ${r.best.m.rate} sends/s (${r.best.m.deliveriesPerSecond} deliveries/s, delivery p99 ${r.best.m.delivery.p99} ms, ack p99 ${r.best.m.ack.p99} ms); stopped: ${r.stoppedBy}`
           : `${r.kind} ${r.nodes} node(s): no rate met the bar; stopped: ${r.stoppedBy}`,
       ),
-      ...(p.interleave === 1 && targetsOf(ctx.flags).length > 1
+      ...(p.interleave > 0 && targetsOf(ctx.flags).length > 1
         ? ['The targets of a node count took turns step by step (--interleave 1): both clusters were up, one driven at a time; a step of each was measured in turn.']
         : []),
       'ceiling = bare Socket.IO broadcast nodes (no auth, validation, database or limits; a Redis INCR per message for seq when N > 1) behind the same NGINX, driven by the same clients; server CPU ms/msg = CPU of nodes, PostgreSQL, Redis and NGINX per acknowledged message.',
