@@ -9,7 +9,7 @@ import type { ClusterBus } from './cluster-bus';
 import { MemoryClusterBus } from './memory-cluster-bus';
 import { MemoryPresenceStore, type PresenceStore } from './presence-store';
 import { memoryRateLimiters, redisRateLimiters, type RateLimiterFactory } from './rate-limiter';
-import { closeRedisGently, NODE_REDIS_OPTIONS, observeEveryCommand } from './redis-connection';
+import { closeRedisGently, NODE_REDIS_OPTIONS, observeEveryCommand, writeEachTurnAtOnce } from './redis-connection';
 import { RedisPresenceStore } from './redis-presence-store';
 import { LocalNodeRelay, type NodeRelay } from './relay/node-relay';
 import { RedisNodeRelay } from './relay/redis-node-relay';
@@ -74,6 +74,7 @@ export async function chooseCrossNode(config: Config, io: ChatServer, log: Fasti
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   // Callers await their commands (and log what fails); this only keeps one nobody awaits from going unhandled.
   observeEveryCommand(redis, (err) => log.debug({ err: err.message }, 'redis command failed'));
+  writeEachTurnAtOnce(redis);
   // Limiters do not wait for a Redis that is not ready (their in-memory insurance answers instead), so
   // give it a moment to connect; a node whose Redis is down still starts, and /readyz says why.
   await Promise.race([redis.ping().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Namespace } from 'socket.io';
 import { parseRoomChannel } from '@chat/protocol';
 import { Adapter as InMemoryAdapter, MessageType, type BroadcastOptions } from 'socket.io-adapter';
-import { closeRedisGently, observeEveryCommand } from '../infra/redis-connection';
+import { closeRedisGently, observeEveryCommand, writeEachTurnAtOnce } from '../infra/redis-connection';
 import type { ChatServer } from './types';
 
 export type AdapterKind = 'classic' | 'sharded';
@@ -32,11 +32,10 @@ export function attachRedisAdapter(
   /** Redis channel names start with it (the adapter's default; tests sharing one Redis give their own). */
   channelPrefix = 'socket.io',
 ): { detach: () => Promise<void>; connections: { role: string; client: Redis }[] } {
-  // The publisher pipelines: the broadcasts of one group commit leave in the same tick, and auto-pipelining
-  // writes them to Redis in one socket write instead of one each (docs/performance.md, "The adapter's
-  // writes"). A pipeline's commands still pass through sendCommand (below), one by one. The subscriber's
-  // commands (SSUBSCRIBE, SUNSUBSCRIBE) cannot be pipelined.
-  const pub = redis.duplicate({ enableAutoPipelining: true });
+  // The broadcasts of one group commit leave in the same tick: the publisher writes them to Redis in one socket
+  // write instead of one each (`writeEachTurnAtOnce`; docs/performance.md, "The adapter's writes" and "Redis
+  // commands outlived the young generation"). The subscriber's commands (SSUBSCRIBE, SUNSUBSCRIBE) are few.
+  const pub = writeEachTurnAtOnce(redis.duplicate({ enableAutoPipelining: false }));
   const sub = redis.duplicate({ enableAutoPipelining: false });
   for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
     client.on('error', (err: Error) => log.warn({ err: err.message, role }, 'redis adapter connection error'));

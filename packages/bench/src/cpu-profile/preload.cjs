@@ -17,6 +17,16 @@ const path = require('node:path');
 
 const cpuDir = process.env.CHAT_CPU_PROFILE_DIR;
 const heapDir = process.env.CHAT_HEAP_PROFILE_DIR;
+// Survivors only (`--heap-prof-survivors`): the samples of objects a scavenge freed are dropped, and a scavenge
+// runs just before the profile is taken, so what remains is what outlived at least one scavenge: what the young
+// generation copies and promotes (its pauses), whether it died later in the old generation or is still alive.
+const survivors = process.env.CHAT_HEAP_PROFILE_SURVIVORS === '1';
+let minorGc;
+if (heapDir && survivors) {
+  require('node:v8').setFlagsFromString('--expose-gc');
+  const gc = require('node:vm').runInNewContext('gc');
+  minorGc = () => gc({ type: 'minor' });
+}
 if (cpuDir || heapDir) {
   const session = new Session();
   session.connect();
@@ -31,7 +41,7 @@ if (cpuDir || heapDir) {
       running = true;
       if (cpuDir) session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')));
       if (heapDir) {
-        session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, (err) => {
+        session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !survivors }, (err) => {
           if (err) console.error(`heap profile: ${err.message}`);
         });
       }
@@ -46,6 +56,7 @@ if (cpuDir || heapDir) {
       });
     }
     if (heapDir) {
+      minorGc?.();
       session.post('HeapProfiler.stopSampling', (err, result) => {
         if (err) return console.error(`heap profile: ${err.message}`);
         write(heapDir, 'heapprofile', result.profile);
