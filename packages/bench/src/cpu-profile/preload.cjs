@@ -17,7 +17,7 @@ const path = require('node:path');
 
 const cpuDir = process.env.CHAT_CPU_PROFILE_DIR;
 const heapDir = process.env.CHAT_HEAP_PROFILE_DIR;
-// Survivors only (`--heap-prof-survivors`): the samples of objects a scavenge freed are dropped, and a scavenge
+// Survivors only (`--heap-prof <dir> --node-env CHAT_HEAP_PROFILE_SURVIVORS=1`): the samples of objects a scavenge freed are dropped, and a scavenge
 // runs just before the profile is taken, so what remains is what outlived at least one scavenge: what the young
 // generation copies and promotes (its pauses), whether it died later in the old generation or is still alive.
 const survivors = process.env.CHAT_HEAP_PROFILE_SURVIVORS === '1';
