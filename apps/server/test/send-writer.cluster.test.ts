@@ -84,6 +84,50 @@ describe('send writer: one node commits the cluster\'s sends', () => {
     expect(history.body.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  test('the writer broadcasts what it commits for the other node; a message with files is broadcast where it was sent', async () => {
+    const [writer, other] = nodes as [TestNode, TestNode];
+    const dave = await registerUser(writer, 'dave');
+    const erin = await registerUser(other, 'erin');
+    const roomId = await createRoom(writer, dave);
+    await joinRoom(other, erin, roomId);
+    const cd = await connectRaw(writer, dave.accessToken);
+    const ce = await connectRaw(other, erin.accessToken);
+    sockets.push(cd.socket, ce.socket);
+    const delivered = async () => [await metric(writer, 'chat_messages_delivered_total'), await metric(other, 'chat_messages_delivered_total')];
+    const before = await delivered();
+
+    // Text only: committed and broadcast by the writer (its count of broadcasts moves, the other node's not),
+    // and it reaches the sender's own socket on the other node too.
+    const id = randomUUID();
+    const atDave = nextEvent(cd.socket, 'message:new', (m) => m.id === id);
+    const atErin = nextEvent(ce.socket, 'message:new', (m) => m.id === id);
+    const ack = await ce.socket.emitWithAck('message:send', { id, roomId, content: 'plain' });
+    expect(ack).toMatchObject({ ok: true, message: { id, content: 'plain' } });
+    const [seenByDave, seenByErin] = await Promise.all([atDave, atErin]);
+    expect(seenByDave).toEqual((ack as { message: Message }).message);
+    expect(seenByErin).toEqual(seenByDave);
+    expect(await delivered()).toEqual([before[0]! + 1, before[1]!]);
+    // A retry through the other node is answered as stored and not broadcast again by either node.
+    expect(await ce.socket.emitWithAck('message:send', { id, roomId, content: 'plain' })).toEqual(ack);
+    expect(await delivered()).toEqual([before[0]! + 1, before[1]!]);
+
+    // With a file: the writer knows nothing of the files claimed on the other node, which broadcasts it.
+    const withFile = randomUUID();
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+    const up = await fetch(`${other.url}/api/rooms/${roomId}/files?${new URLSearchParams({ messageId: withFile, name: 'dot.png' })}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${erin.accessToken}`, 'content-type': 'image/png' },
+      body: png,
+    });
+    expect(up.status).toBe(201);
+    const { file } = (await up.json()) as { file: { id: string } };
+    const fileAtDave = nextEvent(cd.socket, 'message:new', (m) => m.id === withFile);
+    const sent = await ce.socket.emitWithAck('message:send', { id: withFile, roomId, content: 'a dot', attachments: [file.id] });
+    expect(sent).toMatchObject({ ok: true, message: { id: withFile, attachments: [file] } });
+    expect((await fileAtDave).attachments).toEqual([file]);
+    expect(await delivered()).toEqual([before[0]! + 1, before[1]! + 1]);
+  });
+
   test('when the writer is gone the other node commits by itself, and the role moves to it', async () => {
     const [writer, other] = nodes as [TestNode, TestNode];
     const carol = await registerUser(other, 'carol');

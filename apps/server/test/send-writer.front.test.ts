@@ -8,7 +8,7 @@ import { testServices, waitUntil } from '@chat/testkit';
 import { Redis } from 'ioredis';
 import type { MessageRow } from '../src/views/message-view';
 import type { SendRequest } from '../src/features/messages/group-commit';
-import { SendWriter, type SendRoute } from '../src/features/messages/send-writer';
+import { SendWriter, type SendRoute, type SendWriterOptions } from '../src/features/messages/send-writer';
 import { RedisNodeRelay } from '../src/infra/relay/redis-node-relay';
 
 const redis = new Redis(testServices().redisUrl);
@@ -24,18 +24,26 @@ function storedRow(r: SendRequest, seq: number): MessageRow {
   return { id, room_id, seq, sender_id, sender_name, content, reply_to: null, created_at: new Date(0), edited_at: null, deleted_at: null };
 }
 
-/** A writer node and a front node on a fresh key prefix; the writer's commits wait for `release`. */
-async function cluster(relayMaxInFlight: number) {
+/**
+ * A writer node and a front node on a fresh key prefix; the writer's commits wait for `release` (while
+ * `holding`). An id stored before is answered as a retry (`created: false`).
+ */
+async function cluster(relayMaxInFlight: number, onRelayedStored?: SendWriterOptions['onRelayedStored'], holdCommits = true) {
   const keyPrefix = `front-test-${randomBytes(4).toString('hex')}:`;
   const writerRelay = await RedisNodeRelay.open(redis, { nodeId: 'node-w', leaseMs: 3000, keyPrefix });
   const frontRelay = await RedisNodeRelay.open(redis, { nodeId: 'node-f', leaseMs: 3000, keyPrefix });
   const committed: string[][] = [];
   const releases: (() => void)[] = [];
-  let holding = true;
+  let holding = holdCommits;
+  const stored = new Set<string>();
   const store = async (reqs: SendRequest[]) => {
     committed.push(reqs.map((r) => r.id));
     if (holding) await new Promise<void>((resolve) => releases.push(resolve));
-    return reqs.map((r, i) => ({ row: storedRow(r, committed.length * 100 + i), created: true }));
+    return reqs.map((r, i) => {
+      const created = !stored.has(r.id);
+      stored.add(r.id);
+      return { row: storedRow(r, committed.length * 100 + i), created };
+    });
   };
   const routes: SendRoute[] = [];
   const options = {
@@ -46,7 +54,7 @@ async function cluster(relayMaxInFlight: number) {
     relayMaxInFlight,
     onBatch: () => {},
   };
-  const writer = new SendWriter(store, writerRelay, options);
+  const writer = new SendWriter(store, writerRelay, { ...options, ...(onRelayedStored ? { onRelayedStored } : {}) });
   const front = new SendWriter(store, frontRelay, { ...options, onRoute: (route, count) => routes.push(...Array<SendRoute>(count).fill(route)) });
   closers.push(async () => {
     holding = false;
@@ -57,7 +65,8 @@ async function cluster(relayMaxInFlight: number) {
     await writerRelay.close();
   });
   expect(frontRelay.writer()).toBe('node-w');
-  const send = (id: string) => front.submit({ id, roomId: 'r', senderId: 'u', senderName: 'U', content: 'hi', replyTo: undefined });
+  const send = (id: string, writerAnnounces?: boolean) =>
+    front.submit({ id, roomId: 'r', senderId: 'u', senderName: 'U', content: 'hi', replyTo: undefined, ...(writerAnnounces === undefined ? {} : { writerAnnounces }) });
   const turn = () => new Promise((resolve) => setImmediate(resolve));
   return { writer, front, committed, releases, routes, send, turn };
 }
@@ -97,5 +106,26 @@ describe('send writer: the relay front in flight', () => {
     releases[1]!();
     await Promise.all([first, second]);
     expect(committed).toEqual([['a'], ['b']]);
+  });
+});
+
+describe('send writer: the writer announces what it commits for another node', () => {
+  test('a send that asks for it is handed to the writer to broadcast and answered as announced; others, and retries, are not', async () => {
+    const heard: [string, boolean][] = [];
+    const { send } = await cluster(4, (row, announce) => heard.push([row.id, announce]), false);
+    const [asked, notAsked] = await Promise.all([send('a', true), send('b', false)]);
+    expect(asked).toMatchObject({ created: true, announced: true, row: { id: 'a' } });
+    expect(notAsked).toMatchObject({ created: true, announced: false, row: { id: 'b' } });
+    // A retry is answered from the store: the node it came through decides whether to broadcast it again.
+    expect(await send('a', true)).toMatchObject({ created: false, announced: false, row: { id: 'a' } });
+    expect(heard).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+  });
+
+  test('a writer that broadcasts nothing (no onRelayedStored) answers nothing as announced', async () => {
+    const { send } = await cluster(4, undefined, false);
+    expect(await send('a', true)).toMatchObject({ created: true, announced: false });
   });
 });

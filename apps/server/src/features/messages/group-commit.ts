@@ -11,12 +11,20 @@ export interface SendRequest {
   senderName: string;
   content: string;
   replyTo: string | undefined;
+  /**
+   * The stored row is all the room needs to see (no attachments to add): a writer node that commits this
+   * send for another node broadcasts it at once (`SendResult.announced`), one hop sooner than the node it
+   * came through could.
+   */
+  writerAnnounces?: boolean;
 }
 
 export interface SendResult {
   row: MessageRow;
   /** False when the id was already stored (a retry): the caller acknowledges but broadcasts nothing. */
   created: boolean;
+  /** The writer node that committed it for this node broadcast it already (`SendRequest.writerAnnounces`). */
+  announced?: boolean;
 }
 
 /** Where a send's time went inside the writer (the latency budget's `queue_wait` and `commit` stages). */

@@ -49,7 +49,15 @@ async function messages(app: FastifyInstance): Promise<void> {
     },
     onRoute: (route, count) => routeCounters[route].inc(count),
     // History on this node then passes over a replica behind what it committed for other nodes too.
-    onRelayedStored: (row) => seqs.observe(row.room_id, row.seq),
+    onRelayedStored: (row, broadcastHere) => {
+      seqs.observe(row.room_id, row.seq);
+      if (!broadcastHere) return;
+      // The writer broadcasts what it committed for another node (send-writer.ts): after this turn's
+      // answers, in commit order, as the sender's node would have after its ack.
+      broadcast.add(row.id);
+      metrics.messagesDelivered.inc();
+      process.nextTick(announce, toMessage(row));
+    },
   });
   metrics.watchSendQueue({ depth: () => writer.depth, limit: app.config.groupCommit.maxQueue });
   const receipts = new ReceiptFanout({
@@ -72,14 +80,14 @@ async function messages(app: FastifyInstance): Promise<void> {
   const access = new MessageAccess(membership, primaryReads);
   const startClock = sendStageClock(metrics);
   /** The committed message to its room: this node's sockets at once, the other nodes' through Redis. */
-  const announce = (message: Message, clock: ReturnType<typeof startClock>) => {
+  const announce = (message: Message, clock?: ReturnType<typeof startClock>) => {
     try {
       io.to(roomChannel(message.roomId)).emit('message:new', message);
     } catch (err) {
       // Committed and acknowledged: members who missed the broadcast get it through sync on the next seq gap.
       app.log.error({ err, roomId: message.roomId, messageId: message.id }, 'message:new broadcast failed');
     }
-    clock.lap('emit');
+    clock?.lap('emit');
   };
 
   app.socketEvents.on('message:send', async (socket, payload) => {
@@ -101,7 +109,7 @@ async function messages(app: FastifyInstance): Promise<void> {
     const attachments = payload.attachments
       ? await claimAttachments(db.primary, { id: payload.id, roomId: payload.roomId, senderId: userId, fileIds: payload.attachments })
       : undefined;
-    const { row, created, timing } = await writer
+    const { row, created, announced, timing } = await writer
       .submit({
         id: payload.id,
         roomId: payload.roomId,
@@ -109,6 +117,8 @@ async function messages(app: FastifyInstance): Promise<void> {
         senderName: socket.data.displayName,
         content: payload.content,
         replyTo: payload.replyTo,
+        // The writer node knows nothing of the files claimed here: a message with files is broadcast here.
+        writerAnnounces: attachments === undefined,
       })
       .catch((err: unknown) => {
         // The socket's room channel said member, the database says not: the broadcast that should have
@@ -127,7 +137,11 @@ async function messages(app: FastifyInstance): Promise<void> {
     }
     // A retry answered from the store is broadcast too unless this node announced the message itself: the
     // commit it retries may never have been (see RecentBroadcasts).
-    if (created || !broadcast.has(row.id)) {
+    if (announced) {
+      // Broadcast by the writer node that committed it (send-writer.ts); a retry through this node must not
+      // broadcast it again.
+      broadcast.add(row.id);
+    } else if (created || !broadcast.has(row.id)) {
       broadcast.add(row.id);
       metrics.messagesDelivered.inc();
       // After the sender's ack, before the turn ends: the handler returns and the dispatcher writes the ack

@@ -33,16 +33,18 @@ export interface SendWriterOptions {
   /**
    * A message this node stored for another node's sender (the writer serving a relayed batch). This node's
    * own sends are answered through `submit`; these are not, so the caller learns of them here (the room's
-   * seq for history reads on this node).
+   * seq for history reads on this node) and, when `announce` (the sender's node asked for it:
+   * `SendRequest.writerAnnounces`), broadcasts it to the room: the answer then tells the sender's node
+   * that it is broadcast (`SendResult.announced`).
    */
-  onRelayedStored?: (row: MessageRow) => void;
+  onRelayedStored?: (row: MessageRow, announce: boolean) => void;
   /** This node's sends (`count` of them at once), by where they were committed. */
   onRoute?: (route: SendRoute, count: number) => void;
 }
 
 /** A send's outcome as it travels between nodes (JSON: dates as ISO strings, errors as their code). */
 type WireOutcome =
-  | { row: Omit<MessageRow, 'created_at' | 'edited_at' | 'deleted_at'> & { created_at: string; edited_at: string | null; deleted_at: string | null }; created: boolean }
+  | { row: Omit<MessageRow, 'created_at' | 'edited_at' | 'deleted_at'> & { created_at: string; edited_at: string | null; deleted_at: string | null }; created: boolean; announced?: true }
   | { code: ErrorCode; message: string; retryAfterMs?: number; roomId?: string }
   | { failed: string };
 
@@ -160,8 +162,18 @@ export class SendWriter {
     if (this.local.closing) return { fallback: true };
     const { reqs } = payload as { reqs: SendRequest[] };
     const outcomes = await this.commitHere(reqs.map((r) => ({ ...r, replyTo: r.replyTo ?? undefined })));
-    if (this.opts.onRelayedStored) for (const o of outcomes) if (!(o instanceof Error) && o.created) this.opts.onRelayedStored(o.row);
-    return { outcomes: outcomes.map(toWire) };
+    const stored = this.opts.onRelayedStored;
+    return {
+      outcomes: outcomes.map((o, i) => {
+        if (o instanceof Error || !o.created || !stored) return toWire(o);
+        // Broadcast here, in commit order, rather than by the sender's node once this answer reaches it: the
+        // room's other nodes get the message one Redis hop and one event loop sooner (docs/performance.md,
+        // "The writer announces what it commits").
+        const announce = reqs[i]?.writerAnnounces === true;
+        stored(o.row, announce);
+        return toWire(announce ? { ...o, announced: true } : o);
+      }),
+    };
   }
 }
 
@@ -177,6 +189,7 @@ function toWire(o: Outcome): WireOutcome {
   const { row } = o;
   return {
     created: o.created,
+    ...(o.announced ? { announced: true as const } : {}),
     row: { ...row, created_at: row.created_at.toISOString(), edited_at: row.edited_at?.toISOString() ?? null, deleted_at: row.deleted_at?.toISOString() ?? null },
   };
 }
@@ -190,6 +203,7 @@ function fromWire(o: WireOutcome): Outcome {
   const { row } = o;
   return {
     created: o.created,
+    announced: o.announced === true,
     row: {
       ...row,
       created_at: new Date(row.created_at),
