@@ -28,7 +28,10 @@ function storedRow(r: SendRequest, seq: number): MessageRow {
  * A writer node and a front node on a fresh key prefix; the writer's commits wait for `release` (while
  * `holding`). An id stored before is answered as a retry (`created: false`).
  */
-async function cluster(relayMaxInFlight: number, onRelayedStored?: SendWriterOptions['onRelayedStored'], holdCommits = true) {
+async function cluster(
+  relayMaxInFlight: number,
+  { onRelayedStored, holdCommits = true, relayTimeoutMs = 5_000 }: { onRelayedStored?: SendWriterOptions['onRelayedStored']; holdCommits?: boolean; relayTimeoutMs?: number } = {},
+) {
   const keyPrefix = `front-test-${randomBytes(4).toString('hex')}:`;
   const writerRelay = await RedisNodeRelay.open(redis, { nodeId: 'node-w', leaseMs: 3000, keyPrefix });
   const frontRelay = await RedisNodeRelay.open(redis, { nodeId: 'node-f', leaseMs: 3000, keyPrefix });
@@ -49,7 +52,7 @@ async function cluster(relayMaxInFlight: number, onRelayedStored?: SendWriterOpt
   const options = {
     mode: 'relay' as const,
     groupCommit: { maxDelayMs: 0, maxBatch: 256 },
-    relayTimeoutMs: 5_000,
+    relayTimeoutMs,
     relayMinRate: 0,
     relayMaxInFlight,
     onBatch: () => {},
@@ -68,7 +71,7 @@ async function cluster(relayMaxInFlight: number, onRelayedStored?: SendWriterOpt
   const send = (id: string, writerAnnounces?: boolean) =>
     front.submit({ id, roomId: 'r', senderId: 'u', senderName: 'U', content: 'hi', replyTo: undefined, ...(writerAnnounces === undefined ? {} : { writerAnnounces }) });
   const turn = () => new Promise((resolve) => setImmediate(resolve));
-  return { writer, front, committed, releases, routes, send, turn };
+  return { writer, front, committed, releases, routes, send, turn, writerRelay, frontRelay };
 }
 
 describe('send writer: the relay front in flight', () => {
@@ -112,7 +115,7 @@ describe('send writer: the relay front in flight', () => {
 describe('send writer: the writer announces what it commits for another node', () => {
   test('a send that asks for it is handed to the writer to broadcast and answered as announced; others, and retries, are not', async () => {
     const heard: [string, boolean][] = [];
-    const { send } = await cluster(4, (row, announce) => heard.push([row.id, announce]), false);
+    const { send } = await cluster(4, { onRelayedStored: (row, announce) => heard.push([row.id, announce]), holdCommits: false });
     const [asked, notAsked] = await Promise.all([send('a', true), send('b', false)]);
     expect(asked).toMatchObject({ created: true, announced: true, row: { id: 'a' } });
     expect(notAsked).toMatchObject({ created: true, announced: false, row: { id: 'b' } });
@@ -125,7 +128,35 @@ describe('send writer: the writer announces what it commits for another node', (
   });
 
   test('a writer that broadcasts nothing (no onRelayedStored) answers nothing as announced', async () => {
-    const { send } = await cluster(4, undefined, false);
+    const { send } = await cluster(4, { holdCommits: false });
     expect(await send('a', true)).toMatchObject({ created: true, announced: false });
+  });
+
+  test('a batch the writer answers too late is committed here; what the writer stored and broadcast is not broadcast again', async () => {
+    const heard: [string, boolean][] = [];
+    const { committed, releases, routes, send } = await cluster(4, { onRelayedStored: (row, announce) => heard.push([row.id, announce]), relayTimeoutMs: 200 });
+    const sent = send('a', true);
+    // The writer's commit is held past the relay's timeout: the front commits the batch itself, also held.
+    await waitUntil(async () => committed.length === 2 || undefined, { description: 'the fallback commit', timeoutMs: 5_000, intervalMs: 5 });
+    releases[0]!();
+    await waitUntil(async () => heard.length === 1 || undefined, { description: 'the writer stores and broadcasts a', timeoutMs: 5_000, intervalMs: 5 });
+    releases[1]!();
+    // Found stored here, while the writer still holds its lease: it broadcast a, so this node must not.
+    await expect(sent).resolves.toMatchObject({ created: false, announced: true, row: { id: 'a' } });
+    expect(heard).toEqual([['a', true]]);
+    expect(routes).toEqual(['fallback']);
+  });
+
+  test('after the writer gave up its lease, a send found stored by the fallback is broadcast by this node', async () => {
+    const { committed, releases, send, writerRelay, frontRelay } = await cluster(4, { onRelayedStored: () => {}, relayTimeoutMs: 200 });
+    const sent = send('a', true);
+    await waitUntil(async () => committed.length === 2 || undefined, { description: 'the fallback commit', timeoutMs: 5_000, intervalMs: 5 });
+    releases[0]!();
+    await writerRelay.close();
+    await waitUntil(async () => frontRelay.writer() !== 'node-w' || undefined, { description: 'the front no longer names the writer', timeoutMs: 5_000, intervalMs: 20 });
+    releases[1]!();
+    const result = await sent;
+    expect(result).toMatchObject({ created: false, row: { id: 'a' } });
+    expect(result.announced).toBeFalsy();
   });
 });

@@ -138,11 +138,13 @@ export class SendWriter {
     }
     const writer = this.relay.writer();
     let answer: WireAnswer;
+    let unanswered = false;
     try {
       answer = (await this.relay.request(writer, { reqs }, this.opts.relayTimeoutMs)) as WireAnswer;
     } catch {
       // No answer in time (RelayTimeout), or Redis refused the publish: commit here, as below.
       answer = { fallback: true };
+      unanswered = true;
     }
     if ('outcomes' in answer && answer.outcomes.length === reqs.length) {
       this.opts.onRoute?.('relayed', reqs.length);
@@ -150,7 +152,15 @@ export class SendWriter {
     }
     // No answer, a writer that is shutting down, or one that failed as a whole: commit here.
     this.opts.onRoute?.('fallback', reqs.length);
-    return this.commitHere(reqs);
+    const outcomes = await this.commitHere(reqs);
+    if (!unanswered || this.relay.writer() !== writer) return outcomes;
+    // Unanswered, and the writer still holds its lease: it is slow, not gone. A send found stored here was
+    // committed by it, and it broadcast it (`writerAnnounces`) as its commit was answered; broadcast here too, it
+    // reached the room twice (a 5,000-client storm: 160 live redeliveries). A writer that lost its lease may
+    // have died between its commit and its broadcast: then this node broadcasts, as for any stored retry. One
+    // killed in that moment whose lease has not run out yet leaves the message to sync (PROTOCOL.md: live or
+    // through sync; members get it with the room's next message or their next connection).
+    return outcomes.map((o, i) => (o instanceof Error || o.created || reqs[i]?.writerAnnounces !== true ? o : { ...o, announced: true }));
   }
 
   /** Through this node's own group commit, so relayed and own sends share batches. */
