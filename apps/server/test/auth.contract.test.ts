@@ -246,6 +246,8 @@ describeOnEachBackend('auth', { adjust: (config) => ({ ...config, argon2: defaul
     const me1 = await register({ username: `${p}_me`, password: 'password1' });
     const names = Array.from({ length: 21 }, (_, i) => `${p}x${String(i).padStart(2, '0')}`);
     for (const username of names) expect((await register({ username, password: 'password1' })).status).toBe(201);
+    // The search reads a replica: the other users' sign-ups must have reached it (a CI run once saw 18 of 21).
+    await node.replicaCaughtUp();
     const search = (query: string) =>
       http<{ users: User[] }>(node.url, 'GET', `/api/users?query=${encodeURIComponent(query)}`, { token: me1.body.accessToken });
 

@@ -25,6 +25,11 @@ export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 export interface DataHome {
   backend: Backend;
   config(extra?: Record<string, string>): Config;
+  /**
+   * Resolves once the replica has replayed every write so far (at once on PGlite). A test that reads
+   * another user's fresh writes through a route served by the replica waits for this first.
+   */
+  replicaCaughtUp(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -53,6 +58,9 @@ export async function createDataHome(backend: Backend): Promise<DataHome> {
       const config = loadConfig(env);
       // Keep tests fast: the OWASP cost is exercised by the auth tests' timing elsewhere, not in every signup.
       return { ...config, webDistDir: undefined, argon2: { memoryCost: 4096, timeCost: 1, parallelism: 1 } } as Config;
+    },
+    replicaCaughtUp: async () => {
+      await pg?.waitForReplicaCatchUp();
     },
     async dispose() {
       await pg?.drop();

@@ -13,7 +13,7 @@ type Cleanup = () => Promise<void> | void;
 const NODE_START_TIMEOUT_MS = 180_000;
 
 /** A data home that lives as long as the describe block it was made in. */
-export interface HomeFixture extends Pick<DataHome, 'backend' | 'config'> {
+export interface HomeFixture extends Pick<DataHome, 'backend' | 'config' | 'replicaCaughtUp'> {
   /** Runs when the block ends, before the home is disposed of; the last one added runs first. */
   onDispose(cleanup: Cleanup): void;
 }
@@ -38,6 +38,10 @@ export function useDataHome(backend: Backend): HomeFixture {
       if (!home) throw new Error(`the ${backend} data home is made in beforeAll: use it in hooks and tests`);
       return home.config(extra);
     },
+    replicaCaughtUp() {
+      if (!home) throw new Error(`the ${backend} data home is made in beforeAll: use it in hooks and tests`);
+      return home.replicaCaughtUp();
+    },
     onDispose: (cleanup) => void cleanups.push(cleanup),
   };
 }
@@ -50,7 +54,7 @@ export interface NodeFixtureOptions {
 }
 
 /** A node started before the block's tests; `app` and `url` are read once it runs. */
-export interface NodeFixture extends TestNode {
+export interface NodeFixture extends TestNode, Pick<DataHome, 'replicaCaughtUp'> {
   /** A raw socket (see connectRaw) that is closed when the block ends. */
   connect(token: string, extra?: Record<string, unknown>): Promise<{ socket: RawSocket; hello: Hello }>;
 }
@@ -79,6 +83,7 @@ export function useNode(on: Backend | HomeFixture, { env, adjust }: NodeFixtureO
       return started().url;
     },
     close: () => started().close(),
+    replicaCaughtUp: () => home.replicaCaughtUp(),
     async connect(token, extra) {
       const connection = await connectRaw(fixture, token, extra);
       sockets.push(connection.socket);
