@@ -181,7 +181,7 @@ export class SendWriter {
         // "The writer announces what it commits").
         const announce = reqs[i]?.writerAnnounces === true;
         stored(o.row, announce);
-        return toWire(announce ? { ...o, announced: true } : o);
+        return toWire(o, announce);
       }),
     };
   }
@@ -191,7 +191,8 @@ function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-function toWire(o: Outcome): WireOutcome {
+/** `announced` overrides the outcome's own flag (the writer marks what it broadcast without copying the outcome). */
+function toWire(o: Outcome, announced = o instanceof Error ? false : o.announced === true): WireOutcome {
   if (o instanceof ChatError) {
     return { code: o.code, message: o.message, ...(o.retryAfterMs !== undefined ? { retryAfterMs: o.retryAfterMs } : {}), ...(o instanceof MembershipRefusal ? { roomId: o.roomId } : {}) };
   }
@@ -199,7 +200,7 @@ function toWire(o: Outcome): WireOutcome {
   const { row } = o;
   return {
     created: o.created,
-    ...(o.announced ? { announced: true as const } : {}),
+    ...(announced ? { announced: true as const } : {}),
     row: { ...row, created_at: row.created_at.toISOString(), edited_at: row.edited_at?.toISOString() ?? null, deleted_at: row.deleted_at?.toISOString() ?? null },
   };
 }
