@@ -5,6 +5,10 @@ const STAGES = ['validate', 'access', 'moderation', 'rate_limit', 'queue_wait', 
 
 type Totals = Record<string, { sum: number; count: number }>;
 
+/** The histogram bounds (seconds) the tail row reports: the share of sends that spent longer in a stage. */
+const TAIL_BOUNDS = ['0.05', '0.1'] as const;
+type Tail = Record<string, Record<(typeof TAIL_BOUNDS)[number], number>>;
+
 /** `name_sum` / `name_count` per value of `label`, summed over every other label (node), from Prometheus text. */
 function byLabel(text: string, name: string, label: string): Totals {
   const out: Totals = {};
@@ -20,11 +24,38 @@ function byLabel(text: string, name: string, label: string): Totals {
   return out;
 }
 
-async function scrape(target: LoadTarget): Promise<Totals> {
+/**
+ * `name_bucket` at each of TAIL_BOUNDS per value of `label` (or all under `key`), summed over every other
+ * label (node).
+ */
+function bucketsByLabel(text: string, name: string, label: string, into: Tail, key?: string): void {
+  const pattern = new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`);
+  for (const line of text.split('\n')) {
+    const m = pattern.exec(line);
+    if (!m) continue;
+    const le = /le="([^"]*)"/.exec(m[1]!)?.[1];
+    const value = key ?? new RegExp(`${label}="([^"]*)"`).exec(m[1]!)?.[1];
+    if (value === undefined || !TAIL_BOUNDS.includes(le as (typeof TAIL_BOUNDS)[number])) continue;
+    const t = (into[value] ??= { '0.05': 0, '0.1': 0 });
+    t[le as (typeof TAIL_BOUNDS)[number]] += Number(m[2]);
+  }
+}
+
+async function scrape(target: LoadTarget): Promise<{ totals: Totals; within: Tail }> {
   const nodes = target.cluster?.nodes ?? [];
-  const texts = await Promise.all(nodes.map(async (n) => (await fetch(`${n.url}/metrics`)).text()));
+  return sendTotals(await Promise.all(nodes.map(async (n) => (await fetch(`${n.url}/metrics`)).text())));
+}
+
+/**
+ * From the nodes' /metrics texts: sum and count per stage (and `ack`, `batch`), and per stage (and `ack`) the
+ * sends within 50 and 100 ms, over all nodes.
+ */
+export function sendTotals(texts: string[]): { totals: Totals; within: Tail } {
   const totals: Totals = {};
+  const within: Tail = {};
   for (const text of texts) {
+    bucketsByLabel(text, 'chat_send_stage_seconds', 'stage', within);
+    bucketsByLabel(text, 'chat_send_ack_seconds', 'node', within, 'ack');
     const stages = byLabel(text, 'chat_send_stage_seconds', 'stage');
     const ack = byLabel(text, 'chat_send_ack_seconds', 'node');
     const batch = byLabel(text, 'chat_persist_batch_size', 'node');
@@ -35,12 +66,14 @@ async function scrape(target: LoadTarget): Promise<Totals> {
       t.count += v.count;
     }
   }
-  return totals;
+  return { totals, within };
 }
 
 export interface SendBudget {
   /** Mean milliseconds per send in each stage, over the nodes, between the two scrapes. */
   stages: Record<string, number>;
+  /** Per stage (and `ack`, the whole handler), the share of sends (0–1) over 50 ms and over 100 ms in it: where the tail is. */
+  over: Record<string, { over50ms: number; over100ms: number }>;
   /** Mean ms from receiving `message:send` to the handler's answer (chat_send_ack_seconds). */
   handlerMs: number;
   /** Sends counted. */
@@ -57,9 +90,14 @@ export interface SendBudget {
  */
 export async function sendBudgetAround<T>(target: LoadTarget, fn: () => Promise<T>): Promise<{ result: T; budget: SendBudget | undefined }> {
   if (target.kind !== 'chat' || !target.cluster) return { result: await fn(), budget: undefined };
-  const before = await scrape(target);
+  const { totals: before, within: withinBefore } = await scrape(target);
   const result = await fn();
-  const after = await scrape(target);
+  const { totals: after, within: withinAfter } = await scrape(target);
+  const share = (k: string, bound: (typeof TAIL_BOUNDS)[number]) => {
+    const count = (after[k]?.count ?? 0) - (before[k]?.count ?? 0);
+    const inside = (withinAfter[k]?.[bound] ?? 0) - (withinBefore[k]?.[bound] ?? 0);
+    return count > 0 ? Math.round((1 - inside / count) * 1e4) / 1e4 : 0;
+  };
   const mean = (k: string) => {
     const count = (after[k]?.count ?? 0) - (before[k]?.count ?? 0);
     return count > 0 ? Math.round((((after[k]?.sum ?? 0) - (before[k]?.sum ?? 0)) / count) * 1e6) / 1e3 : 0;
@@ -71,6 +109,7 @@ export async function sendBudgetAround<T>(target: LoadTarget, fn: () => Promise<
     result,
     budget: {
       stages: Object.fromEntries(STAGES.map((s) => [s, mean(s)])),
+      over: Object.fromEntries([...STAGES, 'ack'].map((s) => [s, { over50ms: share(s, '0.05'), over100ms: share(s, '0.1') }])),
       handlerMs: mean('ack'),
       sends,
       batches,
@@ -82,8 +121,16 @@ export async function sendBudgetAround<T>(target: LoadTarget, fn: () => Promise<
 export function budgetTable(budget: SendBudget): { title: string; columns: string[]; rows: (string | number)[][] } {
   const staged = Object.values(budget.stages).reduce((a, b) => a + b, 0);
   return {
-    title: `latency budget: mean ms of one message:send on the node, by stage (${budget.sends} sends in ${budget.batches} group commits of ${budget.meanBatch} on average, warm-up included)`,
+    title: `latency budget: mean ms of one message:send on the node, by stage (${budget.sends} sends in ${budget.batches} group commits of ${budget.meanBatch} on average, warm-up included); second row: % of sends over 50 / 100 ms in the stage`,
     columns: [...STAGES, 'handler total', 'unstaged (awaits resuming, dispatch)'],
-    rows: [[...STAGES.map((s) => budget.stages[s] ?? 0), budget.handlerMs, Math.round((budget.handlerMs + (budget.stages.validate ?? 0) - staged) * 1000) / 1000]],
+    rows: [
+      [...STAGES.map((s) => budget.stages[s] ?? 0), budget.handlerMs, Math.round((budget.handlerMs + (budget.stages.validate ?? 0) - staged) * 1000) / 1000],
+      // The tail: which stage the slow sends were slow in (compare with the deliveries' share over 100 ms).
+      [...[...STAGES, 'ack'].map((s) => `${pct(budget.over[s]?.over50ms)} / ${pct(budget.over[s]?.over100ms)}`), ''],
+    ],
   };
+}
+
+function pct(share: number | undefined): string {
+  return `${Math.round((share ?? 0) * 1000) / 10}`;
 }
