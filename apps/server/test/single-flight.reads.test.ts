@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { asReadonly, sql, type DB, type Kysely } from '@chat/db';
+import { asReadonly, sql, type Database, type DB, type Kysely } from '@chat/db';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { Accounts } from '../src/features/auth/accounts';
 import { historyPage, syncPages, syncRooms } from '../src/features/messages/message-reads';
-import { connectRaw, createRoom, registerUser } from './support/harness';
+import { connectRaw, createRoom, joinRoom, registerUser } from './support/harness';
 import { useNode } from './support/node-fixture';
 
 // Single-flight over the real history and sync queries on PostgreSQL: identical reads made together cost
@@ -165,6 +166,54 @@ describe('single-flight reads on PostgreSQL', () => {
     const onlyCursors = counter.runs;
     await syncRooms(counted, userId, [{ roomId: rooms.a, afterSeq: 60 }], 50);
     expect(counter.runs - onlyCursors).toBe(1);
+  });
+
+  test('handshakes in one turn read their sessions in one query; a revoked or unknown one is refused', async () => {
+    // Only the session read is used: the token and password services are not needed.
+    const accounts = new Accounts({ ...node.app.db, primary: counted } as Database, undefined as never, undefined as never, 30);
+    const users = await Promise.all(Array.from({ length: 5 }, () => registerUser(node, 'hs')));
+    const sessionOf = (u: { refreshToken: string }) => u.refreshToken.split('.')[0]!;
+    await joinRoom(node, users[0]!, rooms.a);
+    const before = counter.runs;
+    const [first, again, ...others] = await Promise.all([
+      accounts.sessionAtConnect(sessionOf(users[0]!)),
+      accounts.sessionAtConnect(sessionOf(users[0]!)),
+      ...users.slice(1).map((u) => accounts.sessionAtConnect(sessionOf(u))),
+      accounts.sessionAtConnect(randomUUID()),
+    ]);
+    expect(counter.runs - before).toBe(1);
+    expect(first).toEqual({ displayName: users[0]!.user.displayName, rooms: [{ roomId: rooms.a, lastSeq: 60 }] });
+    expect(again).toEqual(first);
+    expect(others.slice(0, 4).map((s) => s?.displayName)).toEqual(users.slice(1).map((u) => u.user.displayName));
+    expect(others.slice(0, 4).every((s) => s?.rooms.length === 0)).toBe(true);
+    expect(others[4]).toBeUndefined();
+
+    await sql`update sessions set revoked_at = now() where id = ${sessionOf(users[1]!)}`.execute(node.app.db.primary);
+    const afterRevoke = counter.runs;
+    const [revoked, live] = await Promise.all([accounts.sessionAtConnect(sessionOf(users[1]!)), accounts.sessionAtConnect(sessionOf(users[2]!))]);
+    expect(counter.runs - afterRevoke).toBe(1);
+    expect(revoked).toBeUndefined();
+    expect(live?.displayName).toBe(users[2]!.user.displayName);
+  });
+
+  test('sync: the cursors of syncs made together are read in one query, each member its own', async () => {
+    const other = await registerUser(node, 'sy');
+    await joinRoom(node, other, rooms.b);
+    const before = counter.runs;
+    // Nothing after these cursors: the cursors' read is the only query.
+    const [mine, theirs, refused] = await Promise.allSettled([
+      syncRooms(counted, userId, [{ roomId: rooms.a, afterSeq: 60 }, { roomId: rooms.c, afterSeq: 8 }], 50),
+      syncRooms(counted, other.user.id, [{ roomId: rooms.b, afterSeq: 10 }], 50),
+      syncRooms(counted, other.user.id, [{ roomId: rooms.c, afterSeq: 8 }], 50),
+    ]);
+    expect(counter.runs - before).toBe(1);
+    expect(mine.status === 'fulfilled' && mine.value.map((a) => [a.roomId, a.lastSeq])).toEqual([
+      [rooms.a, 60],
+      [rooms.c, 8],
+    ]);
+    expect(theirs.status === 'fulfilled' && theirs.value.map((a) => [a.roomId, a.lastSeq])).toEqual([[rooms.b, 10]]);
+    // Not a member of c: the other member's row of c does not answer for this one.
+    expect(refused.status === 'rejected' && (refused.reason as { code?: string }).code).toBe('NOT_FOUND');
   });
 
   test('a failing read reaches every waiter once, and the next call queries again', async () => {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { compiledQuery, prepared, type Database } from '@chat/db';
+import { compiledQuery, prepared, sql, type Database } from '@chat/db';
 import { ChatError, type AuthResponse, type TokensResponse } from '@chat/protocol';
 import type { PasswordHasher } from './passwords';
 import { Tokens } from './tokens';
+import { SingleFlight } from '../../infra/single-flight';
 import { currentRoomsOf } from '../../membership/member-queries';
 import { toUser } from '../../views/user-view';
 
@@ -23,21 +24,42 @@ function isUniqueViolation(err: unknown): boolean {
 const REFRESH_GRACE_MS = 30_000;
 
 /**
- * The handshake's one read (see `sessionAtConnect`). Named (prepared once per connection): planning this join
- * was two thirds of its time in PostgreSQL, and a reconnecting herd runs it once per socket; and compiled once
- * per node: building it was most of Kysely's share of a handshake (docs/performance.md, "Reconnection's reads
- * as named statements", "The handshake's queries compiled once").
+ * The handshake's one read (see `sessionAtConnect`), for every session whose socket asked in the same turn of the
+ * event loop. Named (prepared once per connection): planning this join was two thirds of its time in PostgreSQL,
+ * and a reconnecting herd runs it once per socket; compiled once per node: building it was most of Kysely's share
+ * of a handshake (docs/performance.md, "Reconnection's reads as named statements", "The handshake's queries
+ * compiled once"); and for many sessions at once: in a herd a node takes several handshakes per turn, and each
+ * query is a write to PostgreSQL's socket and a backend woken (docs/performance.md, "The herd's session reads
+ * in one query").
  */
-const sessionAtConnectQuery = compiledQuery(1, (db, sessionId: string) =>
+const sessionsAtConnectQuery = compiledQuery(1, (db, sessionIds: string[]) =>
   db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .modifyFront(prepared('chat_session_at_connect'))
-    .select((eb) => ['sessions.revoked_at', 'sessions.expires_at', 'users.display_name', currentRoomsOf(eb.ref('sessions.user_id')).as('rooms')])
-    .where('sessions.id', '=', sessionId),
+    .modifyFront(prepared('chat_sessions_at_connect'))
+    .select((eb) => ['sessions.id', 'sessions.revoked_at', 'sessions.expires_at', 'users.display_name', currentRoomsOf(eb.ref('sessions.user_id')).as('rooms')])
+    .where(sql<boolean>`sessions.id = any(${sessionIds}::text[])`),
 );
 
+type SessionAtConnectRow = Awaited<ReturnType<typeof sessionsAtConnectQuery>>[number];
+
+/** Sessions read in one query at most; a bigger herd in one turn is read in several. */
+const SESSIONS_PER_READ = 200;
+
 export class Accounts {
+  /**
+   * The handshakes' session reads gathered per turn (a caller never joins a read already sent: a session revoked
+   * before its socket asked is seen revoked).
+   */
+  private readonly sessionsAtConnect = new SingleFlight<string, SessionAtConnectRow | undefined>(
+    async (sessionIds) => {
+      const rows = await sessionsAtConnectQuery(this.db.primary, [...sessionIds]);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return sessionIds.map((id) => byId.get(id));
+    },
+    { keyOf: (sessionId) => sessionId, maxBatch: SESSIONS_PER_READ },
+  );
+
   constructor(
     private readonly db: Database,
     private readonly tokens: Tokens,
@@ -196,7 +218,7 @@ export class Accounts {
    * and the rooms they belong to; else undefined. One query for both (the handshake's only database read).
    */
   async sessionAtConnect(sessionId: string): Promise<{ displayName: string; rooms: { roomId: string; lastSeq: number }[] } | undefined> {
-    const [row] = await sessionAtConnectQuery(this.db.primary, sessionId);
+    const row = await this.sessionsAtConnect.run(sessionId);
     if (!row || row.revoked_at !== null || row.expires_at.getTime() <= Date.now()) return undefined;
     return { displayName: row.display_name, rooms: row.rooms };
   }

@@ -1,5 +1,5 @@
 import type { DB, Kysely, ReadonlyKysely } from '@chat/db';
-import { asReadonly, compiledQuery, prepared, sql } from '@chat/db';
+import { asReadonly, compiledQuery, sql } from '@chat/db';
 import type { Message, ReactionSummary, SyncRoomResult } from '@chat/protocol';
 import { SingleFlight } from '../../infra/single-flight';
 import { toMessage, type MessageRow } from '../../views/message-view';
@@ -141,7 +141,7 @@ export async function syncRooms(
   maxBytes: number = SYNC_ANSWER_MAX_BYTES,
 ): Promise<SyncRoomResult[]> {
   const roomIds = [...new Set(requested.map((r) => r.roomId))];
-  const state = await syncCursorsQuery(db, userId, roomIds);
+  const state = await flightsOf(cursorFlights, db, () => newCursorFlight(db)).run({ userId, roomIds });
   const byRoom = new Map(state.map((s) => [s.room_id, s]));
   // The caller checked the socket's channels; the member rows are the truth (a lost broadcast leaves a
   // channel behind).
@@ -197,16 +197,22 @@ function estimatedBytes(m: Message): number {
 // Every reconnection runs these two (the SDK's `sync` after `hello`). Named, one text for any number of rooms
 // (arrays: `= any`, `unnest`, not growing `in (…)` or VALUES lists), and compiled once per node
 // (docs/performance.md, "Reconnection's reads as named statements", "The handshake's queries compiled once").
-const syncCursorsQuery = compiledQuery(2, (db, userId: string, roomIds: string[]) =>
-  db
-    .selectFrom('room_members as m')
-    .innerJoin('rooms as r', 'r.id', 'm.room_id')
-    .modifyFront(prepared('chat_sync_cursors'))
-    .select(['m.room_id', 'm.delivered_seq', 'r.last_seq'])
-    .where('m.user_id', '=', userId)
-    .where(sql<boolean>`m.room_id = any(${roomIds}::text[])`)
-    .where('m.left_at', 'is', null),
+// The cursors' read serves every `sync` that asked in the same turn of the event loop, one (caller, user, room)
+// triple per row: a herd's reconnections come several to a turn (docs/performance.md, "The herd's session reads
+// in one query").
+const syncCursorsQuery = compiledQuery(3, (_db, callers: number[], userIds: string[], roomIds: string[]) =>
+  sql<SyncCursorRow & { q: number }>`/* prepared: chat_sync_cursors_many */
+    select q.caller as q, m.room_id, m.delivered_seq, r.last_seq
+    from unnest(${callers}::int[], ${userIds}::text[], ${roomIds}::text[]) as q(caller, user_id, room_id)
+    join room_members m on m.room_id = q.room_id and m.user_id = q.user_id and m.left_at is null
+    join rooms r on r.id = m.room_id`,
 );
+
+interface SyncCursorRow {
+  room_id: string;
+  delivered_seq: number;
+  last_seq: number;
+}
 
 const syncPagesQuery = compiledQuery(
   3,
@@ -242,6 +248,7 @@ async function readSyncPages(db: Kysely<DB>, cursors: readonly SyncCursor[], lim
 // nothing about another, and tests run several nodes in one process.
 const historyFlights = new WeakMap<object, SingleFlight<HistoryQuery & { roomId: string }, HistoryPage>>();
 const syncFlights = new WeakMap<object, SingleFlight<SyncCursor & { limit: number }, SyncPage>>();
+const cursorFlights = new WeakMap<object, SingleFlight<{ userId: string; roomIds: string[] }, SyncCursorRow[]>>();
 
 function flightsOf<F>(table: WeakMap<object, F>, db: object, create: () => F): F {
   let flights = table.get(db);
@@ -254,6 +261,28 @@ function newHistoryFlight(db: Reader) {
     // Each page is its own query; a failure fails only its own callers.
     (batch) => Promise.all(batch.map(({ roomId, ...q }) => readHistoryPage(db, roomId, q).catch(asError))),
     { keyOf: (p) => JSON.stringify([p.roomId, p.before ?? null, p.after ?? null, p.limit]) },
+  );
+}
+
+/** A member's current rooms among those asked, with their delivered cursor and last seq; `sync`s of one turn together. */
+function newCursorFlight(db: Kysely<DB>) {
+  return new SingleFlight<{ userId: string; roomIds: string[] }, SyncCursorRow[]>(
+    async (batch) => {
+      const callers: number[] = [];
+      const userIds: string[] = [];
+      const roomIds: string[] = [];
+      batch.forEach(({ userId, roomIds: rooms }, caller) => {
+        for (const roomId of rooms) {
+          callers.push(caller);
+          userIds.push(userId);
+          roomIds.push(roomId);
+        }
+      });
+      const out = batch.map((): SyncCursorRow[] => []);
+      for (const { q, ...row } of await syncCursorsQuery(db, callers, userIds, roomIds)) out[q]!.push(row);
+      return out;
+    },
+    { keyOf: ({ userId, roomIds }) => JSON.stringify([userId, roomIds]), maxBatch: 100 },
   );
 }
 
