@@ -1,5 +1,5 @@
 import type { DB, Kysely, ReadonlyKysely } from '@chat/db';
-import { asReadonly, compiledQuery, sql } from '@chat/db';
+import { asReadonly, compiledQuery, prepared, sql } from '@chat/db';
 import type { Message, ReactionSummary, SyncRoomResult } from '@chat/protocol';
 import { SingleFlight } from '../../infra/single-flight';
 import { toMessage, type MessageRow } from '../../views/message-view';
@@ -197,15 +197,30 @@ function estimatedBytes(m: Message): number {
 // Every reconnection runs these two (the SDK's `sync` after `hello`). Named, one text for any number of rooms
 // (arrays: `= any`, `unnest`, not growing `in (…)` or VALUES lists), and compiled once per node
 // (docs/performance.md, "Reconnection's reads as named statements", "The handshake's queries compiled once").
-// The cursors' read serves every `sync` that asked in the same turn of the event loop, one (caller, user, room)
-// triple per row: a herd's reconnections come several to a turn (docs/performance.md, "The herd's session reads
-// in one query").
-const syncCursorsQuery = compiledQuery(3, (_db, callers: number[], userIds: string[], roomIds: string[]) =>
+// The cursors' read serves every `sync` that asked in the same turn of the event loop (a lone one: the first
+// statement; several: the second, one (caller, user, room) triple per row): a herd's reconnections come several to
+// a turn (docs/performance.md, "The herd's session reads in one query"). Each lookup is a LATERAL subquery with LIMIT 1, so the generic plan stays two key lookups per
+// triple: as plain joins it was planned as a hash join over a scan of every room (EXPLAIN, 2026-12-07).
+const syncCursorsQuery = compiledQuery(2, (db, userId: string, roomIds: string[]) =>
+  db
+    .selectFrom('room_members as m')
+    .innerJoin('rooms as r', 'r.id', 'm.room_id')
+    .modifyFront(prepared('chat_sync_cursors'))
+    .select(['m.room_id', 'm.delivered_seq', 'r.last_seq'])
+    .where('m.user_id', '=', userId)
+    .where(sql<boolean>`m.room_id = any(${roomIds}::text[])`)
+    .where('m.left_at', 'is', null),
+);
+
+const syncCursorsManyQuery = compiledQuery(3, (_db, callers: number[], userIds: string[], roomIds: string[]) =>
   sql<SyncCursorRow & { q: number }>`/* prepared: chat_sync_cursors_many */
     select q.caller as q, m.room_id, m.delivered_seq, r.last_seq
     from unnest(${callers}::int[], ${userIds}::text[], ${roomIds}::text[]) as q(caller, user_id, room_id)
-    join room_members m on m.room_id = q.room_id and m.user_id = q.user_id and m.left_at is null
-    join rooms r on r.id = m.room_id`,
+    cross join lateral (
+      select s.room_id, s.delivered_seq from room_members s
+      where s.room_id = q.room_id and s.user_id = q.user_id and s.left_at is null limit 1
+    ) m
+    cross join lateral (select s.last_seq from rooms s where s.id = m.room_id limit 1) r`,
 );
 
 interface SyncCursorRow {
@@ -268,6 +283,7 @@ function newHistoryFlight(db: Reader) {
 function newCursorFlight(db: Kysely<DB>) {
   return new SingleFlight<{ userId: string; roomIds: string[] }, SyncCursorRow[]>(
     async (batch) => {
+      if (batch.length === 1) return [await syncCursorsQuery(db, batch[0]!.userId, batch[0]!.roomIds)];
       const callers: number[] = [];
       const userIds: string[] = [];
       const roomIds: string[] = [];
@@ -279,7 +295,7 @@ function newCursorFlight(db: Kysely<DB>) {
         }
       });
       const out = batch.map((): SyncCursorRow[] => []);
-      for (const { q, ...row } of await syncCursorsQuery(db, callers, userIds, roomIds)) out[q]!.push(row);
+      for (const { q, ...row } of await syncCursorsManyQuery(db, callers, userIds, roomIds)) out[q]!.push(row);
       return out;
     },
     { keyOf: ({ userId, roomIds }) => JSON.stringify([userId, roomIds]), maxBatch: 100 },
