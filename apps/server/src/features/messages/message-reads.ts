@@ -199,8 +199,9 @@ function estimatedBytes(m: Message): number {
 // (docs/performance.md, "Reconnection's reads as named statements", "The handshake's queries compiled once").
 // The cursors' read serves every `sync` that asked in the same turn of the event loop (a lone one: the first
 // statement; several: the second, one (caller, user, room) triple per row): a herd's reconnections come several to
-// a turn (docs/performance.md, "The herd's session reads in one query"). Each lookup is a LATERAL subquery with LIMIT 1, so the generic plan stays two key lookups per
-// triple: as plain joins it was planned as a hash join over a scan of every room (EXPLAIN, 2026-12-07).
+// a turn (docs/performance.md, "The herd's session reads in one query"). In the second each lookup is a LATERAL
+// subquery with LIMIT 1, so its generic plan stays two key lookups per triple: as plain joins it was planned as a
+// hash join over a scan of every room (EXPLAIN, 2026-12-07).
 const syncCursorsQuery = compiledQuery(2, (db, userId: string, roomIds: string[]) =>
   db
     .selectFrom('room_members as m')
