@@ -32,7 +32,7 @@ const REFRESH_GRACE_MS = 30_000;
  * query is a write to PostgreSQL's socket and a backend woken (docs/performance.md, "The herd's session reads
  * in one query").
  */
-function sessionsAtConnect(db: Kysely<DB>) {
+function selectSessionsAtConnect(db: Kysely<DB>) {
   return db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -42,10 +42,10 @@ function sessionsAtConnect(db: Kysely<DB>) {
 // A lone handshake in its turn (the common case outside a herd) keeps the one-key statement: a key lookup by
 // `=` costs PostgreSQL less than by `= any` of an array (docs/performance.md, "The herd's session reads in one query").
 const sessionAtConnectQuery = compiledQuery(1, (db, sessionId: string) =>
-  sessionsAtConnect(db).modifyFront(prepared('chat_session_at_connect')).where('sessions.id', '=', sessionId),
+  selectSessionsAtConnect(db).modifyFront(prepared('chat_session_at_connect')).where('sessions.id', '=', sessionId),
 );
 const sessionsAtConnectQuery = compiledQuery(1, (db, sessionIds: string[]) =>
-  sessionsAtConnect(db).modifyFront(prepared('chat_sessions_at_connect')).where(sql<boolean>`sessions.id = any(${sessionIds}::text[])`),
+  selectSessionsAtConnect(db).modifyFront(prepared('chat_sessions_at_connect')).where(sql<boolean>`sessions.id = any(${sessionIds}::text[])`),
 );
 
 type SessionAtConnectRow = Awaited<ReturnType<typeof sessionsAtConnectQuery>>[number];
@@ -58,7 +58,7 @@ export class Accounts {
    * The handshakes' session reads gathered per turn (a caller never joins a read already sent: a session revoked
    * before its socket asked is seen revoked).
    */
-  private readonly sessionsAtConnect = new SingleFlight<string, SessionAtConnectRow | undefined>(
+  private readonly sessionReads = new SingleFlight<string, SessionAtConnectRow | undefined>(
     async (sessionIds) => {
       const rows =
         sessionIds.length === 1
@@ -228,7 +228,7 @@ export class Accounts {
    * and the rooms they belong to; else undefined. One query for both (the handshake's only database read).
    */
   async sessionAtConnect(sessionId: string): Promise<{ displayName: string; rooms: { roomId: string; lastSeq: number }[] } | undefined> {
-    const row = await this.sessionsAtConnect.run(sessionId);
+    const row = await this.sessionReads.run(sessionId);
     if (!row || row.revoked_at !== null || row.expires_at.getTime() <= Date.now()) return undefined;
     return { displayName: row.display_name, rooms: row.rooms };
   }
