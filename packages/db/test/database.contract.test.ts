@@ -278,6 +278,25 @@ describe.each(targets)('Database contract: $name', (target) => {
     expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toContain('messages_content_fts_idx');
   });
 
+  it('moves the cursors of a room of 150 members in place: every update HOT, no index entry per moved cursor (0014)', async () => {
+    const roomId = await newRoom();
+    await db.primary.updateTable('rooms').set({ last_seq: 10 }).where('id', '=', roomId).execute();
+    const members = Array.from({ length: 150 }, () => randomUUID());
+    await db.primary.insertInto('users').values(members.map((id) => ({ id, username: `m_${id.replaceAll('-', '').slice(0, 20)}`, display_name: 'Member', password_hash: 'x' }))).execute();
+    await db.primary.insertInto('room_members').values(members.map((id) => ({ room_id: roomId, user_id: id }))).execute();
+    // This transaction's own counters (pg_stat_get_xact_*): exact, and not waiting for the statistics to be flushed.
+    const counted = await db.primary.transaction().execute(async (trx) => {
+      const moved = await sql<{ outcome: string }>`select outcome from chat_move_cursors(
+        ${members.map(() => roomId)}::text[], ${members}::text[], ${members.map(() => false)}::boolean[], ${members.map(() => 5)}::bigint[])`.execute(trx);
+      const { rows } = await sql<{ updated: string | number; hot: string | number }>`select
+        pg_stat_get_xact_tuples_updated('room_members'::regclass) as updated,
+        pg_stat_get_xact_tuples_hot_updated('room_members'::regclass) as hot`.execute(trx);
+      return { moved: moved.rows.length, updated: Number(rows[0]!.updated), hot: Number(rows[0]!.hot) };
+    });
+    // With pages packed full (fillfactor 100, before 0014) not one of them stayed on its page: 150 updates, 0 HOT.
+    expect(counted).toEqual({ moved: 150, updated: 150, hot: 150 });
+  });
+
   it('runs a statement marked `prepared` with its parameters, named on each PostgreSQL connection', async () => {
     const roomId = await newRoom();
     const marked = (seq: number) =>
