@@ -1,18 +1,37 @@
+/** One sample line of Prometheus's text exposition: `name{label="value",…} value`. */
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+const SAMPLE_LINE = /^([A-Za-z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/;
+const LABEL_PAIR = /([A-Za-z_]\w*)="((?:[^"\\]|\\.)*)"/g;
+
+function sampleValue(text: string): number {
+  if (text === '+Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  return Number(text);
+}
+
 /**
- * Sum of every sample named `name` (all label sets) in Prometheus text exposition. Enough to read a
- * histogram's `_sum` and `_count` from a node's /metrics without a client library.
+ * The samples of a node's /metrics (comments and blank lines skipped, label values unescaped), for the bench's
+ * reads of a few histograms by label. Hand-written: the npm parser (parse-prometheus-text-format 1.1.1) dropped
+ * a histogram's labels, sums and counts from prom-client's output when tried (2026-12-07), and prom-client
+ * only writes the format.
  */
-function sampleSum(text: string, name: string): number {
-  let total = 0;
+export function parseSamples(text: string): Sample[] {
+  const samples: Sample[] = [];
   for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    // `name{labels} value` or `name value`; not `name_bucket…` when asking for `name`.
-    if (rest[0] !== '{' && rest[0] !== ' ') continue;
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) total += value;
+    const m = SAMPLE_LINE.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const [, name, value] of (m[2] ?? '').matchAll(LABEL_PAIR)) {
+      labels[name!] = value!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    }
+    samples.push({ name: m[1]!, labels, value: sampleValue(m[3]!) });
   }
-  return total;
+  return samples;
 }
 
 export interface HistogramSnapshot {
@@ -23,6 +42,8 @@ export interface HistogramSnapshot {
 export async function readHistogram(nodeUrl: string, name: string): Promise<HistogramSnapshot> {
   const res = await fetch(`${nodeUrl}/metrics`);
   if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
-  const text = await res.text();
-  return { sum: sampleSum(text, `${name}_sum`), count: sampleSum(text, `${name}_count`) };
+  const samples = parseSamples(await res.text());
+  // Every label set summed (a node's histogram may be split by label).
+  const total = (name: string) => samples.reduce((sum, s) => (s.name === name && Number.isFinite(s.value) ? sum + s.value : sum), 0);
+  return { sum: total(`${name}_sum`), count: total(`${name}_count`) };
 }

@@ -1,3 +1,4 @@
+import { parseSamples, type Sample } from '../prometheus-text';
 import type { LoadTarget } from './load-target';
 
 /** The stages of `chat_send_stage_seconds` (apps/server/src/features/messages/send-stages.ts), in path order. */
@@ -9,35 +10,32 @@ type Totals = Record<string, { sum: number; count: number }>;
 const TAIL_BOUNDS = ['0.05', '0.1'] as const;
 type Tail = Record<string, Record<(typeof TAIL_BOUNDS)[number], number>>;
 
-/** `name_sum` / `name_count` per value of `label`, summed over every other label (node), from Prometheus text. */
-function byLabel(text: string, name: string, label: string): Totals {
+/** `name_sum` / `name_count` per value of `label`, summed over every other label (node). */
+function byLabel(samples: Sample[], name: string, label: string): Totals {
   const out: Totals = {};
-  const pattern = new RegExp(`^${name}_(sum|count)\\{([^}]*)\\} (\\S+)$`);
-  for (const line of text.split('\n')) {
-    const m = pattern.exec(line);
-    if (!m) continue;
-    const value = new RegExp(`${label}="([^"]*)"`).exec(m[2]!)?.[1];
-    if (value === undefined) continue;
-    const t = (out[value] ??= { sum: 0, count: 0 });
-    t[m[1] as 'sum' | 'count'] += Number(m[3]);
+  for (const s of samples) {
+    const part = s.name === `${name}_sum` ? 'sum' : s.name === `${name}_count` ? 'count' : undefined;
+    const value = s.labels[label];
+    if (part === undefined || value === undefined) continue;
+    (out[value] ??= { sum: 0, count: 0 })[part] += s.value;
   }
   return out;
+}
+
+function isTailBound(le: string | undefined): le is (typeof TAIL_BOUNDS)[number] {
+  return (TAIL_BOUNDS as readonly (string | undefined)[]).includes(le);
 }
 
 /**
  * `name_bucket` at each of TAIL_BOUNDS per value of `label` (or all under `key`), summed over every other
  * label (node).
  */
-function bucketsByLabel(text: string, name: string, label: string, into: Tail, key?: string): void {
-  const pattern = new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`);
-  for (const line of text.split('\n')) {
-    const m = pattern.exec(line);
-    if (!m) continue;
-    const le = /le="([^"]*)"/.exec(m[1]!)?.[1];
-    const value = key ?? new RegExp(`${label}="([^"]*)"`).exec(m[1]!)?.[1];
-    if (value === undefined || !TAIL_BOUNDS.includes(le as (typeof TAIL_BOUNDS)[number])) continue;
-    const t = (into[value] ??= { '0.05': 0, '0.1': 0 });
-    t[le as (typeof TAIL_BOUNDS)[number]] += Number(m[2]);
+function bucketsByLabel(samples: Sample[], name: string, label: string, into: Tail, key?: string): void {
+  for (const s of samples) {
+    const le = s.labels.le;
+    const value = key ?? s.labels[label];
+    if (s.name !== `${name}_bucket` || value === undefined || !isTailBound(le)) continue;
+    (into[value] ??= { '0.05': 0, '0.1': 0 })[le] += s.value;
   }
 }
 
@@ -54,11 +52,12 @@ export function sendTotals(texts: string[]): { totals: Totals; within: Tail } {
   const totals: Totals = {};
   const within: Tail = {};
   for (const text of texts) {
-    bucketsByLabel(text, 'chat_send_stage_seconds', 'stage', within);
-    bucketsByLabel(text, 'chat_send_ack_seconds', 'node', within, 'ack');
-    const stages = byLabel(text, 'chat_send_stage_seconds', 'stage');
-    const ack = byLabel(text, 'chat_send_ack_seconds', 'node');
-    const batch = byLabel(text, 'chat_persist_batch_size', 'node');
+    const samples = parseSamples(text);
+    bucketsByLabel(samples, 'chat_send_stage_seconds', 'stage', within);
+    bucketsByLabel(samples, 'chat_send_ack_seconds', 'node', within, 'ack');
+    const stages = byLabel(samples, 'chat_send_stage_seconds', 'stage');
+    const ack = byLabel(samples, 'chat_send_ack_seconds', 'node');
+    const batch = byLabel(samples, 'chat_persist_batch_size', 'node');
     const none = { sum: 0, count: 0 };
     for (const [k, v] of Object.entries({ ...stages, ack: Object.values(ack)[0] ?? none, batch: Object.values(batch)[0] ?? none })) {
       const t = (totals[k] ??= { sum: 0, count: 0 });
