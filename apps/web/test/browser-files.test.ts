@@ -6,13 +6,14 @@ import type { Browser, Page } from 'playwright-core';
 import { spawnNode, waitUntil, type StandaloneNode } from '@chat/testkit';
 import { PASSWORD, bubble, composer, createRoom, joinRoom, signUp } from './support/app-driver';
 import { launchBrowser, newUserPage } from './support/browser';
+import { startThrottlingProxy } from './support/throttling-proxy';
 import { ensureWebBuild } from './support/web-build';
 
 /**
  * Files in the web app (issue 10, part 5) in Chromium against a real node on its disk store: an image is
  * attached, uploaded with progress, sent, previewed by both members and opened full size; a non-member
  * gets no link and an altered link no bytes; files the server would refuse are refused before uploading;
- * an upload cut off by the network is retried (a slow upload cancelled half-way: see that test); a
+ * an upload cut off by the network is retried; a slow upload is cancelled half-way and leaves nothing on disk; a
  * profile picture set in the Account panel shows beside the name on another member's screen at once.
  */
 
@@ -135,13 +136,34 @@ describe('web app: files', () => {
     // Nothing typed: the message carries the file's name.
     await imageShown(page, 'again.png', 'again.png');
     await waitUntil(async () => filesOnDisk(node).length === onDisk.length + 1, { description: 'the retried upload on disk' });
-
-    // A slow upload cancelled half-way is not driven here any more: the Chromium of 2026-12-06 no longer slows
-    // uploads with CDP's Network.emulateNetworkConditions, so the 2 MB upload finished before it could be
-    // cancelled (and a throttling proxy in its place did not yet work). What it checked on the node, that an
-    // upload cut off half-way leaves neither a row nor bytes, is files.contract.test.ts's.
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  test('a slow upload shows its progress, is cancelled half-way, and leaves nothing on the node', async () => {
+    // Through a proxy that holds back what the browser sends (support/throttling-proxy.ts): the node gets the
+    // upload at 64 KB/s, as from a slow link.
+    const proxy = await startThrottlingProxy(node.url);
+    const { context, page, errors } = await newUserPage(browser);
+    await signUp(page, proxy.url, `fslow_${suffix}`, 'Sam');
+    await createRoom(page, `Slow ${suffix}`);
+    const onDisk = filesOnDisk(node);
+
+    proxy.limitUploads(64 * 1024);
+    await page.getByLabel('Choose files').setInputFiles({ name: 'slow.png', mimeType: 'image/png', buffer: Buffer.concat([PNG, Buffer.alloc(2 * 1024 * 1024)]) });
+    const progress = page.getByRole('progressbar', { name: 'Uploading slow.png' });
+    await waitUntil(async () => Number(await progress.getAttribute('value')) > 0, { description: 'upload progress shown' });
+    // Half-way on the node: its bytes are being written to the store as they arrive.
+    await waitUntil(async () => filesOnDisk(node).length > onDisk.length, { description: 'the upload under way on the node' });
+    const chips = page.getByRole('list', { name: 'Files to send' });
+    await chips.getByRole('button', { name: 'Cancel slow.png' }).click();
+    await chips.waitFor({ state: 'detached' });
+    // The node forgets the cut upload: nothing of it stays on disk (its temporary file included).
+    await waitUntil(async () => JSON.stringify(filesOnDisk(node)) === JSON.stringify(onDisk), { description: 'nothing left of the cancelled upload' });
+    proxy.limitUploads(undefined);
+    expect(errors).toEqual([]);
+    await context.close();
+    await proxy.close();
   });
 
   test('a picture chosen in the Account panel shows at once beside the name on the other member\'s screen, and can be removed', async () => {
