@@ -4,10 +4,10 @@
 -- (chat_move_cursors, one statement per node and receipt window, ~70 member rows to a full page). An
 -- UPDATE stays on its page (HOT: no new entry in any of the table's three indexes, less WAL for the primary
 -- to write and the replicas to replay) only while the page has room for the new version; in one statement
--- the old versions cannot be pruned yet, so with pages packed full a third of the cursor updates left their
+-- the old versions cannot be pruned yet, so with pages packed full a third to half of the cursor updates left their
 -- page and inserted into every index (pg_stat_user_tables at 2,000 msg/s on one node: 10,194 of 15,139
--- updates HOT; docs/performance.md, "What PostgreSQL spends at 2,000 msg/s on one node"). Pages filled to
--- 30 % hold ~20 members and room for ~55 new versions. The table is small (member rows, not messages), so
--- three times its pages is cheap. Existing pages keep their packing until rewritten (VACUUM FULL, in a
--- quiet hour); new pages follow the setting at once.
+-- updates HOT; docs/performance.md, "One node's PostgreSQL again, and member cursors moved in place").
+-- Pages filled to 30 % hold ~20 members and room for ~55 new versions. The table is small (member rows,
+-- not messages), so three times its pages is cheap. Existing pages keep their packing until rewritten
+-- (VACUUM FULL, in a quiet hour); new pages follow the setting at once.
 alter table room_members set (fillfactor = 30);
