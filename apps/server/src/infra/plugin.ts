@@ -8,6 +8,7 @@ import { ReadYourWrites } from '../db/read-your-writes';
 import { clientAddressResolver, type ClientAddressResolver } from '../http/client-address';
 import { createMetrics, type Metrics, type PoolState } from '../metrics';
 import { handshakeQueueGuard } from '../socket/handshake-queue';
+import { followHandshakes } from '../socket/handshaking-sockets';
 import { SocketEvents } from '../socket/socket-events';
 import { EventBudgets } from '../socket/event-budgets';
 import type { ChatServer } from '../socket/types';
@@ -81,6 +82,7 @@ async function infrastructure(app: FastifyInstance, { config, database, socketOp
   });
   const io: ChatServer = new Server(app.server, withQueueGuard(socketOptions, config, metrics));
   const crossNode = await chooseCrossNode(config, io, app.log);
+  followHandshakes(io);
   redisConnections = crossNode.redisConnections;
   const reads = new ReadYourWrites(db, {
     onRead: (target) => metrics.dbReads.inc({ target: target.name }),

@@ -5,6 +5,7 @@ import type { Namespace } from 'socket.io';
 import { parseRoomChannel } from '@chat/protocol';
 import { Adapter as InMemoryAdapter, MessageType, type BroadcastOptions } from 'socket.io-adapter';
 import { closeRedisGently, observeEveryCommand, writeEachTurnAtOnce } from '../infra/redis-connection';
+import { followRemoteRequest } from './handshaking-sockets';
 import type { ChatServer } from './types';
 
 export type AdapterKind = 'classic' | 'sharded';
@@ -63,6 +64,14 @@ export function attachRedisAdapter(
       ? withoutOwnEcho(localBroadcastFirst(channelsForChatRoomsOnly(createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic', channelPrefix })), publishFailed))
       : createAdapter(pub, sub, { key: channelPrefix }),
   );
+  if (kind === 'classic') {
+    // The classic adapter applies other nodes' socketsJoin/Leave and disconnectSockets from its request channel,
+    // to connected sockets only: the same requests are made to sockets in their handshake (socket/handshaking-sockets.ts).
+    const requests = `${channelPrefix}-request#/#`;
+    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      if (channel.toString().startsWith(requests)) followRemoteRequest(io, message);
+    });
+  }
   return {
     // Gently: the adapter fires SUNSUBSCRIBE for every room its departing sockets leave and never awaits it,
     // so a hard disconnect here would reject those in flight as unhandled "Connection is closed" errors.

@@ -2,6 +2,7 @@ import { ChatError } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { corkFlushes } from './flush-corking';
+import { openHandshake, settleHandshake } from './handshaking-sockets';
 import { connectError } from './socket-events';
 import { watchSlowReaders } from './slow-readers';
 
@@ -12,8 +13,12 @@ import { watchSlowReaders } from './slow-readers';
 async function socketServer(app: FastifyInstance): Promise<void> {
   const { io, metrics, socketEvents } = app;
   io.use((socket, next) => {
+    openHandshake(socket);
     socketEvents.runConnectSteps(socket).then(
-      () => next(),
+      () => {
+        settleHandshake(socket);
+        next();
+      },
       (err: unknown) => {
         const chatError =
           err instanceof ChatError ? err : (app.log.error({ err }, 'socket connect failed'), new ChatError('UNAVAILABLE', 'try again later'));

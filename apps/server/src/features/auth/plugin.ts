@@ -166,16 +166,20 @@ async function auth(app: FastifyInstance): Promise<void> {
   app.socketEvents.onConnecting(async (socket) => {
     const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
     const claims = tokens.verifyAccess(typeof token === 'string' ? token : undefined);
+    if (revoked.has(claims.sessionId)) throw new ChatError('UNAUTHORIZED', 'session revoked');
+    // The user's and session's channels before the read: a membership change or a sign-out announced from now
+    // on reaches this socket while it is in its handshake (socket/handshaking-sockets.ts); one announced before
+    // committed before the read, which sees it. A refused socket leaves them again (Socket.IO's cleanup).
+    socket.join([userChannel(claims.userId), sessionChannel(claims.sessionId)]);
     // The session check also brings the user's rooms (one database read per handshake); the rooms feature
     // joins their channels and lists them in `hello`. A failed read refuses the connection (UNAVAILABLE).
-    const session = revoked.has(claims.sessionId) ? undefined : await accounts.sessionAtConnect(claims.sessionId);
+    const session = await accounts.sessionAtConnect(claims.sessionId);
     if (session === undefined) throw new ChatError('UNAUTHORIZED', 'session revoked');
     socket.data.userId = claims.userId;
     socket.data.sessionId = claims.sessionId;
     socket.data.username = claims.username;
     socket.data.displayName = session.displayName;
     socket.data.rooms = session.rooms;
-    socket.join([userChannel(claims.userId), sessionChannel(claims.sessionId)]);
     recheck.admitted(socket);
   });
 }
