@@ -148,7 +148,9 @@ export function openHandshake(socket: ChatSocket): void {
  */
 export function settleHandshake(socket: ChatSocket): void {
   const changes = socket.data.handshakeChanges ?? [];
-  delete socket.data.handshakeChanges;
+  // Not `delete`: a property deleted out of order turns the object into a dictionary, and `socket.data` is
+  // read on every event.
+  socket.data.handshakeChanges = undefined;
   if (changes.length === 0) return;
   for (const change of changes) applyChange(socket, change);
   socket.data.rooms = socket.data.rooms.filter((r) => socket.rooms.has(roomChannel(r.roomId)));

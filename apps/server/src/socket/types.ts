@@ -12,7 +12,7 @@ export interface SocketData {
   /** Rooms and their last seq at connect time, for `hello` (emptied once it is sent). */
   rooms: { roomId: string; lastSeq: number }[];
   /** Channel changes made while the handshake's steps run, made again after them (socket/handshaking-sockets.ts). */
-  handshakeChanges?: HandshakeChange[];
+  handshakeChanges?: HandshakeChange[] | undefined;
 }
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, ClusterEvents, SocketData>;
