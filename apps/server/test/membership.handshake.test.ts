@@ -120,32 +120,45 @@ describe.each(['sharded', 'classic'])('membership changes during a handshake, %s
   });
 
   test('a sign-out through another node while the socket is held in its handshake closes its connection; it never connects', async () => {
-    const ivy = await registerUser(a, 'ivy');
-    // A socket of the same session, connected: it is disconnected by the same message from node b.
-    const first = await a.connect(ivy.accessToken);
-    const held = holdHandshake(a, ivy.user.id);
-    const client: RawSocket = io(a.url, { auth: { token: ivy.accessToken }, transports: ['websocket'], reconnection: false, forceNew: true });
-    try {
-      const clientSide = new Promise<string>((resolve) => {
-        client.once('hello', () => resolve('hello'));
-        client.once('connect_error', (err) => resolve(`connect_error ${err.message}`));
-        client.once('disconnect', (reason) => resolve(reason));
-      });
-      const serverSocket = await held.entered;
-      const closed = new Promise<string>((resolve) => serverSocket.conn.once('close', resolve));
-      const firstGone = new Promise<string>((resolve) => first.socket.once('disconnect', resolve));
-      expect((await http(b.url, 'POST', '/api/auth/logout', { body: { refreshToken: ivy.refreshToken } })).status).toBe(204);
-      expect(await firstGone).toBe('io server disconnect');
-      // Node a handled the sign-out: the held socket's connection is closing already (not at Socket.IO's
-      // 45 s connect timeout, which would close it too).
-      expect(serverSocket.conn.readyState).not.toBe('open');
-      expect(await closed).toBe('forced close');
-      held.release();
-      // Its transport is gone before its namespace connected: the client hears that, never `hello`.
-      expect(await clientSide).toBe('transport close');
-      expect(a.app.io.of('/').sockets.has(serverSocket.id)).toBe(false);
-    } finally {
-      client.close();
-    }
+    await signOutDuringHandshake(a, b);
+  });
+});
+
+/**
+ * A user's socket held in its handshake on `on` while the session signs out through `through`: the held socket's
+ * connection is closed as soon as `on` handles the sign-out (the same moment a connected socket of the session is
+ * disconnected), not at Socket.IO's 45 s connect timeout, which would close it too; its client never gets `hello`.
+ */
+async function signOutDuringHandshake(on: NodeFixture, through: NodeFixture): Promise<void> {
+  const ivy = await registerUser(on, 'ivy');
+  const first = await on.connect(ivy.accessToken);
+  const held = holdHandshake(on, ivy.user.id);
+  const client: RawSocket = io(on.url, { auth: { token: ivy.accessToken }, transports: ['websocket'], reconnection: false, forceNew: true });
+  try {
+    const clientSide = new Promise<string>((resolve) => {
+      client.once('hello', () => resolve('hello'));
+      client.once('connect_error', (err) => resolve(`connect_error ${err.message}`));
+      client.once('disconnect', (reason) => resolve(reason));
+    });
+    const serverSocket = await held.entered;
+    const closed = new Promise<string>((resolve) => serverSocket.conn.once('close', resolve));
+    const firstGone = new Promise<string>((resolve) => first.socket.once('disconnect', resolve));
+    expect((await http(through.url, 'POST', '/api/auth/logout', { body: { refreshToken: ivy.refreshToken } })).status).toBe(204);
+    expect(await firstGone).toBe('io server disconnect');
+    expect(serverSocket.conn.readyState).not.toBe('open');
+    expect(await closed).toBe('forced close');
+    held.release();
+    expect(await clientSide).toBe('transport close');
+    expect(on.app.io.of('/').sockets.has(serverSocket.id)).toBe(false);
+  } finally {
+    client.close();
+  }
+}
+
+describe('membership changes during a handshake, one node without Redis (the in-memory adapter)', () => {
+  const node = useNode('postgres');
+
+  test('a sign-out through the same node while the socket is held in its handshake closes its connection; it never connects', async () => {
+    await signOutDuringHandshake(node, node);
   });
 });
