@@ -182,6 +182,44 @@ describe('web app in Chromium against one node', () => {
     }
   }, 180_000);
 
+  test('rooms joined and left while the socket is down show in the room list once it is back, without a reload', async () => {
+    const nell = await newUserPage(browser);
+    const h = nell.page;
+    const anon = new HttpApi({ baseUrl: node.url });
+    const owner = new Session({ api: anon });
+    await owner.register({ username: `keeper_${suffix}`, password: PASSWORD });
+    const ownerApi = anon.withAuth(owner);
+    const sockets = await socketSwitch(nell.context);
+    try {
+      const { room: kept } = await ownerApi.createRoom({ name: `Kept ${suffix}`, type: 'public' });
+      const { room: gone } = await ownerApi.createRoom({ name: `Gone ${suffix}`, type: 'public' });
+      const { room: invited } = await ownerApi.createRoom({ name: `Invited ${suffix}`, type: 'private' });
+      await signUp(h, node.url, `nell_${suffix}`, 'Nell');
+      await joinRoom(h, gone.name);
+      await joinRoom(h, kept.name);
+      const rooms = h.getByRole('navigation', { name: 'Rooms' });
+      await rooms.getByRole('button').filter({ hasText: gone.name }).waitFor();
+      const { users } = await ownerApi.searchUsers(`nell_${suffix}`);
+
+      // While her socket is down, Nell is removed from one room and invited into another: the events that say so
+      // are sent to sockets she does not have. Her client learns of both from `hello` when it is back.
+      await sockets.cut();
+      await h.getByRole('status').getByText(/Reconnecting|Retrying/).waitFor();
+      await ownerApi.kick(gone.id, users[0]!.id);
+      await ownerApi.invite(invited.id, users[0]!.id);
+      sockets.restore();
+      await h.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 }).catch(() => undefined);
+
+      await rooms.getByRole('button').filter({ hasText: invited.name }).waitFor();
+      await rooms.getByRole('button').filter({ hasText: gone.name }).waitFor({ state: 'detached' });
+      expect(await rooms.getByRole('button').filter({ hasText: kept.name }).count()).toBe(1);
+      await roomHeading(h, kept.name).waitFor();
+      expect(nell.errors).toEqual([]);
+    } finally {
+      await nell.context.close();
+    }
+  }, 180_000);
+
   test('a message the server refuses shows "failed" with its reason, and Retry sends it with the same id', async () => {
     const gina = await newUserPage(browser);
     const g = gina.page;

@@ -1,6 +1,6 @@
 import type { Message, RoomSummary } from '@chat/protocol';
 import { RecentMessages } from '../src/chat/recent-messages';
-import { mentionCounts, withLiveMessages, withLocalReads, withRoomUpdate } from '../src/chat/room-list-cache';
+import { mentionCounts, roomsChangedSince, withLiveMessages, withLocalReads, withRoomUpdate } from '../src/chat/room-list-cache';
 
 const room = (id: string, lastSeq: number, readSeq: number, unread: number): RoomSummary =>
   ({ id, name: id, type: 'public', createdAt: '2026-12-01T00:00:00.000Z', lastSeq, readSeq, unread }) as RoomSummary;
@@ -19,6 +19,17 @@ describe('room list cache', () => {
       ['b', 5, 5],
       ['c', 3, 0],
     ]);
+  });
+
+  test('hello after a reconnect: the list is fetched again only when its rooms are not the ones the server lists', () => {
+    const list = [room('a', 7, 7, 0), room('b', 9, 2, 5)];
+    // The same rooms, in another order and with other seqs (news arrive by sync): nothing to fetch.
+    expect(roomsChangedSince(list, [{ roomId: 'b' }, { roomId: 'a' }])).toBe(false);
+    // Joined while away (a direct room someone opened), left or kicked while away, or one swapped for another.
+    expect(roomsChangedSince(list, [{ roomId: 'a' }, { roomId: 'b' }, { roomId: 'c' }])).toBe(true);
+    expect(roomsChangedSince(list, [{ roomId: 'a' }])).toBe(true);
+    expect(roomsChangedSince(list, [{ roomId: 'a' }, { roomId: 'c' }])).toBe(true);
+    expect(roomsChangedSince([], [])).toBe(false);
   });
 
   test('nothing newer read locally: the very same list, so no re-render and no cache write', () => {

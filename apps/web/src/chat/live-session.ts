@@ -17,7 +17,7 @@ import { queryKeys } from './queries';
 import { ReadMarker } from './read-marker';
 import { withReceipt, type RoomReceipts } from './receipts-cache';
 import { RecentMessages } from './recent-messages';
-import { mentionCounts, withIncomingMessage, withLiveMessages, withLocalReads, withoutRoom, withRoomRead, withRoomUpdate } from './room-list-cache';
+import { mentionCounts, roomsChangedSince, withIncomingMessage, withLiveMessages, withLocalReads, withoutRoom, withRoomRead, withRoomUpdate } from './room-list-cache';
 import { openRoom } from './room-route';
 import { sendMutationOptions, type SendDraft } from './send-mutation';
 import { TypingNotifier } from './typing-notifier';
@@ -196,6 +196,11 @@ export class LiveSession {
       s.on('typing', (e) => this.typing.apply(e)),
       s.on('presence', (p) => this.onPresence(p)),
       s.on('roomJoined', () => void this.qc.invalidateQueries({ queryKey: queryKeys.rooms })),
+      // A room joined or left while away (no event reached this client for it): the list is fetched again.
+      s.on('hello', (hello) => {
+        const rooms = this.qc.getQueryData<RoomSummary[]>(queryKeys.rooms);
+        if (rooms && roomsChangedSince(rooms, hello.rooms)) void this.qc.invalidateQueries({ queryKey: queryKeys.rooms });
+      }),
       s.on('roomLeft', (roomId) => {
         this.qc.setQueryData<RoomSummary[]>(queryKeys.rooms, (rooms) => rooms && withoutRoom(rooms, roomId));
         this.qc.removeQueries({ queryKey: queryKeys.history(roomId) });

@@ -63,6 +63,17 @@ export function withLocalReads(rooms: RoomSummary[], readUpTo: (roomId: string) 
   return changed ? next : rooms;
 }
 
+/**
+ * Whether the rooms `hello` lists (every room the user belongs to when the socket connected) are other rooms than
+ * the list's: rooms joined or left while this client was away (a direct room opened by someone else, a kick)
+ * reach it by no event, so the list is fetched again. The same rooms: nothing to fetch (the common reconnect).
+ */
+export function roomsChangedSince(rooms: readonly RoomSummary[], hello: readonly { roomId: string }[]): boolean {
+  if (rooms.length !== hello.length) return true;
+  const listed = new Set(rooms.map((r) => r.id));
+  return hello.some((r) => !listed.has(r.roomId));
+}
+
 export function withoutRoom(rooms: RoomSummary[], roomId: string): RoomSummary[] {
   return rooms.filter((r) => r.id !== roomId);
 }
