@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Ack, HistoryResponse, Message, Receipts } from '@chat/protocol';
+import type { Ack, HistoryResponse, MembersResponse, Message, Receipts } from '@chat/protocol';
 import { collect, createRoom, http, joinRoom, nextEvent, registerUser, type RawSocket, type TestUser } from './support/harness';
 import { describeOnEachBackend } from './support/node-fixture';
 
@@ -224,8 +224,8 @@ describeOnEachBackend('messages', { env: { MESSAGES_PER_SECOND: '1000' } }, (nod
     expect(await bob.socket.emitWithAck('reaction:add', { messageId: randomUUID(), emoji: '🎉' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
   });
 
-  test('receipts: cursors only move forward, read implies delivered, beyond lastSeq is VALIDATION', async () => {
-    const { roomId, socket } = await ownerAndRoom();
+  test('receipts: cursors only move forward, read implies delivered, beyond lastSeq is VALIDATION; the member list shows them', async () => {
+    const { owner, roomId, socket } = await ownerAndRoom();
     const bob = await member(roomId);
     for (let i = 0; i < 5; i++) okMessage(await send(socket, roomId, `m${i}`));
     const bobs = (e: Receipts) => e.receipts.find((r) => r.userId === bob.user.user.id);
@@ -245,6 +245,11 @@ describeOnEachBackend('messages', { env: { MESSAGES_PER_SECOND: '1000' } }, (nod
       token: bob.user.accessToken,
     });
     expect(rooms.body.rooms.find((r) => r.id === roomId)).toMatchObject({ readSeq: 3, deliveredSeq: 5, unread: 2 });
+    // The member list carries every member's cursors as stored: a client that loads it (after a reload) knows
+    // who has read what before anyone's next receipt. The owner's own messages moved none of the owner's.
+    const listed = await http<MembersResponse>(node.url, 'GET', `/api/rooms/${roomId}/members`, { token: bob.user.accessToken });
+    const cursors = Object.fromEntries(listed.body.members.map((m) => [m.userId, [m.deliveredSeq, m.readSeq]]));
+    expect(cursors).toEqual({ [owner.user.id]: [0, 0], [bob.user.user.id]: [5, 3] });
   });
 
   test("own messages do not move the sender's cursors and never count as unread; the sender's read receipt does", async () => {

@@ -85,7 +85,15 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
 
     const res = await invite(admin, roomId, guest.user.id);
     expect(res.status).toBe(200);
-    expect(res.body.member).toEqual({ userId: guest.user.id, username: guest.user.username, displayName: guest.user.displayName, role: 'member', online: true });
+    expect(res.body.member).toEqual({
+      userId: guest.user.id,
+      username: guest.user.username,
+      displayName: guest.user.displayName,
+      role: 'member',
+      online: true,
+      deliveredSeq: 0,
+      readSeq: 0,
+    });
     expect(await joined).toEqual({ room: { id: roomId, name: 'moderated', type: 'private', createdAt: expect.any(String) } });
     expect(await memberJoined).toEqual({ roomId, member: res.body.member });
     // The socket joined the room channel without reconnecting: it can send at once.
@@ -196,7 +204,15 @@ describeOnEachBackend('moderation', { env: { MESSAGES_PER_SECOND: '1000' } }, (n
 
     const res = await setRole(owner, roomId, member.user.id, 'admin');
     expect(res.status).toBe(200);
-    expect(res.body.member).toEqual({ userId: member.user.id, username: member.user.username, displayName: member.user.displayName, role: 'admin', online: true });
+    expect(res.body.member).toEqual({
+      userId: member.user.id,
+      username: member.user.username,
+      displayName: member.user.displayName,
+      role: 'admin',
+      online: true,
+      deliveredSeq: 0,
+      readSeq: 0,
+    });
     expect(await updated).toEqual({ roomId, member: res.body.member });
     expect((await members(owner, roomId)).body.members.find((x) => x.userId === member.user.id)?.role).toBe('admin');
     // The new admin may now moderate.

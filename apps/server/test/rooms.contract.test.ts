@@ -40,7 +40,7 @@ describeOnEachBackend('rooms', { env: { MESSAGES_PER_SECOND: '1000' } }, (node) 
     expect(listed).toMatchObject({ ...res.body.room, role: 'owner' });
     const mine = await members(owner, res.body.room.id);
     expect(mine.body.members).toEqual([
-      { userId: owner.user.id, username: owner.user.username, displayName: owner.user.displayName, role: 'owner', online: false },
+      { userId: owner.user.id, username: owner.user.username, displayName: owner.user.displayName, role: 'owner', online: false, deliveredSeq: 0, readSeq: 0 },
     ]);
 
     for (const body of [{ name: 'x', type: 'direct' }, { name: 'x', type: 'secret' }, { name: 'x' }, { name: '   ', type: 'public' }, { type: 'public' }, { name: 'x'.repeat(101), type: 'public' }]) {
@@ -236,7 +236,15 @@ describeOnEachBackend('rooms', { env: { MESSAGES_PER_SECOND: '1000' } }, (node) 
     expect(res.status).toBe(200);
     const byId = new Map(res.body.members.map((m) => [m.userId, m]));
     expect(res.body.members).toHaveLength(3);
-    expect(byId.get(owner.user.id)).toEqual({ userId: owner.user.id, username: owner.user.username, displayName: owner.user.displayName, role: 'owner', online: false });
+    expect(byId.get(owner.user.id)).toEqual({
+      userId: owner.user.id,
+      username: owner.user.username,
+      displayName: owner.user.displayName,
+      role: 'owner',
+      online: false,
+      deliveredSeq: 0,
+      readSeq: 0,
+    });
     expect(byId.get(online.user.id)).toMatchObject({ role: 'member', online: true });
     expect(byId.get(offline.user.id)).toMatchObject({ role: 'member', online: false });
 
@@ -265,7 +273,7 @@ describeOnEachBackend('rooms', { env: { MESSAGES_PER_SECOND: '1000' } }, (node) 
     expect(await roomJoined).toEqual({ room: { id: roomId, name: 'live', type: 'public', createdAt: expect.any(String) } });
     expect(await memberJoined).toEqual({
       roomId,
-      member: { userId: bob.user.id, username: bob.user.username, displayName: bob.user.displayName, role: 'member', online: true },
+      member: { userId: bob.user.id, username: bob.user.username, displayName: bob.user.displayName, role: 'member', online: true, deliveredSeq: 0, readSeq: 0 },
     });
 
     // Bob's existing socket can send at once and receives the room's messages.

@@ -1,6 +1,6 @@
-import type { Message } from '@chat/protocol';
+import type { Member, Message } from '@chat/protocol';
 import { deliveryLabel, deliveryOf } from '../src/chat/message-status';
-import { withImpliedReads, withReceipt, type RoomReceipts } from '../src/chat/receipts-cache';
+import { withImpliedReads, withMemberCursors, withReceipt, type RoomReceipts } from '../src/chat/receipts-cache';
 
 const r = (userId: string, deliveredSeq: number, readSeq: number) => ({ roomId: 'r', userId, deliveredSeq, readSeq });
 const msg = (seq: number, senderId: string): Message => ({ id: `m${seq}`, roomId: 'r', seq, senderId, senderName: senderId, content: 'x', createdAt: new Date(0).toISOString() });
@@ -35,5 +35,20 @@ describe('receipts and message states', () => {
     const map = withImpliedReads({ bob: { deliveredSeq: 1, readSeq: 1 } }, messages, 'me');
     expect(map).toEqual({ bob: { deliveredSeq: 2, readSeq: 2 }, carol: { deliveredSeq: 4, readSeq: 4 } });
     expect(deliveryOf(3, map, ['bob', 'carol'])).toEqual({ state: 'read', readBy: 1, others: 2 });
+  });
+
+  test('the member list cursors count at once, never move a cursor back, and ours are left out', () => {
+    const member = (userId: string, cursors?: [number, number]): Member => ({
+      userId,
+      username: userId,
+      displayName: userId,
+      role: 'member',
+      online: false,
+      ...(cursors ? { deliveredSeq: cursors[0], readSeq: cursors[1] } : {}),
+    });
+    const members = [member('me', [9, 9]), member('bob', [6, 5]), member('carol', [3, 2]), member('dave')];
+    const map = withMemberCursors({ carol: { deliveredSeq: 4, readSeq: 4 } }, members, 'me');
+    expect(map).toEqual({ bob: { deliveredSeq: 6, readSeq: 5 }, carol: { deliveredSeq: 4, readSeq: 4 } });
+    expect(deliveryOf(5, map, ['bob', 'carol', 'dave'])).toEqual({ state: 'read', readBy: 1, others: 3 });
   });
 });

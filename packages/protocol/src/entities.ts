@@ -83,6 +83,13 @@ export const MemberSchema = z.object({
   avatarUrl: z.string().optional(),
   /** Present while the member is timed out in the room: when they may write again. */
   timedOutUntil: TimestampSchema.optional(),
+  /**
+   * The member's cursors as stored when the member was read (as `receipts` events move them): a client that
+   * loads the member list knows who has read what without waiting for their next receipt. Cursors only move
+   * forward, so a client keeps the higher of these and what live receipts told it.
+   */
+  deliveredSeq: SeqSchema.optional(),
+  readSeq: SeqSchema.optional(),
 });
 export type Member = z.infer<typeof MemberSchema>;
 

@@ -15,15 +15,41 @@ function memberRows(db: Reader, roomId: string) {
       .leftJoin('timeouts', (j) =>
         j.onRef('timeouts.room_id', '=', 'room_members.room_id').onRef('timeouts.user_id', '=', 'room_members.user_id').on('timeouts.until', '>', new Date()),
       )
-      .select(['users.id', 'users.username', 'users.display_name', 'users.avatar_id', 'room_members.role', 'timeouts.until'])
+      .select([
+        'users.id',
+        'users.username',
+        'users.display_name',
+        'users.avatar_id',
+        'room_members.role',
+        'room_members.delivered_seq',
+        'room_members.read_seq',
+        'timeouts.until',
+      ])
       .where('room_members.room_id', '=', roomId)
   );
 }
 
-type MemberRow = { id: string; username: string; display_name: string; avatar_id: string | null; role: Member['role']; until: Date | null };
+type MemberRow = {
+  id: string;
+  username: string;
+  display_name: string;
+  avatar_id: string | null;
+  role: Member['role'];
+  delivered_seq: number;
+  read_seq: number;
+  until: Date | null;
+};
 
 function toMember(row: MemberRow, online: boolean): Member {
-  const member: Member = { userId: row.id, username: row.username, displayName: row.display_name, role: row.role, online };
+  const member: Member = {
+    userId: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    role: row.role,
+    online,
+    deliveredSeq: row.delivered_seq,
+    readSeq: row.read_seq,
+  };
   if (row.until) member.timedOutUntil = row.until.toISOString();
   if (row.avatar_id) member.avatarUrl = avatarUrl(row.avatar_id);
   return member;

@@ -1,4 +1,4 @@
-import type { Message, Receipt } from '@chat/protocol';
+import type { Member, Message, Receipt } from '@chat/protocol';
 
 /** Other members' cursors in one room, by user id. */
 export type RoomReceipts = Readonly<Record<string, { deliveredSeq: number; readSeq: number }>>;
@@ -23,5 +23,19 @@ export function withImpliedReads(receipts: RoomReceipts, messages: readonly Mess
   for (const m of messages) if (m.senderId !== selfId && m.seq > (latest.get(m.senderId) ?? 0)) latest.set(m.senderId, m.seq);
   let out = receipts;
   for (const [userId, seq] of latest) out = withReceipt(out, { roomId: '', userId, deliveredSeq: seq, readSeq: seq });
+  return out;
+}
+
+/**
+ * Adds the cursors the member list was loaded with (`Member.deliveredSeq`/`readSeq`, as stored when the list
+ * was read): after a reload the ticks of older messages show who has read them at once, not at each member's
+ * next receipt. A list older than the live receipts moves nothing back (`withReceipt` keeps the higher).
+ */
+export function withMemberCursors(receipts: RoomReceipts, members: readonly Member[], selfId: string): RoomReceipts {
+  let out = receipts;
+  for (const m of members) {
+    if (m.userId === selfId || m.deliveredSeq === undefined || m.readSeq === undefined) continue;
+    out = withReceipt(out, { roomId: '', userId: m.userId, deliveredSeq: m.deliveredSeq, readSeq: m.readSeq });
+  }
   return out;
 }

@@ -5,7 +5,7 @@ import { messagesOf } from '../chat/history-cache';
 import { buildRows } from '../chat/message-rows';
 import { deliveryOf } from '../chat/message-status';
 import { historyQuery, membersQuery, pendingQuery, receiptsQuery } from '../chat/queries';
-import { withImpliedReads } from '../chat/receipts-cache';
+import { withImpliedReads, withMemberCursors } from '../chat/receipts-cache';
 import { useConnectionStatus } from './live-hooks';
 import { useLive } from './live-session-context';
 import { PendingMessageRow, StoredMessageRow, type MessageActions } from './MessageRow';
@@ -29,7 +29,10 @@ export function MessageList({ roomId, group, actions }: { roomId: string; group:
   const offline = useConnectionStatus().state !== 'connected';
 
   const messages = useMemo(() => messagesOf(history.data), [history.data]);
-  const receipts = useMemo(() => withImpliedReads(receivedReceipts, messages, live.userId), [receivedReceipts, messages, live.userId]);
+  const receipts = useMemo(
+    () => withMemberCursors(withImpliedReads(receivedReceipts, messages, live.userId), members.data ?? [], live.userId),
+    [receivedReceipts, messages, members.data, live.userId],
+  );
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
   const rows = useMemo(() => buildRows(messages, pending, live.userId), [messages, pending, live.userId]);
   const keys = useMemo(() => rows.map((r) => r.key), [rows]);
