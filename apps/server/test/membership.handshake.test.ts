@@ -3,7 +3,7 @@
 // applies a cluster-wide socketsJoin/socketsLeave/disconnectSockets to connected sockets only, so before this
 // such a socket kept a room it had left (or missed one it had joined) until its next connection.
 import { randomUUID } from 'node:crypto';
-import { roomChannel } from '@chat/protocol';
+import { roomChannel, type Hello } from '@chat/protocol';
 import { testServices } from '@chat/testkit';
 import { io } from 'socket.io-client';
 import type { ChatSocket } from '../src/socket/types';
@@ -117,6 +117,67 @@ describe.each(['sharded', 'classic'])('membership changes during a handshake, %s
     expect(hello.rooms.map((r) => r.roomId)).not.toContain(roomId);
     expect(inRoom(socket.id!, roomId)).toBe(false);
     expect(await socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'gone' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+  });
+
+  /** A raw socket of `user` on node a that keeps every `hello` it gets; `second` resolves with the second one. */
+  function connectKeepingHellos(user: TestUser): { socket: RawSocket; hellos: Hello[]; second: Promise<Hello> } {
+    const socket: RawSocket = io(a.url, { auth: { token: user.accessToken }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const hellos: Hello[] = [];
+    const second = new Promise<Hello>((resolve) =>
+      socket.on('hello', (hello) => {
+        if (hellos.push(hello) === 2) resolve(hello);
+      }),
+    );
+    return { socket, hellos, second };
+  }
+
+  test("a message sent while the socket is held in its handshake (rooms read and joined) comes with a second hello's last seq", async () => {
+    const host = await registerUser(a, 'host');
+    const ivy = await registerUser(a, 'ivy');
+    const roomId = await createRoom(a, host);
+    await joinRoom(a, ivy, roomId);
+    const ch = await a.connect(host.accessToken);
+    const held = holdHandshake(a, ivy.user.id);
+    const { socket, hellos, second } = connectKeepingHellos(ivy);
+    try {
+      await held.entered;
+      // Committed after ivy's rooms were read; its broadcast skips her socket, which is not connected yet.
+      const ack = await ch.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'while ivy connects' });
+      if (!ack.ok) throw new Error(JSON.stringify(ack.error));
+      held.release();
+      // The first hello says what the handshake read; the second, read after the connect, covers the message, so a
+      // client whose cursor was the read's sees it is behind and syncs.
+      expect((await second).rooms).toEqual([{ roomId, lastSeq: ack.message.seq }]);
+      expect(hellos[0]!.rooms).toEqual([{ roomId, lastSeq: ack.message.seq - 1 }]);
+    } finally {
+      socket.close();
+    }
+  });
+
+  test("a message committed through another node after the handshake read the rooms, before the read arrived, comes with a second hello's last seq", async () => {
+    const host = await registerUser(a, 'host');
+    const jo = await registerUser(a, 'jo');
+    const roomId = await createRoom(a, host);
+    await joinRoom(a, jo, roomId);
+    const ch = await b.connect(host.accessToken);
+    // Node a's read of jo's session and rooms runs, and its answer waits in the proxy: the message commits after it.
+    proxy!.hold();
+    const { socket, hellos, second } = connectKeepingHellos(jo);
+    try {
+      let seq: number;
+      try {
+        await proxy!.holding(sessionOf(jo));
+        const ack = await ch.socket.emitWithAck('message:send', { id: randomUUID(), roomId, content: 'while jo connects' });
+        if (!ack.ok) throw new Error(JSON.stringify(ack.error));
+        seq = ack.message.seq;
+      } finally {
+        proxy!.release();
+      }
+      expect((await second).rooms).toEqual([{ roomId, lastSeq: seq }]);
+      expect(hellos[0]!.rooms).toEqual([{ roomId, lastSeq: seq - 1 }]);
+    } finally {
+      socket.close();
+    }
   });
 
   test('a sign-out through another node while the socket is held in its handshake closes its connection; it never connects', async () => {

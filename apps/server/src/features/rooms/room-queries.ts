@@ -1,5 +1,5 @@
 import type { DB, Kysely, ReadonlyKysely, Transaction } from '@chat/db';
-import { sql } from '@chat/db';
+import { compiledQuery, prepared, sql } from '@chat/db';
 import type { Room, RoomSummary } from '@chat/protocol';
 import { toMessage } from '../../views/message-view';
 import { toRoom } from '../../views/room-view';
@@ -123,4 +123,20 @@ export async function listRoomSummaries(db: Reader, userId: string): Promise<Roo
     }
     return summary;
   });
+}
+
+// Named and compiled once: every connection runs it (hello's last seqs, read after the socket is connected).
+const lastSeqsQuery = compiledQuery(1, (db, roomIds: string[]) =>
+  db
+    .selectFrom('rooms')
+    .modifyFront(prepared('chat_rooms_last_seq'))
+    .select(['id', 'last_seq'])
+    .where(sql<boolean>`id = any(${roomIds}::text[])`),
+);
+
+/** Each room's last seq as `db` has it now, in the order asked (0 for a room that is not there). */
+export async function lastSeqsOf(db: Kysely<DB>, roomIds: readonly string[]): Promise<number[]> {
+  const rows = await lastSeqsQuery(db, [...roomIds]);
+  const byId = new Map(rows.map((r) => [r.id, r.last_seq]));
+  return roomIds.map((id) => byId.get(id) ?? 0);
 }
