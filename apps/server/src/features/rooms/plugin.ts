@@ -2,10 +2,13 @@ import { HTTP_ROUTES, PROTOCOL_VERSION, roomChannel, roomIdsOf, type Room } from
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { route } from '../../http/route';
-import { SingleFlight } from '../../infra/single-flight';
 import { currentMembers } from '../../membership/member-queries';
+import { HelloRecheck } from './hello-recheck';
 import { RoomChanges } from './room-changes';
 import { discoverRooms, lastSeqsOf, listRoomSummaries } from './room-queries';
+
+/** Sockets connected within this window share the read that checks their `hello` (features/rooms/hello-recheck.ts). */
+const HELLO_RECHECK_WINDOW_MS = 100;
 
 async function rooms(app: FastifyInstance): Promise<void> {
   const { db, membership } = app;
@@ -19,33 +22,32 @@ async function rooms(app: FastifyInstance): Promise<void> {
     socket.join(socket.data.rooms.map((r) => roomChannel(r.roomId)));
   });
 
-  // The rooms' last seqs read again once a socket is connected, for every socket that asked in the same turn (a
-  // herd's connections come several to a turn; a caller never joins a read already sent, infra/single-flight.ts).
-  const lastSeqs = new SingleFlight<string, number>((roomIds) => lastSeqsOf(db.primary, roomIds), { keyOf: (roomId) => roomId, maxBatch: 1000 });
+  // A message committed while a socket was in its handshake reached neither `hello` nor the socket: its rooms'
+  // last seqs are read again after the connect, and where one moved `hello` comes again (docs/PROTOCOL.md
+  // "Connecting"); the client syncs what it is behind in.
+  const recheck = new HelloRecheck({
+    windowMs: HELLO_RECHECK_WINDOW_MS,
+    lastSeqs: (roomIds) => lastSeqsOf(db.primary, roomIds),
+    onError: (err) => app.log.warn({ err }, "connected sockets' rooms not read again; a message sent during their handshake waits for the next one"),
+  });
+  app.addHook('onClose', async () => recheck.close());
 
-  app.socketEvents.onConnected(async (socket) => {
+  app.socketEvents.onConnected((socket) => {
     const read = socket.data.rooms;
     // Only `hello` needs the list: an idle socket should not hold a copy of its rooms for its whole life.
     socket.data.rooms = [];
     const hello = { userId: socket.data.userId, node: app.config.nodeId, protocol: PROTOCOL_VERSION } as const;
     socket.emit('hello', { ...hello, rooms: read });
-    if (read.length === 0) return;
-    // A message committed after the handshake read the rooms and broadcast before the socket was connected
-    // reached neither `hello` nor the socket (Socket.IO broadcasts to connected sockets only). Read again now,
-    // a room's last seq covers every message the socket did not get live; where one moved, `hello` comes again
-    // and the client syncs what it is behind in (docs/PROTOCOL.md "Connecting", docs/ARCHITECTURE.md).
-    let now: number[];
-    try {
-      now = await Promise.all(read.map((r) => lastSeqs.run(r.roomId)));
-    } catch (err) {
-      app.log.warn({ err, socketId: socket.id }, 'rooms not read again after the connect; a message sent during it waits for the next one');
-      return;
-    }
-    if (!socket.connected || !read.some((r, i) => now[i]! > r.lastSeq)) return;
-    // The rooms as they are now (one left since is not listed; one joined since came with `room:joined`, and 0
-    // says only that its seq is at least that).
-    const moved = new Map(read.map((r, i) => [r.roomId, Math.max(r.lastSeq, now[i]!)]));
-    socket.emit('hello', { ...hello, rooms: roomIdsOf(socket.rooms).map((roomId) => ({ roomId, lastSeq: moved.get(roomId) ?? 0 })) });
+    recheck.add({
+      read,
+      moved: (now) => {
+        if (!socket.connected) return;
+        // The rooms as they are now: one left since is not listed; one joined since came with `room:joined`, and 0
+        // says only that its seq is at least that.
+        const lastSeqs = new Map(read.map((r, i) => [r.roomId, Math.max(r.lastSeq, now[i]!)]));
+        socket.emit('hello', { ...hello, rooms: roomIdsOf(socket.rooms).map((roomId) => ({ roomId, lastSeq: lastSeqs.get(roomId) ?? 0 })) });
+      },
+    });
   });
 
   route(app, HTTP_ROUTES.listRooms, async (_input, { user }) => ({ rooms: await listRoomSummaries(app.reads.reader(user.userId), user.userId) }));
