@@ -3,8 +3,10 @@ import type { Hello } from '@chat/protocol';
 interface Connected {
   /** What the handshake read and the first `hello` said. */
   read: Hello['rooms'];
-  /** Called when a room's last seq moved since that read, with each room's last seq now (in `read`'s order). */
-  moved: (now: readonly number[]) => void;
+  /** The socket's rooms at the check (it may have joined some while in its handshake, which `read` missed). */
+  rooms: () => string[];
+  /** Called when a room's last seq moved since that read, or a room was joined meanwhile: the rooms now, with their last seqs. */
+  moved: (now: Hello['rooms']) => void;
 }
 
 export interface HelloRecheckOptions {
@@ -19,8 +21,9 @@ export interface HelloRecheckOptions {
 
 /**
  * Reads the last seqs of connected sockets' rooms again, after their connect: a message committed after a
- * handshake read the rooms and before the socket was connected reached neither the first `hello` nor the socket
- * (docs/ARCHITECTURE.md, the handshake step). Only the socket whose rooms moved is told, so the read is a check
+ * handshake read the rooms and before the socket was connected reached neither the first `hello` nor the socket,
+ * and a room joined meanwhile was neither in `hello` nor announced to it (docs/ARCHITECTURE.md, the handshake
+ * step). Only the socket whose rooms moved, or grew, is told, so the read is a check
  * that is almost always negative, and it may come late: the sockets connected within one window share one read
  * (a herd of reconnections costs a query per window and node, not one per socket). Any read after the connect
  * is correct, since what commits later reaches the socket live.
@@ -33,7 +36,7 @@ export class HelloRecheck {
   constructor(private readonly opts: HelloRecheckOptions) {}
 
   add(connected: Connected): void {
-    if (connected.read.length === 0 || this.closed) return;
+    if (this.closed) return;
     this.pending.push(connected);
     this.timer ??= setTimeout(() => void this.check(), this.opts.windowMs).unref();
   }
@@ -48,9 +51,9 @@ export class HelloRecheck {
 
   private async check(): Promise<void> {
     this.timer = undefined;
-    const batch = this.pending;
+    const batch = this.pending.map((c) => ({ ...c, now: c.rooms() }));
     this.pending = [];
-    const roomIds = [...new Set(batch.flatMap((c) => c.read.map((r) => r.roomId)))];
+    const roomIds = [...new Set(batch.flatMap((c) => c.now))];
     const max = this.opts.maxRooms ?? 1000;
     const seqs = new Map<string, number>();
     try {
@@ -63,9 +66,10 @@ export class HelloRecheck {
       if (!this.closed) this.opts.onError(err);
       return;
     }
-    for (const { read, moved } of batch) {
-      const now = read.map((r) => seqs.get(r.roomId) ?? 0);
-      if (read.some((r, i) => now[i]! > r.lastSeq)) moved(now);
+    for (const { read, now, moved } of batch) {
+      const before = new Map(read.map((r) => [r.roomId, r.lastSeq]));
+      const rooms = now.map((roomId) => ({ roomId, lastSeq: Math.max(seqs.get(roomId) ?? 0, before.get(roomId) ?? 0) }));
+      if (rooms.some((r) => !before.has(r.roomId) || r.lastSeq > before.get(r.roomId)!)) moved(rooms);
     }
   }
 }

@@ -22,9 +22,9 @@ async function rooms(app: FastifyInstance): Promise<void> {
     socket.join(socket.data.rooms.map((r) => roomChannel(r.roomId)));
   });
 
-  // A message committed while a socket was in its handshake reached neither `hello` nor the socket: its rooms'
-  // last seqs are read again after the connect, and where one moved `hello` comes again (docs/PROTOCOL.md
-  // "Connecting"); the client syncs what it is behind in.
+  // A message committed, or a room joined, while a socket was in its handshake reached neither `hello` nor the
+  // socket: its rooms' last seqs are read again after the connect, and where one moved or a room is new `hello`
+  // comes again (docs/PROTOCOL.md "Connecting"); the client syncs what it is behind in.
   const recheck = new HelloRecheck({
     windowMs: HELLO_RECHECK_WINDOW_MS,
     lastSeqs: (roomIds) => lastSeqsOf(db.primary, roomIds),
@@ -38,14 +38,13 @@ async function rooms(app: FastifyInstance): Promise<void> {
     socket.data.rooms = [];
     const hello = { userId: socket.data.userId, node: app.config.nodeId, protocol: PROTOCOL_VERSION } as const;
     socket.emit('hello', { ...hello, rooms: read });
+    // The rooms as they are at the check: one left since is not listed; one joined since connecting also came
+    // with `room:joined` (a second `hello` for it alone is harmless); one joined during the handshake came with nothing.
     recheck.add({
       read,
-      moved: (now) => {
-        if (!socket.connected) return;
-        // The rooms as they are now: one left since is not listed; one joined since came with `room:joined`, and 0
-        // says only that its seq is at least that.
-        const lastSeqs = new Map(read.map((r, i) => [r.roomId, Math.max(r.lastSeq, now[i]!)]));
-        socket.emit('hello', { ...hello, rooms: roomIdsOf(socket.rooms).map((roomId) => ({ roomId, lastSeq: lastSeqs.get(roomId) ?? 0 })) });
+      rooms: () => roomIdsOf(socket.rooms),
+      moved: (rooms) => {
+        if (socket.connected) socket.emit('hello', { ...hello, rooms });
       },
     });
   });
