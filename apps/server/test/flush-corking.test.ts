@@ -2,12 +2,13 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
-import { corkFlushes } from '../src/socket/flush-corking';
+import { corkFlushes, flushOncePerTurn } from '../src/socket/flush-corking';
 
 /**
  * A burst of packets to one socket in one turn (a group commit's broadcasts) leaves in two writes to the
  * TCP socket, not one per packet: engine.io writes the first at once and flushes the rest together, which
- * `corkFlushes` turns into one `writev`. Real Socket.IO server and client; the writes are counted where the
+ * `corkFlushes` turns into one `writev`; with `flushOncePerTurn` the first waits for the end of the turn too,
+ * and the whole turn leaves in one write. Real Socket.IO server and client; the writes are counted where the
  * TCP socket hands data to the kernel (`_write`/`_writev`).
  */
 interface Rig {
@@ -18,10 +19,12 @@ interface Rig {
   stop: () => void;
 }
 
-async function rig(cork: boolean): Promise<Rig> {
+async function rig(cork: boolean, deferFlush = false): Promise<Rig> {
   const http = createServer();
   const io = new Server(http);
-  const stop = cork ? corkFlushes(io.engine as unknown as Parameters<typeof corkFlushes>[0]) : () => {};
+  const engine = io.engine as unknown as Parameters<typeof corkFlushes>[0];
+  const stops = [cork ? corkFlushes(engine) : () => {}, deferFlush ? flushOncePerTurn(engine) : () => {}];
+  const stop = () => stops.forEach((s) => s());
   const connected = new Promise<Socket>((resolve) => io.on('connection', resolve));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'], forceNew: true });
@@ -85,6 +88,55 @@ describe('corked flushes', () => {
       const { writes, received } = await burst(r, 6);
       expect(received).toEqual([0, 1, 2, 3, 4, 5]);
       expect(writes).toBe(6);
+    } finally {
+      await close(r);
+    }
+  });
+
+  test('with the flush deferred to the end of the turn: a burst of 6 packets leaves in 1 write, in order', async () => {
+    const r = await rig(true, true);
+    try {
+      const { writes, received } = await burst(r, 6);
+      expect(received).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(writes).toBe(1);
+    } finally {
+      await close(r);
+    }
+  });
+
+  test("an acknowledgement and a broadcast to the same socket in one turn: 1 write deferred, 2 without", async () => {
+    const writesFor = async (deferFlush: boolean): Promise<number> => {
+      const r = await rig(true, deferFlush);
+      try {
+        r.server.on('send', (ack: (answer: string) => void) => {
+          ack('ok');
+          r.io.emit('new', 1);
+        });
+        const writes = countWrites(r.server);
+        const heard = new Promise<void>((resolve) => r.client.once('new', () => resolve()));
+        const answer = await r.client.emitWithAck('send');
+        await heard;
+        expect(answer).toBe('ok');
+        return writes();
+      } finally {
+        await close(r);
+      }
+    };
+    expect(await writesFor(true)).toBe(1);
+    expect(await writesFor(false)).toBe(2);
+  });
+
+  test('nothing is held past its turn: a packet of a later turn leaves in its own write', async () => {
+    const r = await rig(true, true);
+    try {
+      const writes = countWrites(r.server);
+      const first = new Promise<void>((resolve) => r.client.once('n', () => resolve()));
+      r.server.emit('n', 0);
+      await first; // delivered before the next packet exists
+      const second = new Promise<number>((resolve) => r.client.once('n', resolve));
+      r.server.emit('n', 1);
+      expect(await second).toBe(1);
+      expect(writes()).toBe(2);
     } finally {
       await close(r);
     }

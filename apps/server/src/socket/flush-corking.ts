@@ -1,10 +1,16 @@
 import type { Socket as NetSocket } from 'node:net';
 
-/** What is read of engine.io's server and its sockets (the `flush`/`drain` events are engine.io's API). */
+/** What is read of engine.io's server and its sockets (the `flush`/`drain`/`connection` events are engine.io's API). */
 interface EngineServer {
   on(event: 'flush', listener: (conn: FlushingConnection, packets: unknown[]) => void): unknown;
   on(event: 'drain', listener: (conn: FlushingConnection) => void): unknown;
-  off(event: 'flush' | 'drain', listener: (...args: never[]) => void): unknown;
+  on(event: 'connection', listener: (conn: DeferrableConnection) => void): unknown;
+  off(event: 'flush' | 'drain' | 'connection', listener: (...args: never[]) => void): unknown;
+}
+
+/** An engine.io socket: `flush()` hands its queued packets to the transport (engine.io calls it on every packet). */
+interface DeferrableConnection {
+  flush?: () => void;
 }
 
 interface FlushingConnection {
@@ -46,5 +52,43 @@ export function corkFlushes(engine: EngineServer): () => void {
     uncork();
     engine.off('flush', onFlush);
     engine.off('drain', uncork);
+  };
+}
+
+/**
+ * One flush of a socket's queue per turn of the event loop, instead of one for the turn's first packet and one more
+ * for the rest.
+ *
+ * engine.io flushes on every packet: the first packet of a turn goes to the transport at once, and the transport is
+ * then busy until that write's callback, so the turn's other packets wait and leave in a second flush (corked by
+ * `corkFlushes` into one `writev`). A socket that gets two packets in a turn (the sender's acknowledgement and the
+ * broadcast of the same message, a message and a `receipts` event, the handshake's `hello` after Socket.IO's
+ * CONNECT, two messages of one group commit) paid two system calls. Deferring each socket's flush to
+ * `process.nextTick` (after the code that is writing, and after the promise continuations it resolves) hands the
+ * transport the turn's whole queue once, corked into one write. Nothing waits for another turn: the tick runs
+ * before the event loop does any I/O. engine.io's own calls (a packet sent, the transport ready again) go through
+ * the deferred flush, so the queue and its order are engine.io's as before. A socket opened before this is
+ * attached, or of another shape after an upgrade, is left as it is.
+ *
+ * Hand-written: neither engine.io nor Socket.IO has an option to batch a turn's packets per socket.
+ */
+export function flushOncePerTurn(engine: EngineServer): () => void {
+  const onConnection = (conn: DeferrableConnection): void => {
+    const flushNow = conn.flush;
+    if (typeof flushNow !== 'function') return;
+    let due = false;
+    const run = (): void => {
+      due = false;
+      flushNow.call(conn);
+    };
+    conn.flush = () => {
+      if (due) return;
+      due = true;
+      process.nextTick(run);
+    };
+  };
+  engine.on('connection', onConnection);
+  return () => {
+    engine.off('connection', onConnection);
   };
 }

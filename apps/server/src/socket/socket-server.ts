@@ -1,7 +1,7 @@
 import { ChatError } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { corkFlushes } from './flush-corking';
+import { corkFlushes, flushOncePerTurn } from './flush-corking';
 import { openHandshake, settleHandshake } from './handshaking-sockets';
 import { connectError } from './socket-events';
 import { watchSlowReaders } from './slow-readers';
@@ -40,10 +40,13 @@ async function socketServer(app: FastifyInstance): Promise<void> {
     metrics.slowReadersCut.inc();
     app.log.warn({ packets, bytes }, 'socket cut: its outbound queue is over the limit (a client that does not read)');
   });
-  const stopCorking = corkFlushes(io.engine as unknown as Parameters<typeof corkFlushes>[0]);
+  const engine = io.engine as unknown as Parameters<typeof corkFlushes>[0];
+  const stopCorking = corkFlushes(engine);
+  const stopDeferring = flushOncePerTurn(engine);
   app.addHook('onClose', async () => {
     stopWatching();
     stopCorking();
+    stopDeferring();
   });
 }
 
