@@ -64,9 +64,9 @@ export function corkFlushes(engine: EngineServer): () => void {
  * `corkFlushes` into one `writev`). A socket that gets two packets in a turn (the sender's acknowledgement and the
  * broadcast of the same message, a message and a `receipts` event, the handshake's `hello` after Socket.IO's
  * CONNECT, two messages of one group commit) paid two system calls. Deferring each socket's flush to
- * `process.nextTick` (after the code that is writing, and after the promise continuations it resolves) hands the
- * transport the turn's whole queue once, corked into one write. Nothing waits for another turn: the tick runs
- * before the event loop does any I/O. engine.io's own calls (a packet sent, the transport ready again) go through
+ * `process.nextTick` (once the code that is writing has returned; when that code is a promise continuation, after
+ * the continuations queued with it) hands the transport the turn's whole queue once, corked into one write. Nothing
+ * waits for another turn: the tick runs before the event loop does any I/O. engine.io's own calls (a packet sent, the transport ready again) go through
  * the deferred flush, so the queue and its order are engine.io's as before. A socket opened before this is
  * attached, or of another shape after an upgrade, is left as it is.
  *
