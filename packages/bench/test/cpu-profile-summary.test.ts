@@ -101,3 +101,42 @@ test('a heap profile is summed in bytes allocated, by area, function and our inc
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+// The preload writes `<profile>.cpu.json` beside each CPU profile: the CPU the process used in the same window.
+// Samples are wall time, so busy samples above it are waits for a core, which the summary says.
+test('the processes own CPU is printed beside the busy samples when every profile has its .cpu.json', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'profile-cpu-'));
+  try {
+    const write = (name: string) =>
+      writeFileSync(
+        path.join(root, `${name}.cpuprofile`),
+        JSON.stringify({
+          nodes: [
+            { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1 }, children: [2, 3] },
+            { id: 2, callFrame: { functionName: 'writev', url: '', lineNumber: -1, columnNumber: -1 } },
+            { id: 3, callFrame: { functionName: '(idle)', url: '', lineNumber: -1, columnNumber: -1 } },
+          ],
+          startTime: 0,
+          endTime: 6000,
+          samples: [2, 2, 3, 2, 2, 3],
+          timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000],
+        }),
+      );
+    write('node-1-10-1');
+    write('node-2-11-1');
+    writeFileSync(path.join(root, 'node-1-10-1.cpu.json'), JSON.stringify({ userMicros: 1500, systemMicros: 500 }));
+    const run = async () => (await promisify(execFile)(process.execPath, ['--import', 'tsx', SUMMARIZE, root], { cwd: path.join(__dirname, '..') })).stdout;
+
+    // One profile without its .cpu.json: no CPU figure rather than half of one.
+    const partial = await run();
+    expect(partial).toContain('2 profile(s), 0.0 s sampled, 0.0 s busy (not idle)');
+    expect(partial).not.toContain('own CPU');
+
+    // Both: 8 ms busy against 4 ms of CPU (2 + 2).
+    writeFileSync(path.join(root, 'node-2-11-1.cpu.json'), JSON.stringify({ userMicros: 2000, systemMicros: 0 }));
+    const both = await run();
+    expect(both).toContain("the processes' own CPU over the same windows: 0.0 s (process.cpuUsage, all threads); busy samples are 2.00x it");
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -6,6 +6,10 @@
  * and stops them. The benchmark signals the nodes at the start and end of its measured window, so the
  * profiles hold exactly that window.
  *
+ * Beside each CPU profile, `<same name>.cpu.json` holds the CPU the process used over the same window
+ * (`process.cpuUsage`, all its threads): a profile's samples are wall time, so on a machine short of cores its
+ * busy samples exceed the CPU used by the time the process waited for one (`pnpm bench-profile` prints both).
+ *
  * The heap profile keeps the samples of objects the collector freed in the window (what `--heap-prof` does not:
  * it reports what is still alive at exit, mostly start-up's modules): it says where the window's allocations
  * came from, what fills the young generation and sets the scavenges' pace.
@@ -32,6 +36,8 @@ if (cpuDir || heapDir) {
   session.connect();
   let running = false;
   let count = 0;
+  /** `process.cpuUsage()` when the CPU profiler started. */
+  let cpuAtStart;
   const write = (dir, ext, profile) => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, `${process.env.NODE_ID || 'node'}-${process.pid}-${count}.${ext}`), JSON.stringify(profile));
@@ -39,7 +45,11 @@ if (cpuDir || heapDir) {
   process.on('SIGUSR2', () => {
     if (!running) {
       running = true;
-      if (cpuDir) session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')));
+      if (cpuDir) {
+        session.post('Profiler.enable', () =>
+          session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start', () => (cpuAtStart = process.cpuUsage()))),
+        );
+      }
       if (heapDir) {
         session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !survivors }, (err) => {
           if (err) console.error(`heap profile: ${err.message}`);
@@ -50,9 +60,12 @@ if (cpuDir || heapDir) {
     running = false;
     count += 1;
     if (cpuDir) {
+      const used = cpuAtStart && process.cpuUsage(cpuAtStart);
+      cpuAtStart = undefined;
       session.post('Profiler.stop', (err, result) => {
         if (err) return console.error(`cpu profile: ${err.message}`);
         write(cpuDir, 'cpuprofile', result.profile);
+        if (used) write(cpuDir, 'cpu.json', { userMicros: used.user, systemMicros: used.system });
       });
     }
     if (heapDir) {

@@ -147,6 +147,32 @@ function table(title: string, map: Map<string, number>, total: number, top: numb
   return [title, ...rows.map(([k, v]) => `${unit(v).padStart(10)} ${pct(v, total)} %${busy === undefined ? '' : ` ${pct(v, busy)} %busy`}  ${k}`), ''];
 }
 
+/**
+ * The CPU the profiled processes used over their profiles' windows, from the `.cpu.json` the preload writes
+ * beside each profile (`cpu-profile/preload.cjs`); undefined unless every profile has one.
+ */
+function processCpuMs(profiles: string[]): number | undefined {
+  let ms = 0;
+  for (const file of profiles) {
+    const side = file.replace(/\.cpuprofile$/, '.cpu.json');
+    if (!existsSync(side)) return undefined;
+    const { userMicros, systemMicros } = JSON.parse(readFileSync(side, 'utf8')) as { userMicros: number; systemMicros: number };
+    ms += (userMicros + systemMicros) / 1000;
+  }
+  return ms;
+}
+
+/**
+ * A sample covers the wall time since the one before, so time a process spent runnable but waiting for a core
+ * counts as busy, on the frame it was in when it lost the core: often a system call that woke another process
+ * (a `writev` to NGINX, PostgreSQL or Redis). On a machine short of cores the shares below are of that wall time.
+ */
+function cpuUsedLine(busyMs: number, usedMs: number): string {
+  const head = `the processes' own CPU over the same windows: ${(usedMs / 1000).toFixed(1)} s (process.cpuUsage, all threads)`;
+  if (busyMs <= usedMs) return head;
+  return `${head}; busy samples are ${(busyMs / usedMs).toFixed(2)}x it: a sample is wall time, so waits for a core count as busy, on the frame that was running (often a system call that woke another process)`;
+}
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
@@ -164,7 +190,10 @@ function main(): void {
     for (const file of cpu) accumulate(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, totals, sources);
     const idle = totals.byArea.get('(idle)') ?? 0;
     const busy = totals.total - idle;
-    console.log(`${cpu.length} profile(s), ${(totals.total / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (not idle)\n`);
+    console.log(`${cpu.length} profile(s), ${(totals.total / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (not idle)`);
+    const used = processCpuMs(cpu);
+    if (used !== undefined) console.log(cpuUsedLine(busy, used));
+    console.log('');
     console.log(['columns: seconds, % of all samples, % of busy samples', ''].join('\n'));
     console.log(
       [
