@@ -2,6 +2,7 @@ import { ChatError } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { corkFlushes, flushOncePerTurn } from './flush-corking';
+import { releaseHandshake } from './handshake-release';
 import { openHandshake, settleHandshake } from './handshaking-sockets';
 import { connectError } from './socket-events';
 import { watchSlowReaders } from './slow-readers';
@@ -32,9 +33,7 @@ async function socketServer(app: FastifyInstance): Promise<void> {
     metrics.socketsConnected.inc();
     socket.on('disconnect', () => metrics.socketsConnected.dec());
     socketEvents.attach(socket);
-    // The handshake is done: nothing reads the first HTTP request again, and an idle socket would keep it
-    // (its headers, parser state and buffers) for its whole life (Socket.IO's "Memory usage" advice).
-    (socket.conn as { request: unknown }).request = null;
+    releaseHandshake(socket);
   });
   const stopWatching = watchSlowReaders(io, app.config.slowReaders, ({ packets, bytes }) => {
     metrics.slowReadersCut.inc();
