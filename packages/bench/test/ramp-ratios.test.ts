@@ -1,5 +1,5 @@
 import type { Measurement } from '../src/load/chat-load';
-import { rampRatios, type RampRun, type Step } from '../src/scenarios/ramp';
+import { rampRatios, rampTargets, runLabel, type RampRun, type Step } from '../src/scenarios/ramp';
 
 // A step as the ratios read it: its rate, what was acknowledged, and the server processes' CPU (100 = a core).
 function step(rate: number, serverCpuPercent: number, ok = true): Step {
@@ -43,5 +43,29 @@ describe('rampRatios', () => {
     const labels = rampRatios(runs, [1, 4]).map((r) => r.label);
     expect(labels.some((l) => l.startsWith('chat: server CPU per message at 100/s'))).toBe(true);
     expect(labels.some((l) => l.startsWith('ceiling: server CPU'))).toBe(false);
+  });
+});
+
+describe('the receipt share (--receipt-share)', () => {
+  test('compares our rate with receipts to the same nodes without, per node count, against the 70 % goal', () => {
+    const without = (nodes: number, steps: Step[]): RampRun => ({ ...run('chat', nodes, steps), withoutReceipts: true });
+    const runs = [
+      run('chat', 4, [step(400, 60), step(800, 90, false)]),
+      without(4, [step(400, 50), step(800, 70), step(1600, 95, false)]),
+      run('ceiling', 4, [step(400, 25), step(800, 45), step(1600, 95, false)]),
+    ];
+    const ratios = rampRatios(runs, [4]);
+    const share = ratios.find((r) => r.label === '4 node(s): highest rate met, chat with receipts / without (400 / 800 sends/s)');
+    expect(share).toMatchObject({ value: 0.5, goal: { value: 0.7 } });
+    // The run without receipts is not mistaken for ours against the ceiling.
+    expect(ratios.find((r) => r.label.startsWith('4 node(s): highest rate met, chat / ceiling'))?.label).toBe('4 node(s): highest rate met, chat / ceiling (400 / 800 sends/s)');
+  });
+
+  test('adds our nodes without receipts to the targets, and refuses what cannot be compared', () => {
+    expect(rampTargets({ against: 'chat', 'receipt-share': true })).toEqual([{ kind: 'chat' }, { kind: 'chat', withoutReceipts: true }]);
+    expect(rampTargets({}).map(runLabel)).toEqual(['chat', 'ceiling']);
+    expect(rampTargets({ 'receipt-share': true }).map(runLabel)).toEqual(['chat', 'ceiling', 'chat without receipts']);
+    expect(() => rampTargets({ 'receipt-share': true, 'no-receipts': true })).toThrow('excludes --no-receipts');
+    expect(() => rampTargets({ against: 'ceiling', 'receipt-share': true })).toThrow('needs --against chat or both');
   });
 });

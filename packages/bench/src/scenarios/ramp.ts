@@ -1,3 +1,4 @@
+import path from 'node:path';
 import pLimit from 'p-limit';
 import { AGAINST_OPTION, AGAINST_USAGE, cpuMsPerMessage, targetsOf } from '../load/against';
 import { ChatLoad, type Measurement } from '../load/chat-load';
@@ -47,6 +48,11 @@ export interface Step {
 
 export interface RampRun {
   kind: TargetKind;
+  /**
+   * `--receipt-share`'s second cluster of ours: the same nodes with clients that send no delivery receipts, ramped
+   * step by step in turn with the first, so that the share (rate with receipts / without) is a ratio from one run.
+   */
+  withoutReceipts?: true;
   nodes: number;
   describe: string;
   steps: Step[];
@@ -75,13 +81,37 @@ function parseNodes(raw: unknown, quick: boolean): number[] {
   return list;
 }
 
-async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof readNumbers<(typeof FLAGS)[number]['key']>>, ctx: ScenarioContext, turn: Turns): Promise<RampRun> {
+/** A cluster a ramp drives: a target, and whether it is `--receipt-share`'s cluster without receipts. */
+interface RampTarget {
+  kind: TargetKind;
+  withoutReceipts?: true;
+}
+
+/** How a run is named in the log, its table and its notes. */
+export function runLabel(r: { kind: TargetKind; withoutReceipts?: true }): string {
+  return r.withoutReceipts ? `${r.kind} without receipts` : r.kind;
+}
+
+/** The clusters of one node count: every `--against` target, and with `--receipt-share` ours again without receipts. */
+export function rampTargets(flags: ScenarioContext['flags']): RampTarget[] {
+  const targets: RampTarget[] = targetsOf(flags).map((kind) => ({ kind }));
+  if (flags['receipt-share'] !== true) return targets;
+  if (receiptWindowOf(flags) === 0) throw new Error('--receipt-share compares with and without receipts: it excludes --no-receipts');
+  if (!targets.some((t) => t.kind === 'chat')) throw new Error('--receipt-share measures our nodes: it needs --against chat or both');
+  return [...targets, { kind: 'chat', withoutReceipts: true }];
+}
+
+async function rampOn({ kind, withoutReceipts }: RampTarget, nodes: number, p: ReturnType<typeof readNumbers<(typeof FLAGS)[number]['key']>>, ctx: ScenarioContext, turn: Turns): Promise<RampRun> {
   const { flags, cleanups, log } = ctx;
+  const label = runLabel({ kind, ...(withoutReceipts ? { withoutReceipts } : {}) });
   const { target, load } = await turn(async () => {
-    const opened = await openTarget({ kind, nodes, ...targetFlags(flags), cleanups, log });
+    const targetOptions = targetFlags(flags);
+    // Two clusters of ours in one run must not write their profiles into one directory.
+    if (withoutReceipts) for (const key of ['profileDir', 'heapProfileDir', 'driverProfileDir'] as const) if (targetOptions[key]) targetOptions[key] = path.join(targetOptions[key], 'without-receipts');
+    const opened = await openTarget({ kind, nodes, ...targetOptions, cleanups, log });
     const prepared = await ChatLoad.prepare(
       opened,
-      { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 }, deliveredDebounceMs: receiptWindowOf(flags) },
+      { users: p.users, roomSize: p.roomSize, sources: p.sources, drivers: p.drivers, socketsPerUser: 1, connectPerSecond: 0, connectTimeoutMs: 180_000, ack: { timeoutMs: 10_000, retries: 5 }, deliveredDebounceMs: withoutReceipts ? 0 : receiptWindowOf(flags) },
       cleanups,
       log,
     );
@@ -101,7 +131,7 @@ async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof read
     const why = verdict(m, p.p99Ms);
     const step = { m, ok: why === '', why };
     steps.push(step);
-    log(`${kind} ${nodes} node(s) T=${rate}/s (try ${steps.filter((s) => s.m.rate === rate).length}): delivery p99 ${m.delivery.p99} ms, lost ${m.verify.lost} → ${why === '' ? 'met' : `not met (${why})`}`);
+    log(`${label} ${nodes} node(s) T=${rate}/s (try ${steps.filter((s) => s.m.rate === rate).length}): delivery p99 ${m.delivery.p99} ms, lost ${m.verify.lost} → ${why === '' ? 'met' : `not met (${why})`}`);
     if (why !== '' && m.slowSlots.length > 0) log(`  slow send slots (100 ms, deliveries over 100 ms): ${slowSlotsLine(m)}`);
     return step;
   };
@@ -114,7 +144,7 @@ async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof read
     const primer = await turn(() =>
       load.measure({ rate: p.start, warmupMs: p.prime * 1000, durationMs: 1000, contentBytes: p.contentBytes, maxOutstanding: p.maxOutstanding, settleMs: p.settle * 1000 }, log),
     );
-    log(`${kind} ${nodes} node(s): primed with ${p.prime} s at ${p.start}/s (not measured; its last second's delivery p99 ${primer.delivery.p99} ms)`);
+    log(`${label} ${nodes} node(s): primed with ${p.prime} s at ${p.start}/s (not measured; its last second's delivery p99 ${primer.delivery.p99} ms)`);
   }
   let stoppedBy = `${p.maxSteps} doubling steps done`;
   let lastMet: number | undefined;
@@ -148,7 +178,7 @@ async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof read
     await target.close();
   });
   const best = steps.filter((s) => s.ok).sort((a, b) => b.m.rate - a.m.rate)[0];
-  return { kind, nodes, describe: target.describe, steps, best, stoppedBy, unbounded: firstMissed === undefined };
+  return { kind, ...(withoutReceipts ? { withoutReceipts } : {}), nodes, describe: target.describe, steps, best, stoppedBy, unbounded: firstMissed === undefined };
 }
 
 /**
@@ -156,7 +186,7 @@ async function rampOn(kind: TargetKind, nodes: number, p: ReturnType<typeof read
  * server CPU per message at the highest rate both met, ours and (as a reference) the ceiling's.
  */
 export function rampRatios(runs: readonly RampRun[], nodeCounts: readonly number[]): Ratio[] {
-  const find = (kind: TargetKind, nodes: number) => runs.find((r) => r.kind === kind && r.nodes === nodes);
+  const find = (kind: TargetKind, nodes: number) => runs.find((r) => r.kind === kind && r.nodes === nodes && !r.withoutReceipts);
   const bestRate = (r: RampRun | undefined) => r?.best?.m.rate ?? Number.NaN;
   // A run that met every step is shown as "≥ rate".
   const shown = (r: RampRun) => `${r.unbounded ? '≥ ' : ''}${bestRate(r)}`;
@@ -171,6 +201,9 @@ export function rampRatios(runs: readonly RampRun[], nodeCounts: readonly number
     const chat = find('chat', nodes);
     const ceiling = find('ceiling', nodes);
     if (chat && ceiling) ratios.push(rateRatio(`${nodes} node(s): highest rate met, chat / ceiling`, chat, ceiling, nodes === 1 ? 0.7 : 0.5));
+    // Issue 8: with every receiver sending `message:delivered`, at least 70 % of the rate without.
+    const withoutReceipts = runs.find((r) => r.kind === 'chat' && r.nodes === nodes && r.withoutReceipts);
+    if (chat && withoutReceipts) ratios.push(rateRatio(`${nodes} node(s): highest rate met, chat with receipts / without`, chat, withoutReceipts, 0.7));
   }
   const single = find('chat', 1);
   for (const nodes of nodeCounts.filter((n) => n > 1)) {
@@ -204,14 +237,15 @@ export function rampRatios(runs: readonly RampRun[], nodeCounts: readonly number
 
 async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
   const p = readNumbers(ctx.flags, FLAGS);
+  const targets = rampTargets(ctx.flags);
   const nodeCounts = parseNodes(ctx.flags.nodes, ctx.flags.quick === true);
   const runs: RampRun[] = [];
   for (const nodes of nodeCounts) {
     if (p.interleave > 0) {
       const turn = pLimit(1);
-      runs.push(...(await Promise.all(targetsOf(ctx.flags).map((kind) => rampOn(kind, nodes, p, ctx, turn)))));
+      runs.push(...(await Promise.all(targets.map((target) => rampOn(target, nodes, p, ctx, turn)))));
     } else {
-      for (const kind of targetsOf(ctx.flags)) runs.push(await rampOn(kind, nodes, p, ctx, (phase) => phase()));
+      for (const target of targets) runs.push(await rampOn(target, nodes, p, ctx, (phase) => phase()));
     }
   }
 
@@ -220,27 +254,27 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
   return {
     rows: [],
     tables: runs.map((r) => ({
-      title: `ramp ${r.kind}: ${p.users} users in rooms of ${p.roomSize}, ${r.describe}; a step passes with delivery p99 ≤ ${p.p99Ms} ms, nothing lost, duplicated, failed or skipped`,
+      title: `ramp ${runLabel(r)}: ${p.users} users in rooms of ${p.roomSize}, ${r.describe}; a step passes with delivery p99 ≤ ${p.p99Ms} ms, nothing lost, duplicated, failed or skipped`,
       columns: [...LATENCY_COLUMNS, 'server CPU ms/msg', 'met'],
       rows: [...r.steps].sort((a, b) => a.m.rate - b.m.rate).map((s) => [...latencyRow(`T=${s.m.rate}/s`, s.m), cpuMsPerMessage(s.m), s.ok ? 'yes' : 'no']),
     })),
     ratios,
-    parameters: { ...p, nodes: nodeCounts, targets: targetsOf(ctx.flags), receipts: receiptWindowOf(ctx.flags) !== 0, receiptWindowMs: receiptWindowOf(ctx.flags) ?? 'SDK default' },
+    parameters: { ...p, nodes: nodeCounts, targets: targets.map(runLabel), receipts: receiptWindowOf(ctx.flags) !== 0, receiptWindowMs: receiptWindowOf(ctx.flags) ?? 'SDK default' },
     notes: [
       ...runs.map((r) =>
         r.best
-          ? `${r.kind} ${r.nodes} node(s): highest rate meeting the bar ${r.best.m.rate} sends/s (${r.best.m.deliveriesPerSecond} deliveries/s, delivery p99 ${r.best.m.delivery.p99} ms, ack p99 ${r.best.m.ack.p99} ms); stopped: ${r.stoppedBy}`
-          : `${r.kind} ${r.nodes} node(s): no rate met the bar; stopped: ${r.stoppedBy}`,
+          ? `${runLabel(r)} ${r.nodes} node(s): highest rate meeting the bar ${r.best.m.rate} sends/s (${r.best.m.deliveriesPerSecond} deliveries/s, delivery p99 ${r.best.m.delivery.p99} ms, ack p99 ${r.best.m.ack.p99} ms); stopped: ${r.stoppedBy}`
+          : `${runLabel(r)} ${r.nodes} node(s): no rate met the bar; stopped: ${r.stoppedBy}`,
       ),
-      ...(p.interleave > 0 && targetsOf(ctx.flags).length > 1
-        ? ['The targets of a node count took turns step by step (--interleave 1): both clusters were up, one driven at a time; a step of each was measured in turn.']
+      ...(p.interleave > 0 && targets.length > 1
+        ? [`The targets of a node count took turns step by step (--interleave 1): all ${targets.length} clusters were up, one driven at a time; a step of each was measured in turn.`]
         : []),
       'ceiling = bare Socket.IO broadcast nodes (no auth, validation, database or limits; a Redis INCR per message for seq when N > 1) behind the same NGINX, driven by the same clients; server CPU ms/msg = CPU of nodes, PostgreSQL, Redis and NGINX per acknowledged message.',
       ...LATENCY_NOTES,
     ],
     // A step that misses the latency bar is the expected end of a ramp; losing or duplicating is not.
-    failures: runs.flatMap((r) => r.steps.flatMap((s) => (s.m.verify.lost > 0 || duplicates(s.m) > 0 ? [`${r.kind} ${r.nodes} node(s) T=${s.m.rate}/s: ${s.why}`] : []))),
-    details: { runs: runs.map((r) => ({ kind: r.kind, nodes: r.nodes, steps: r.steps.map((s) => s.m), highestPassingRate: r.best?.m.rate ?? null, stoppedBy: r.stoppedBy })) },
+    failures: runs.flatMap((r) => r.steps.flatMap((s) => (s.m.verify.lost > 0 || duplicates(s.m) > 0 ? [`${runLabel(r)} ${r.nodes} node(s) T=${s.m.rate}/s: ${s.why}`] : []))),
+    details: { runs: runs.map((r) => ({ kind: r.kind, receipts: !r.withoutReceipts && receiptWindowOf(ctx.flags) !== 0, nodes: r.nodes, steps: r.steps.map((s) => s.m), highestPassingRate: r.best?.m.rate ?? null, stoppedBy: r.stoppedBy })) },
   };
 }
 
@@ -252,8 +286,9 @@ export const rampScenario: Scenario = {
     AGAINST_USAGE,
     '--nodes <1,4; quick 2>   node counts to ramp (each against every target)',
     ...RECEIPT_USAGE,
+    '--receipt-share          also ramps our nodes with clients that send no receipts, step by step in turn: the rate with receipts / without, from one run',
     ...usageFor(FLAGS),
   ],
-  options: optionsFor(FLAGS, { ...AGAINST_OPTION, nodes: { type: 'string' }, ...RECEIPT_OPTIONS }),
+  options: optionsFor(FLAGS, { ...AGAINST_OPTION, nodes: { type: 'string' }, ...RECEIPT_OPTIONS, 'receipt-share': { type: 'boolean' } }),
   run,
 };
