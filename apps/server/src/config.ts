@@ -113,6 +113,8 @@ const EnvSchema = z.object({
   SEARCH_INDEX_MERGE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   /** Delivered/read cursors arriving within this window are written and broadcast together (per node). */
   RECEIPT_WINDOW_MS: z.coerce.number().int().min(1).max(10_000).default(1000),
+  /** A socket's `receipts` event waits up to this long for its next message to leave in the same write (0: at once). */
+  RECEIPT_HOLD_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   /** Handshake admission: new connections per second per node and per client address (see docs/thundering-herd.md). */
   ADMISSION_NODE_PER_SECOND: z.coerce.number().positive().default(100),
   ADMISSION_IP_PER_SECOND: z.coerce.number().positive().default(20),
@@ -181,6 +183,7 @@ export interface Config {
   groupCommit: { maxDelayMs: number; maxBatch: number; minIntervalMs: number; minIntervalFromRate: number; maxQueue: number; maxInFlight: number };
   sendWriter: { mode: 'relay' | 'local'; relayTimeoutMs: number; relayMinRate: number; relayMaxInFlight: number; leaseMs: number };
   receiptWindowMs: number;
+  receiptHoldMs: number;
   searchIndexMergeIntervalMs: number;
   admission: { nodePerSecond: number; ipPerSecond: number; windowSeconds: number };
   /** The built web app, served at `/` (embedded mode); undefined to serve nothing. */
@@ -260,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     groupCommit: { maxDelayMs: e.GROUP_COMMIT_MAX_DELAY_MS, maxBatch: e.GROUP_COMMIT_MAX_BATCH, minIntervalMs: e.GROUP_COMMIT_MIN_INTERVAL_MS, minIntervalFromRate: e.GROUP_COMMIT_INTERVAL_MIN_RATE, maxQueue: e.GROUP_COMMIT_MAX_QUEUE, maxInFlight: e.GROUP_COMMIT_MAX_IN_FLIGHT },
     sendWriter: { mode: e.REDIS_URL ? e.SEND_WRITER : 'local', relayTimeoutMs: e.SEND_RELAY_TIMEOUT_MS, relayMinRate: e.SEND_RELAY_MIN_RATE, relayMaxInFlight: e.SEND_RELAY_MAX_IN_FLIGHT, leaseMs: e.SEND_WRITER_LEASE_MS },
     receiptWindowMs: e.RECEIPT_WINDOW_MS,
+    receiptHoldMs: e.RECEIPT_HOLD_MS,
     searchIndexMergeIntervalMs: e.SEARCH_INDEX_MERGE_INTERVAL_MS,
     admission: { nodePerSecond: e.ADMISSION_NODE_PER_SECOND, ipPerSecond: e.ADMISSION_IP_PER_SECOND, windowSeconds: e.ADMISSION_WINDOW_SECONDS },
     ...(e.WEB_DIST_DIR ? { webDistDir: path.resolve(e.WEB_DIST_DIR) } : existsSync(defaultWeb) ? { webDistDir: defaultWeb } : {}),

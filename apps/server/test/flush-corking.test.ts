@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
-import { corkFlushes, flushOncePerTurn } from '../src/socket/flush-corking';
+import { corkFlushes, flushOncePerTurn, type TurnFlushes } from '../src/socket/flush-corking';
 
 /**
  * A burst of packets to one socket in one turn (a group commit's broadcasts) leaves in two writes to the
@@ -16,6 +16,8 @@ interface Rig {
   io: Server;
   client: ClientSocket;
   server: Socket;
+  /** With the flush deferred: its handle (`withNextFlush`). */
+  flushes: TurnFlushes | undefined;
   stop: () => void;
 }
 
@@ -23,12 +25,13 @@ async function rig(cork: boolean, deferFlush = false): Promise<Rig> {
   const http = createServer();
   const io = new Server(http);
   const engine = io.engine as unknown as Parameters<typeof corkFlushes>[0];
-  const stops = [cork ? corkFlushes(engine) : () => {}, deferFlush ? flushOncePerTurn(engine) : () => {}];
+  const flushes = deferFlush ? flushOncePerTurn(engine) : undefined;
+  const stops = [cork ? corkFlushes(engine) : () => {}, () => flushes?.stop()];
   const stop = () => stops.forEach((s) => s());
   const connected = new Promise<Socket>((resolve) => io.on('connection', resolve));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'], forceNew: true });
-  return { http, io, client, server: await connected, stop };
+  return { http, io, client, server: await connected, flushes, stop };
 }
 
 function countWrites(socket: Socket): () => number {
@@ -147,6 +150,70 @@ describe('corked flushes', () => {
     r.stop();
     try {
       expect((await burst(r, 3)).writes).toBe(3);
+    } finally {
+      await close(r);
+    }
+  });
+});
+
+describe('packets that wait for the next flush of their socket (withNextFlush)', () => {
+  const received = (r: Rig, event: string) => new Promise<number>((resolve) => r.client.once(event, resolve));
+
+  test('a held packet leaves with the next packet of a later turn, in one write and in order', async () => {
+    const r = await rig(true, true);
+    try {
+      const writes = countWrites(r.server);
+      const order: string[] = [];
+      r.client.onAny((event: string) => order.push(event));
+      const both = Promise.all([received(r, 'receipts'), received(r, 'n')]);
+      r.flushes!.withNextFlush(60_000, () => r.server.emit('receipts', 1));
+      // A later turn: without the hold the first packet would have left on its own by now.
+      await new Promise((resolve) => setImmediate(resolve));
+      r.server.emit('n', 2);
+      expect(await both).toEqual([1, 2]);
+      expect(order).toEqual(['receipts', 'n']);
+      expect(writes()).toBe(1);
+    } finally {
+      await close(r);
+    }
+  });
+
+  test('with nothing after it, a held packet leaves by its deadline, not before', async () => {
+    const r = await rig(true, true);
+    try {
+      const writes = countWrites(r.server);
+      const started = performance.now();
+      const heard = received(r, 'receipts');
+      r.flushes!.withNextFlush(100, () => r.server.emit('receipts', 1));
+      expect(await heard).toBe(1);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+      expect(writes()).toBe(1);
+    } finally {
+      await close(r);
+    }
+  });
+
+  test('a packet already due in this turn takes the held one along; writes outside the hold are not held', async () => {
+    const r = await rig(true, true);
+    try {
+      const writes = countWrites(r.server);
+      const both = Promise.all([received(r, 'n'), received(r, 'receipts')]);
+      r.server.emit('n', 1);
+      r.flushes!.withNextFlush(60_000, () => r.server.emit('receipts', 2));
+      expect(await both).toEqual([1, 2]);
+      expect(writes()).toBe(1);
+    } finally {
+      await close(r);
+    }
+  });
+
+  test('stopping flushes what is held', async () => {
+    const r = await rig(true, true);
+    try {
+      const heard = received(r, 'receipts');
+      r.flushes!.withNextFlush(60_000, () => r.server.emit('receipts', 1));
+      r.flushes!.stop();
+      expect(await heard).toBe(1);
     } finally {
       await close(r);
     }

@@ -72,7 +72,29 @@ export function corkFlushes(engine: EngineServer): () => void {
  *
  * Hand-written: neither engine.io nor Socket.IO has an option to batch a turn's packets per socket.
  */
-export function flushOncePerTurn(engine: EngineServer): () => void {
+export function flushOncePerTurn(engine: EngineServer): TurnFlushes {
+  /** Inside `withNextFlush`: a socket's flush is held, not scheduled. */
+  let holding: number | undefined;
+  /** Sockets holding packets, each with its flush; all flushed by the earliest deadline among them. */
+  const held = new Map<DeferrableConnection, () => void>();
+  let timer: NodeJS.Timeout | undefined;
+  let deadline = Number.POSITIVE_INFINITY;
+  const flushHeld = (): void => {
+    timer = undefined;
+    deadline = Number.POSITIVE_INFINITY;
+    const runs = [...held.values()];
+    held.clear();
+    for (const run of runs) run();
+  };
+  const hold = (conn: DeferrableConnection, run: () => void, maxDelayMs: number): void => {
+    if (held.has(conn)) return;
+    held.set(conn, run);
+    const due = performance.now() + maxDelayMs;
+    if (due >= deadline) return;
+    if (timer) clearTimeout(timer);
+    deadline = due;
+    timer = setTimeout(flushHeld, maxDelayMs);
+  };
   const onConnection = (conn: DeferrableConnection): void => {
     const flushNow = conn.flush;
     if (typeof flushNow !== 'function') return;
@@ -83,12 +105,45 @@ export function flushOncePerTurn(engine: EngineServer): () => void {
     };
     conn.flush = () => {
       if (due) return;
+      if (holding !== undefined) {
+        hold(conn, run, holding);
+        return;
+      }
+      // A held packet leaves with this flush: nothing left to flush at the deadline.
+      held.delete(conn);
       due = true;
       process.nextTick(run);
     };
   };
   engine.on('connection', onConnection);
-  return () => {
-    engine.off('connection', onConnection);
+  return {
+    withNextFlush(maxDelayMs, write) {
+      holding = maxDelayMs;
+      try {
+        write();
+      } finally {
+        holding = undefined;
+      }
+    },
+    stop() {
+      engine.off('connection', onConnection);
+      if (timer) clearTimeout(timer);
+      flushHeld();
+    },
   };
+}
+
+/** `flushOncePerTurn`'s handle. */
+export interface TurnFlushes {
+  /**
+   * Packets written to sockets during `write` (synchronously) do not flush their socket: they wait in its queue and
+   * leave with its next flush (a message, an acknowledgement, a ping) in the same system call, or `maxDelayMs` later
+   * at the latest. For events whose timing matters less than their cost: the `receipts` fan-out, which otherwise is a
+   * socket write of its own (with NGINX's and the client's reads behind it) per member and room every window
+   * (docs/performance.md, "Receipts ride with messages"). A socket whose flush is already due this turn sends them
+   * in it, as any packet.
+   */
+  withNextFlush(maxDelayMs: number, write: () => void): void;
+  /** Detaches from the engine and flushes what is held. */
+  stop(): void;
 }

@@ -1,11 +1,18 @@
 import { ChatError } from '@chat/protocol';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { corkFlushes, flushOncePerTurn } from './flush-corking';
+import { corkFlushes, flushOncePerTurn, type TurnFlushes } from './flush-corking';
 import { releaseHandshake } from './handshake-release';
 import { openHandshake, settleHandshake } from './handshaking-sockets';
 import { connectError } from './socket-events';
 import { watchSlowReaders } from './slow-readers';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Writes that may wait for their socket's next flush (socket/flush-corking.ts). */
+    socketFlushes: Pick<TurnFlushes, 'withNextFlush'>;
+  }
+}
 
 /**
  * Binds the socket event registry to Socket.IO: the features' handshake steps run as one middleware (after
@@ -41,11 +48,12 @@ async function socketServer(app: FastifyInstance): Promise<void> {
   });
   const engine = io.engine as unknown as Parameters<typeof corkFlushes>[0];
   const stopCorking = corkFlushes(engine);
-  const stopDeferring = flushOncePerTurn(engine);
+  const flushes = flushOncePerTurn(engine);
+  app.decorate('socketFlushes', { withNextFlush: flushes.withNextFlush });
   app.addHook('onClose', async () => {
     stopWatching();
     stopCorking();
-    stopDeferring();
+    flushes.stop();
   });
 }
 

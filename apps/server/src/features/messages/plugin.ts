@@ -62,7 +62,12 @@ async function messages(app: FastifyInstance): Promise<void> {
   metrics.watchSendQueue({ depth: () => writer.depth, limit: app.config.groupCommit.maxQueue });
   const receipts = new ReceiptFanout({
     windowMs: app.config.receiptWindowMs,
-    emitLocal: (roomId, list) => io.local.to(roomChannel(roomId)).emit('receipts', { roomId, receipts: list }),
+    emitLocal: (roomId, list) => {
+      const emit = () => io.local.to(roomChannel(roomId)).emit('receipts', { roomId, receipts: list });
+      // Under load most rooms get a message within the hold: the event leaves in its write (ARCHITECTURE.md, Receipts).
+      if (app.config.receiptHoldMs > 0) app.socketFlushes.withNextFlush(app.config.receiptHoldMs, emit);
+      else emit();
+    },
     share: (moved) => app.bus.publish('receipts:moved', moved),
   });
   app.bus.subscribe('receipts:moved', (moved) => receipts.heard(moved));
