@@ -113,8 +113,8 @@ const EnvSchema = z.object({
   SEARCH_INDEX_MERGE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   /** Delivered/read cursors arriving within this window are written and broadcast together (per node). */
   RECEIPT_WINDOW_MS: z.coerce.number().int().min(1).max(10_000).default(1000),
-  /** A socket's `receipts` event waits up to this long for its next message to leave in the same write (0: at once). */
-  RECEIPT_HOLD_MS: z.coerce.number().int().min(0).max(10_000).default(500),
+  /** A busy socket's `receipts` event waits up to this long for its next message, to leave in the same write (0: never held). */
+  RECEIPT_HOLD_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Handshake admission: new connections per second per node and per client address (see docs/thundering-herd.md). */
   ADMISSION_NODE_PER_SECOND: z.coerce.number().positive().default(100),
   ADMISSION_IP_PER_SECOND: z.coerce.number().positive().default(20),

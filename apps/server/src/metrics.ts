@@ -110,6 +110,12 @@ export function createMetrics(nodeId: string, sources: MetricSources = {}) {
       registers: [registry],
     }),
     socketsConnected: new Gauge({ name: 'chat_sockets_connected', help: 'Connected sockets on this node', registers: [registry] }),
+    heldFlushes: new Counter({
+      name: 'chat_socket_held_flushes_total',
+      help: 'Receipts events to busy sockets wait for their next message (RECEIPT_HOLD_MS): sockets whose held packets left with it (left="with_next") or at the deadline (left="at_deadline"); quiet sockets sent at once (left="at_once")',
+      labelNames: ['left'] as const,
+      registers: [registry],
+    }),
     slowReadersCut: new Counter({
       name: 'chat_slow_readers_cut_total',
       help: 'Sockets disconnected because their outbound queue on this node was over the limit',

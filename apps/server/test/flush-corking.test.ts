@@ -18,20 +18,23 @@ interface Rig {
   server: Socket;
   /** With the flush deferred: its handle (`withNextFlush`). */
   flushes: TurnFlushes | undefined;
+  /** How held packets left, as `flushOncePerTurn` reported it. */
+  left: string[];
   stop: () => void;
 }
 
-async function rig(cork: boolean, deferFlush = false): Promise<Rig> {
+async function rig(cork: boolean, deferFlush = false, now?: () => number): Promise<Rig> {
   const http = createServer();
   const io = new Server(http);
   const engine = io.engine as unknown as Parameters<typeof corkFlushes>[0];
-  const flushes = deferFlush ? flushOncePerTurn(engine) : undefined;
+  const left: string[] = [];
+  const flushes = deferFlush ? flushOncePerTurn(engine, { onHeldLeft: (how, sockets) => left.push(`${how} ${sockets}`), ...(now ? { now } : {}) }) : undefined;
   const stops = [cork ? corkFlushes(engine) : () => {}, () => flushes?.stop()];
   const stop = () => stops.forEach((s) => s());
   const connected = new Promise<Socket>((resolve) => io.on('connection', resolve));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'], forceNew: true });
-  return { http, io, client, server: await connected, flushes, stop };
+  return { http, io, client, server: await connected, flushes, left, stop };
 }
 
 function countWrites(socket: Socket): () => number {
@@ -158,10 +161,19 @@ describe('corked flushes', () => {
 
 describe('packets that wait for the next flush of their socket (withNextFlush)', () => {
   const received = (r: Rig, event: string) => new Promise<number>((resolve) => r.client.once(event, resolve));
+  /** Two packets in two turns, each delivered: the socket is busy (two flushes within twice any hold below). */
+  const makeBusy = async (r: Rig) => {
+    for (const n of [1, 2]) {
+      const heard = received(r, 'warm');
+      r.server.emit('warm', n);
+      await heard;
+    }
+  };
 
-  test('a held packet leaves with the next packet of a later turn, in one write and in order', async () => {
+  test('to a busy socket, a held packet leaves with the next packet of a later turn, in one write and in order', async () => {
     const r = await rig(true, true);
     try {
+      await makeBusy(r);
       const writes = countWrites(r.server);
       const order: string[] = [];
       r.client.onAny((event: string) => order.push(event));
@@ -173,14 +185,17 @@ describe('packets that wait for the next flush of their socket (withNextFlush)',
       expect(await both).toEqual([1, 2]);
       expect(order).toEqual(['receipts', 'n']);
       expect(writes()).toBe(1);
+      expect(r.left).toEqual(['with_next 1']);
     } finally {
       await close(r);
     }
   });
 
   test('with nothing after it, a held packet leaves by its deadline, not before', async () => {
-    const r = await rig(true, true);
+    // A stopped clock: the socket stays busy however slowly this machine runs the warm-up (the deadline is a real timer).
+    const r = await rig(true, true, () => 0);
     try {
+      await makeBusy(r);
       const writes = countWrites(r.server);
       const started = performance.now();
       const heard = received(r, 'receipts');
@@ -188,6 +203,23 @@ describe('packets that wait for the next flush of their socket (withNextFlush)',
       expect(await heard).toBe(1);
       expect(performance.now() - started).toBeGreaterThanOrEqual(90);
       expect(writes()).toBe(1);
+      expect(r.left).toEqual(['at_deadline 1']);
+    } finally {
+      await close(r);
+    }
+  });
+
+  test('a quiet socket is not held: its packet leaves at once', async () => {
+    let clock = 0;
+    const r = await rig(true, true, () => clock);
+    try {
+      await makeBusy(r);
+      // Its last two flushes are now far older than twice the hold.
+      clock += 10 * 60_000;
+      const heard = received(r, 'receipts');
+      r.flushes!.withNextFlush(60_000, () => r.server.emit('receipts', 1));
+      expect(await heard).toBe(1); // within the test timeout, not after the 60 s hold
+      expect(r.left).toEqual(['at_once 1']);
     } finally {
       await close(r);
     }
@@ -196,12 +228,14 @@ describe('packets that wait for the next flush of their socket (withNextFlush)',
   test('a packet already due in this turn takes the held one along; writes outside the hold are not held', async () => {
     const r = await rig(true, true);
     try {
+      await makeBusy(r);
       const writes = countWrites(r.server);
       const both = Promise.all([received(r, 'n'), received(r, 'receipts')]);
       r.server.emit('n', 1);
       r.flushes!.withNextFlush(60_000, () => r.server.emit('receipts', 2));
       expect(await both).toEqual([1, 2]);
       expect(writes()).toBe(1);
+      expect(r.left).toEqual([]);
     } finally {
       await close(r);
     }
@@ -210,10 +244,12 @@ describe('packets that wait for the next flush of their socket (withNextFlush)',
   test('stopping flushes what is held', async () => {
     const r = await rig(true, true);
     try {
+      await makeBusy(r);
       const heard = received(r, 'receipts');
       r.flushes!.withNextFlush(60_000, () => r.server.emit('receipts', 1));
       r.flushes!.stop();
       expect(await heard).toBe(1);
+      expect(r.left).toEqual(['at_deadline 1']);
     } finally {
       await close(r);
     }

@@ -72,7 +72,8 @@ export function corkFlushes(engine: EngineServer): () => void {
  *
  * Hand-written: neither engine.io nor Socket.IO has an option to batch a turn's packets per socket.
  */
-export function flushOncePerTurn(engine: EngineServer): TurnFlushes {
+export function flushOncePerTurn(engine: EngineServer, opts: TurnFlushOptions = {}): TurnFlushes {
+  const { onHeldLeft = () => {}, now = () => performance.now() } = opts;
   /** Inside `withNextFlush`: a socket's flush is held, not scheduled. */
   let holding: number | undefined;
   /** Sockets holding packets, each with its flush; all flushed by the earliest deadline among them. */
@@ -84,12 +85,13 @@ export function flushOncePerTurn(engine: EngineServer): TurnFlushes {
     deadline = Number.POSITIVE_INFINITY;
     const runs = [...held.values()];
     held.clear();
+    if (runs.length > 0) onHeldLeft('at_deadline', runs.length);
     for (const run of runs) run();
   };
   const hold = (conn: DeferrableConnection, run: () => void, maxDelayMs: number): void => {
     if (held.has(conn)) return;
     held.set(conn, run);
-    const due = performance.now() + maxDelayMs;
+    const due = now() + maxDelayMs;
     if (due >= deadline) return;
     if (timer) clearTimeout(timer);
     deadline = due;
@@ -99,6 +101,9 @@ export function flushOncePerTurn(engine: EngineServer): TurnFlushes {
     const flushNow = conn.flush;
     if (typeof flushNow !== 'function') return;
     let due = false;
+    /** When this socket's last two flushes were scheduled: two within twice a hold make it busy. */
+    let lastFlush = Number.NEGATIVE_INFINITY;
+    let flushBefore = Number.NEGATIVE_INFINITY;
     const run = (): void => {
       due = false;
       flushNow.call(conn);
@@ -106,11 +111,20 @@ export function flushOncePerTurn(engine: EngineServer): TurnFlushes {
     conn.flush = () => {
       if (due) return;
       if (holding !== undefined) {
-        hold(conn, run, holding);
-        return;
+        if (held.has(conn)) return;
+        // A busy socket's next packet is near: wait for it. A quiet one's may be minutes away, and its user is
+        // the one watching the ticks of a message just sent: at once, as without the hold.
+        if (now() - flushBefore <= 2 * holding) {
+          hold(conn, run, holding);
+          return;
+        }
+        onHeldLeft('at_once', 1);
+      } else if (held.delete(conn)) {
+        // A held packet leaves with this flush: nothing left to flush at the deadline.
+        onHeldLeft('with_next', 1);
       }
-      // A held packet leaves with this flush: nothing left to flush at the deadline.
-      held.delete(conn);
+      flushBefore = lastFlush;
+      lastFlush = now();
       due = true;
       process.nextTick(run);
     };
@@ -133,12 +147,23 @@ export function flushOncePerTurn(engine: EngineServer): TurnFlushes {
   };
 }
 
+export interface TurnFlushOptions {
+  /**
+   * Sockets whose packets written under `withNextFlush` left: held, then with their next flush or at the deadline
+   * (or at stop); or at once, not held, because the socket was quiet.
+   */
+  onHeldLeft?: (left: 'with_next' | 'at_deadline' | 'at_once', sockets: number) => void;
+  /** Milliseconds on a monotonic clock (tests give their own). */
+  now?: () => number;
+}
+
 /** `flushOncePerTurn`'s handle. */
 export interface TurnFlushes {
   /**
-   * Packets written to sockets during `write` (synchronously) do not flush their socket: they wait in its queue and
-   * leave with its next flush (a message, an acknowledgement, a ping) in the same system call, or `maxDelayMs` later
-   * at the latest. For events whose timing matters less than their cost: the `receipts` fan-out, which otherwise is a
+   * Packets written to busy sockets during `write` (synchronously) do not flush their socket: they wait in its queue
+   * and leave with its next flush (a message, an acknowledgement, a ping) in the same system call, or `maxDelayMs`
+   * later at the latest. A socket is busy when its last two flushes were scheduled within `2 × maxDelayMs`; a quiet
+   * socket is flushed at once, as without this. For events whose timing matters less than their cost: the `receipts` fan-out, which otherwise is a
    * socket write of its own (with NGINX's and the client's reads behind it) per member and room every window
    * (docs/performance.md, "Receipts ride with messages"). A socket whose flush is already due this turn sends them
    * in it, as any packet.

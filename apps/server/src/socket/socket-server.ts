@@ -48,7 +48,12 @@ async function socketServer(app: FastifyInstance): Promise<void> {
   });
   const engine = io.engine as unknown as Parameters<typeof corkFlushes>[0];
   const stopCorking = corkFlushes(engine);
-  const flushes = flushOncePerTurn(engine);
+  const heldLeft = {
+    with_next: metrics.heldFlushes.labels({ left: 'with_next' }),
+    at_deadline: metrics.heldFlushes.labels({ left: 'at_deadline' }),
+    at_once: metrics.heldFlushes.labels({ left: 'at_once' }),
+  };
+  const flushes = flushOncePerTurn(engine, { onHeldLeft: (left, sockets) => heldLeft[left].inc(sockets) });
   app.decorate('socketFlushes', { withNextFlush: flushes.withNextFlush });
   app.addHook('onClose', async () => {
     stopWatching();
