@@ -163,10 +163,10 @@ export interface TurnFlushes {
    * Packets written to busy sockets during `write` (synchronously) do not flush their socket: they wait in its queue
    * and leave with its next flush (a message, an acknowledgement, a ping) in the same system call, or `maxDelayMs`
    * later at the latest. A socket is busy when its last two flushes were scheduled within `2 × maxDelayMs`; a quiet
-   * socket is flushed at once, as without this. For events whose timing matters less than their cost: the `receipts` fan-out, which otherwise is a
-   * socket write of its own (with NGINX's and the client's reads behind it) per member and room every window
-   * (docs/performance.md, "Receipts ride with messages"). A socket whose flush is already due this turn sends them
-   * in it, as any packet.
+   * socket is flushed at once, as without this. A socket whose flush is already due this turn sends them in it, as
+   * any packet. For events whose timing matters less than their cost: the `receipts` fan-out, otherwise a socket
+   * write of its own (with NGINX's and the client's reads behind it) per member and room every window
+   * (docs/performance.md, "Receipts ride with messages").
    */
   withNextFlush(maxDelayMs: number, write: () => void): void;
   /** Detaches from the engine and flushes what is held. */
