@@ -119,7 +119,7 @@ export function flushOncePerTurn(engine: EngineServer, opts: TurnFlushOptions = 
           return;
         }
         onHeldLeft('at_once', 1);
-      } else if (held.delete(conn)) {
+      } else if (held.size > 0 && held.delete(conn)) {
         // A held packet leaves with this flush: nothing left to flush at the deadline.
         onHeldLeft('with_next', 1);
       }
